@@ -1,0 +1,17 @@
+"""Errors the engine raises, each worded for the person who made the request."""
+
+
+class StudioError(Exception):
+    """Base class: the message is meant to be shown to a person as is."""
+
+
+class InvalidRequest(StudioError):
+    """The request itself is wrong (text, options, unknown fields). Fix the input and retry."""
+
+
+class InvalidAudio(InvalidRequest):
+    """The reference audio cannot be used (unreadable, silent, too short, corrupt)."""
+
+
+class ModelLoadError(StudioError):
+    """The model could not be fetched or loaded."""

@@ -1,0 +1,150 @@
+"""The one typed request that flows from every front door into the engine, and its result.
+
+Limits live here so the UI, the CLI, the REST API and the worker all quote the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import InvalidRequest
+
+SAMPLE_RATE = 24_000
+FRAME_RATE = 25  # audio tokenizer frames per second; one generation step = one frame
+MAX_TEXT_CHARS = 2_000
+MAX_SCENE_CHARS = 1_000
+MAX_REFERENCE_TEXT_CHARS = 1_000
+MAX_NEW_TOKENS = 4_096  # ~164 s of audio
+MAX_SEED = 2**32 - 1
+
+
+class SamplingOptions(BaseModel):
+    """How the audio codes are sampled. Defaults follow Boson AI's serve engine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float = Field(0.7, ge=0.0, le=2.0, description="0 picks the most likely code (greedy)")
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    top_k: int = Field(50, ge=0, le=1024, description="0 disables top-k")
+    max_new_tokens: int = Field(2048, ge=1, le=MAX_NEW_TOKENS, description="one token = 40 ms of audio")
+    ras_win_len: int = Field(7, ge=0, le=64, description="repetition-aware sampling window; 0 disables")
+    ras_max_repeats: int = Field(2, ge=1, le=64, description="repeats allowed inside the window")
+
+
+class SynthesisRequest(BaseModel):
+    """Everything one take needs. Unknown fields are rejected, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    text: str = Field(..., description=f"what to say, at most {MAX_TEXT_CHARS} characters")
+    reference_audio: Path | bytes | None = Field(
+        None, description="a clip of the voice to clone: a file path or the file's bytes"
+    )
+    reference_text: str | None = Field(None, max_length=MAX_REFERENCE_TEXT_CHARS)
+    scene: str | None = Field(None, max_length=MAX_SCENE_CHARS, description="tone / scene description")
+    sampling: SamplingOptions = Field(default_factory=SamplingOptions)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="None draws a fresh seed")
+
+    @field_validator("text")
+    @classmethod
+    def _text_has_words(cls, value: str) -> str:
+        if not value or not value.strip():
+            raise ValueError("there is no text to speak: type at least one word")
+        if len(value) > MAX_TEXT_CHARS:
+            raise ValueError(f"is {len(value)} characters long; the limit is {MAX_TEXT_CHARS}")
+        return value
+
+    @field_validator("reference_text", "scene")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("reference_audio")
+    @classmethod
+    def _path_exists(cls, value: Path | bytes | None) -> Path | bytes | None:
+        if isinstance(value, Path) and not value.is_file():
+            raise ValueError(f"no file at {value}")
+        if isinstance(value, bytes) and not value:
+            raise ValueError("the uploaded file is empty")
+        return value
+
+    @classmethod
+    def parse(cls, **fields: Any) -> SynthesisRequest:
+        """Build a request, turning pydantic's errors into one readable sentence."""
+        sampling_keys = set(SamplingOptions.model_fields)
+        sampling = {k: fields.pop(k) for k in list(fields) if k in sampling_keys and fields[k] is not None}
+        if isinstance(fields.get("reference_audio"), str):
+            fields["reference_audio"] = Path(fields["reference_audio"])
+        try:
+            if sampling:
+                fields["sampling"] = SamplingOptions(**{**fields.get("sampling", {}), **sampling})
+            return cls(**fields)
+        except ValidationError as err:
+            raise InvalidRequest(describe_validation_error(err)) from None
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """One sentence per problem, naming the field the person typed, not pydantic's internals."""
+    sentences = []
+    for problem in err.errors():
+        name = ".".join(str(part) for part in problem["loc"] if part != "sampling") or "request"
+        kind = problem["type"]
+        ctx = problem.get("ctx", {})
+        got = problem.get("input")
+        if kind == "extra_forbidden":
+            allowed = sorted(set(SynthesisRequest.model_fields) - {"sampling"} | set(SamplingOptions.model_fields))
+            sentences.append(f"unknown field '{name}' (allowed: {', '.join(allowed)})")
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            bound = {"greater_than_equal": "at least", "less_than_equal": "at most",
+                     "greater_than": "more than", "less_than": "less than"}[kind]
+            limit = next(iter(ctx.values()))
+            sentences.append(f"{name} must be {bound} {limit} (got {got})")
+        elif kind == "string_too_long":
+            sentences.append(f"{name} is too long: at most {ctx.get('max_length')} characters")
+        elif kind == "missing":
+            sentences.append(f"{name} is required")
+        elif kind == "value_error":
+            sentences.append(f"{name} {problem['msg'].removeprefix('Value error, ')}")
+        elif kind.endswith("_type") or kind.endswith("_parsing"):
+            sentences.append(f"{name} has the wrong type (got {got!r})")
+        else:
+            sentences.append(f"{name}: {problem['msg']}")
+    return "Invalid request: " + "; ".join(sentences) + "."
+
+
+@dataclass
+class Timings:
+    load_s: float = 0.0
+    reference_s: float = 0.0
+    generate_s: float = 0.0
+    decode_s: float = 0.0
+    audio_s: float = 0.0
+
+    @property
+    def total_s(self) -> float:
+        return self.reference_s + self.generate_s + self.decode_s
+
+    @property
+    def real_time_factor(self) -> float:
+        """Seconds of compute per second of audio (below 1 is faster than real time)."""
+        return self.total_s / self.audio_s if self.audio_s else float("inf")
+
+
+@dataclass
+class SynthesisResult:
+    sample_rate: int
+    waveform: np.ndarray  # mono float32 in [-1, 1]
+    seed: int
+    timings: Timings
+    warnings: list[str] = field(default_factory=list)
+    model_id: str = ""
+    prompt: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.waveform) / self.sample_rate

@@ -1,0 +1,43 @@
+"""Shared fixtures. Every test runs offline on CPU against the tiny random-weight checkpoint."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+
+# Before anything imports huggingface_hub: never reach the network, keep caches inside the repo.
+os.environ.setdefault("HVS_CACHE", str(OUTPUT / "cache"))
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from inference import Engine
+
+    return Engine("tiny-random").load()
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory) -> Path:
+    """About 3 s of real speech made with espeak-ng (22.05 kHz mono 16-bit)."""
+    path = tmp_path_factory.mktemp("speech") / "speech.wav"
+    subprocess.run(
+        ["espeak-ng", "-s", "150", "-w", str(path),
+         "Hello, this is my voice. I am reading a short sentence for the cloning test."],
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture
+def output_dir(request) -> Path:
+    """A per-test folder under test-output/ for artefacts a person may want to look at."""
+    path = OUTPUT / request.node.name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
