@@ -1,0 +1,18 @@
+"""Choosing what answers requests: the local model, or a remote RunPod serverless endpoint.
+
+Both have the same interface (load, warm_up, status, synthesize, stream), so the studio does not care.
+"""
+
+from __future__ import annotations
+
+from .engine import Engine
+from .errors import ModelLoadError
+
+
+def build_engine(backend: str = "local", model_id: str | None = None, device: str = "auto", dtype: str = "auto"):
+    """`local` runs the model in this process; `runpod:<endpoint-id>` sends requests to a RunPod endpoint."""
+    from .loading import DEFAULT_MODEL_ID
+
+    if backend == "local":
+        return Engine(model_id or DEFAULT_MODEL_ID, device=device, dtype=dtype)
+    raise ModelLoadError(f"Unknown backend {backend!r}: use 'local' or 'runpod:<endpoint-id>'.")
