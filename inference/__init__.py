@@ -1,13 +1,24 @@
-"""Higgs Voice Studio's engine: one typed request in, audio out. Knows torch, not Gradio or HTTP."""
+"""Higgs Voice Studio's engine: one typed request in, audio out. Knows torch, not Gradio or HTTP.
 
-from .engine import Engine, StreamChunk
-from .errors import InvalidAudio, InvalidRequest, ModelLoadError, StudioError
-from .loading import DEFAULT_MODEL_ID
-from .schema import SAMPLE_RATE, SamplingOptions, SynthesisRequest, SynthesisResult, Timings
-from .tiny_model import TINY_MODEL_ID
+Names are imported lazily so that light modules (schema, errors, voices) can be used without
+importing torch, e.g. by the UI layer.
+"""
 
-__all__ = [
-    "DEFAULT_MODEL_ID", "Engine", "InvalidAudio", "InvalidRequest", "ModelLoadError", "SAMPLE_RATE",
-    "SamplingOptions", "StreamChunk", "StudioError", "SynthesisRequest", "SynthesisResult", "TINY_MODEL_ID",
-    "Timings",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "Engine": "engine", "StreamChunk": "engine",
+    "InvalidAudio": "errors", "InvalidRequest": "errors", "ModelLoadError": "errors", "StudioError": "errors",
+    "DEFAULT_MODEL_ID": "loading",
+    "SAMPLE_RATE": "schema", "SamplingOptions": "schema", "SynthesisRequest": "schema",
+    "SynthesisResult": "schema", "Timings": "schema",
+    "TINY_MODEL_ID": "tiny_model",
+    "build_engine": "backends",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'inference' has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
