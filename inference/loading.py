@@ -78,7 +78,7 @@ def load_model(checkpoint: Path, device: torch.device, dtype: torch.dtype):
 
 def _first_line(err: Exception) -> str:
     text = str(err).strip().splitlines()
-    return text[0][:300] if text else type(err).__name__
+    return text[0][:300].rstrip(".") if text else type(err).__name__
 
 
 def _load_hint(model_id: str, reason: str) -> str:

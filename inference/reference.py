@@ -79,9 +79,18 @@ def _frame_db(frames: np.ndarray) -> np.ndarray:
 
 
 def _quietest_point(wave: np.ndarray, limit: int, frame: int) -> int:
-    """Sample index of the quietest frame in the last few seconds before `limit`."""
+    """Sample index in the middle of the longest quiet stretch in the last few seconds before `limit`."""
     lo = max(limit - int(_PAUSE_SEARCH_S * SAMPLE_RATE), 0)
     window = wave[lo:limit]
     n = len(window) // frame
     db = _frame_db(window[: n * frame].reshape(n, frame))
-    return lo + int(np.argmin(db)) * frame
+    quiet = db <= db.min() + 6.0
+    best_start, best_len, run_start = 0, 0, None
+    for i, is_quiet in enumerate([*quiet, False]):
+        if is_quiet and run_start is None:
+            run_start = i
+        elif not is_quiet and run_start is not None:
+            if i - run_start >= best_len:
+                best_start, best_len = run_start, i - run_start
+            run_start = None
+    return lo + (best_start + best_len // 2) * frame

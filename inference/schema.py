@@ -56,7 +56,7 @@ class SynthesisRequest(BaseModel):
         if not value or not value.strip():
             raise ValueError("there is no text to speak: type at least one word")
         if len(value) > MAX_TEXT_CHARS:
-            raise ValueError(f"is {len(value)} characters long; the limit is {MAX_TEXT_CHARS}")
+            raise ValueError(f"the text is {len(value)} characters long; the limit is {MAX_TEXT_CHARS}")
         return value
 
     @field_validator("reference_text", "scene")
@@ -68,16 +68,17 @@ class SynthesisRequest(BaseModel):
     @classmethod
     def _path_exists(cls, value: Path | bytes | None) -> Path | bytes | None:
         if isinstance(value, Path) and not value.is_file():
-            raise ValueError(f"no file at {value}")
+            raise ValueError(f"there is no reference audio file at {value}")
         if isinstance(value, bytes) and not value:
-            raise ValueError("the uploaded file is empty")
+            raise ValueError("the reference audio file is empty")
         return value
 
     @classmethod
     def parse(cls, **fields: Any) -> SynthesisRequest:
         """Build a request, turning pydantic's errors into one readable sentence."""
         sampling_keys = set(SamplingOptions.model_fields)
-        sampling = {k: fields.pop(k) for k in list(fields) if k in sampling_keys and fields[k] is not None}
+        sampling = {k: fields.pop(k) for k in list(fields) if k in sampling_keys}
+        sampling = {k: v for k, v in sampling.items() if v is not None}
         if isinstance(fields.get("reference_audio"), str):
             fields["reference_audio"] = Path(fields["reference_audio"])
         try:
@@ -109,7 +110,7 @@ def describe_validation_error(err: ValidationError) -> str:
         elif kind == "missing":
             sentences.append(f"{name} is required")
         elif kind == "value_error":
-            sentences.append(f"{name} {problem['msg'].removeprefix('Value error, ')}")
+            sentences.append(problem["msg"].removeprefix("Value error, "))
         elif kind.endswith("_type") or kind.endswith("_parsing"):
             sentences.append(f"{name} has the wrong type (got {got!r})")
         else:

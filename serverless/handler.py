@@ -1,0 +1,176 @@
+"""RunPod serverless entry point: `python -m serverless.handler` (add `--rp_serve_api` to test locally).
+
+The engine is built and warmed once per worker (cold start); every job then goes through `Worker.run`,
+a generator, so long takes can stream partial results. A job never crashes the worker: each problem
+comes back as `{"error": "<a sentence>"}` and the next job starts clean.
+
+Environment: HVS_MODEL (Hub id, local path or tiny-random), HVS_DEVICE, HVS_DTYPE, HVS_WARMUP (1/0),
+HVS_VOICES_DIR, and the HVS_S3_* variables read by serverless/storage.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from inference.errors import InvalidRequest, StudioError
+from inference.voices import VoiceLibrary
+
+from .job import OUTPUT_FORMATS, ParsedJob, check_health_job, is_health_job, parse_job
+from .storage import Storage
+
+log = logging.getLogger("serverless")
+
+_SAFE_KEY = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class Worker:
+    """One engine, one voice library, one storage; turns job dicts into output dicts."""
+
+    def __init__(self, engine, storage: Storage | None = None, voices: VoiceLibrary | None = None) -> None:
+        self.engine = engine
+        self.storage = storage or Storage(None)
+        self.voices = voices or VoiceLibrary()
+        self.load_error: str | None = None
+
+    def start(self, warm_up: bool = True) -> Worker:
+        """Load (and warm) the model; a failure is kept and reported by every job instead of crash-looping."""
+        try:
+            self.engine.load()
+            if warm_up:
+                self.engine.warm_up()
+        except StudioError as err:
+            self.load_error = str(err)
+            log.error("the model could not be loaded: %s", err)
+        return self
+
+    def run(self, job: dict) -> Iterator[dict]:
+        job_id = str(job.get("id") or "job")
+        started = time.perf_counter()
+        try:
+            job_input = job.get("input")
+            if is_health_job(job_input):
+                check_health_job(job_input)
+                yield self.health()
+                return
+            if self.load_error:
+                raise StudioError(f"The worker's model is not available: {self.load_error}")
+            parsed = parse_job(job_input, self.voices)
+            if parsed.options.stream:
+                yield from self._stream(parsed, job_id)
+            else:
+                yield self._deliver(self.engine.synthesize(parsed.request), parsed, job_id)
+            log.info("job %s done in %.2f s", job_id, time.perf_counter() - started)
+        except InvalidRequest as err:
+            log.info("job %s rejected: %s", job_id, err)
+            yield {"error": str(err), "error_type": "invalid_request"}
+        except StudioError as err:
+            log.warning("job %s failed: %s", job_id, err)
+            yield {"error": str(err), "error_type": "studio_error"}
+        except Exception as err:  # a bug must not take the worker down with it
+            log.exception("job %s crashed", job_id)
+            yield {"error": f"The worker hit an internal error ({type(err).__name__}); the job failed, "
+                            "the worker is still running.", "error_type": "internal"}
+
+    def health(self) -> dict:
+        from runpod.version import __version__ as runpod_version
+
+        return {
+            "type": "health",
+            "status": "error" if self.load_error else "ok",
+            "load_error": self.load_error,
+            "engine": self.engine.status(),
+            "storage": self.storage.describe(),
+            "voices": self.voices.names(),
+            "output_formats": list(OUTPUT_FORMATS),
+            "runpod": runpod_version,
+        }
+
+    def _stream(self, parsed: ParsedJob, job_id: str) -> Iterator[dict]:
+        from inference.audio import encode
+
+        sent = 0.0
+        for index, chunk in enumerate(self.engine.stream(parsed.request)):
+            if chunk.result is not None:
+                if len(chunk.waveform):
+                    yield _chunk_output(index, sent, encode(chunk.waveform, "wav", chunk.sample_rate),
+                                        len(chunk.waveform) / chunk.sample_rate, chunk.sample_rate)
+                yield self._deliver(chunk.result, parsed, job_id)
+                return
+            duration = len(chunk.waveform) / chunk.sample_rate
+            yield _chunk_output(index, sent, encode(chunk.waveform, "wav", chunk.sample_rate), duration,
+                                chunk.sample_rate)
+            sent += duration
+
+    def _deliver(self, result, parsed: ParsedJob, job_id: str) -> dict:
+        from inference.audio import encode
+
+        fmt = parsed.options.output
+        audio = encode(result.waveform, fmt, result.sample_rate)
+        key = f"{parsed.options.s3_prefix}{_SAFE_KEY.sub('_', job_id)}.{fmt}"
+        stored, warnings = self.storage.deliver(audio, parsed.options.content_type, key)
+        t = result.timings
+        return {
+            "type": "result",
+            **stored,
+            "format": fmt,
+            "content_type": parsed.options.content_type,
+            "bytes": len(audio),
+            "sample_rate": result.sample_rate,
+            "duration_s": round(result.duration_s, 3),
+            "seed": result.seed,
+            "model": result.model_id,
+            "timings": {
+                "load_s": round(t.load_s, 3), "reference_s": round(t.reference_s, 3),
+                "generate_s": round(t.generate_s, 3), "decode_s": round(t.decode_s, 3),
+                "audio_s": round(t.audio_s, 3), "total_s": round(t.total_s, 3),
+                "real_time_factor": round(t.real_time_factor, 3),
+            },
+            "warnings": [*result.warnings, *warnings],
+        }
+
+
+def _chunk_output(index: int, start_s: float, wav: bytes, duration_s: float, sample_rate: int) -> dict:
+    import base64
+
+    return {"type": "chunk", "index": index, "start_s": round(start_s, 3), "duration_s": round(duration_s, 3),
+            "sample_rate": sample_rate, "format": "wav", "audio_base64": base64.b64encode(wav).decode("ascii")}
+
+
+_worker: Worker | None = None
+
+
+def handler(job: dict[str, Any]) -> Iterator[dict]:
+    """RunPod's handler: a generator, so `/stream` gets partial results and `/runsync` the list of them."""
+    yield from get_worker().run(job)
+
+
+def get_worker() -> Worker:
+    global _worker
+    if _worker is None:
+        from inference import build_engine
+
+        engine = build_engine(
+            backend="local",
+            model_id=os.environ.get("HVS_MODEL") or None,
+            device=os.environ.get("HVS_DEVICE", "auto"),
+            dtype=os.environ.get("HVS_DTYPE", "auto"),
+        )
+        _worker = Worker(engine, Storage.from_env()).start(warm_up=os.environ.get("HVS_WARMUP", "1") != "0")
+    return _worker
+
+
+def main() -> None:
+    import runpod
+
+    logging.basicConfig(level=os.environ.get("HVS_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s %(message)s")
+    get_worker()  # cold start: load and warm before taking jobs
+    runpod.serverless.start({"handler": handler, "return_aggregate_stream": True})
+
+
+if __name__ == "__main__":
+    main()

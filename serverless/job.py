@@ -1,0 +1,219 @@
+"""A RunPod job's input -> a SynthesisRequest plus the worker's own options.
+
+The worker peels off only its own fields (how the reference arrives, output format, S3 prefix,
+streaming); everything else is validated by `SynthesisRequest.parse`, like every other front door.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from inference.errors import InvalidRequest
+from inference.schema import SamplingOptions, SynthesisRequest
+from inference.voices import VoiceLibrary
+
+OUTPUT_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
+REFERENCE_FIELDS = ("reference_audio_base64", "reference_audio_url", "voice")
+WORKER_FIELDS = (*REFERENCE_FIELDS, "output", "s3_prefix", "stream")
+REQUEST_FIELDS = ("text", "reference_text", "scene", "seed", *SamplingOptions.model_fields)
+ALLOWED_FIELDS = frozenset(WORKER_FIELDS + REQUEST_FIELDS)
+
+MAX_REFERENCE_BYTES = int(os.environ.get("HVS_MAX_REFERENCE_BYTES", 20 * 2**20))
+URL_CONNECT_TIMEOUT_S = 5.0
+URL_READ_TIMEOUT_S = 15.0
+URL_TOTAL_TIMEOUT_S = float(os.environ.get("HVS_URL_TIMEOUT_S", 30.0))  # a slow drip still ends here
+URL_MAX_REDIRECTS = 3
+_S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,200}$")
+_DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w=.-]+)*;base64,", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What the worker does with the take; the engine never sees these."""
+
+    output: str = "wav"
+    s3_prefix: str = ""
+    stream: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return OUTPUT_FORMATS[self.output]
+
+
+@dataclass
+class ParsedJob:
+    request: SynthesisRequest
+    options: JobOptions
+
+
+def is_health_job(job_input: Any) -> bool:
+    return isinstance(job_input, dict) and "health" in job_input
+
+
+def check_health_job(job_input: dict) -> None:
+    if job_input.get("health") is not True or len(job_input) != 1:
+        raise InvalidRequest('A health job is exactly {"health": true}, with no other fields.')
+
+
+def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
+    """Validate a job input. Raises InvalidRequest with one readable message naming every bad field."""
+    if not isinstance(job_input, dict):
+        raise InvalidRequest(f"The job input must be a JSON object with at least a 'text' field (got {_kind(job_input)}).")
+    unknown = sorted(set(job_input) - ALLOWED_FIELDS)
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown field{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} in the job input "
+            f"(allowed: {', '.join(sorted(ALLOWED_FIELDS))})."
+        )
+    options = _parse_options(job_input)
+    fields = {k: job_input[k] for k in REQUEST_FIELDS if k in job_input}
+    given = [k for k in REFERENCE_FIELDS if job_input.get(k) is not None]
+    if len(given) > 1:
+        raise InvalidRequest(f"Give at most one reference voice: {' and '.join(given)} were both set.")
+    request = SynthesisRequest.parse(**fields)  # cheap checks first, before any download
+    if not given:
+        return ParsedJob(request, options)
+    name, value = given[0], job_input[given[0]]
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"{name} must be a non-empty string (got {_kind(value)}).")
+    if name == "reference_audio_base64":
+        fields["reference_audio"] = decode_base64_audio(value)
+    elif name == "reference_audio_url":
+        fields["reference_audio"] = fetch_reference(value.strip())
+    else:
+        preset = (voices or VoiceLibrary()).get(value.strip())
+        if request.reference_text:
+            raise InvalidRequest(
+                f"reference_text cannot be combined with the preset voice {preset.name!r}: it has its own transcript."
+            )
+        fields["reference_audio"], fields["reference_text"] = preset.audio_path, preset.transcript
+    return ParsedJob(SynthesisRequest.parse(**fields), options)
+
+
+def _parse_options(job_input: dict) -> JobOptions:
+    output = job_input.get("output", "wav")
+    if not isinstance(output, str) or output.lower() not in OUTPUT_FORMATS:
+        raise InvalidRequest(f"output must be one of {', '.join(OUTPUT_FORMATS)} (got {output!r}).")
+    stream = job_input.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InvalidRequest(f"stream must be true or false (got {stream!r}).")
+    prefix = job_input.get("s3_prefix") or ""
+    if not isinstance(prefix, str) or (prefix and (
+        not _S3_PREFIX.match(prefix) or prefix.startswith("/") or ".." in prefix.split("/")
+    )):
+        raise InvalidRequest(
+            "s3_prefix may only hold letters, digits and ! _ . * ' ( ) / - (at most 200, no leading '/', "
+            f"no '..' folder); got {prefix!r}."
+        )
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return JobOptions(output=output.lower(), s3_prefix=prefix, stream=stream)
+
+
+def decode_base64_audio(value: str, max_bytes: int | None = None) -> bytes:
+    """Base64 (optionally a `data:audio/...;base64,` URL) -> bytes, refusing oversized input before decoding."""
+    max_bytes = max_bytes or MAX_REFERENCE_BYTES
+    text = _DATA_URL.sub("", value.strip(), count=1)
+    text = "".join(text.split())  # line breaks from `base64` tools
+    if len(text) * 3 // 4 > max_bytes:
+        raise InvalidRequest(f"reference_audio_base64 is over the {_mb(max_bytes)} limit for reference audio.")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest("reference_audio_base64 is not valid base64.") from None
+    if not data:
+        raise InvalidRequest("reference_audio_base64 decodes to an empty file.")
+    return data
+
+
+def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
+    """GET an http(s) URL with connect/read/total timeouts, a size cap and a few checked redirects."""
+    import requests
+
+    max_bytes = max_bytes or MAX_REFERENCE_BYTES
+    deadline = time.monotonic() + URL_TOTAL_TIMEOUT_S
+    with requests.Session() as session:
+        for _ in range(URL_MAX_REDIRECTS + 1):
+            _check_url(url)
+            try:
+                response = session.get(url, stream=True, allow_redirects=False,
+                                       timeout=(URL_CONNECT_TIMEOUT_S, URL_READ_TIMEOUT_S),
+                                       headers={"User-Agent": "higgs-voice-studio-worker"})
+            except requests.Timeout:
+                raise InvalidRequest(f"reference_audio_url timed out: {_short(url)} did not answer in time.") from None
+            except requests.RequestException as err:
+                raise InvalidRequest(f"reference_audio_url could not be fetched from {_short(url)} "
+                                     f"({type(err).__name__}).") from None
+            with response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("Location", ""))
+                    continue
+                if response.status_code >= 400:
+                    raise InvalidRequest(
+                        f"reference_audio_url answered HTTP {response.status_code} ({_short(url)}).")
+                return _read_capped(response, url, max_bytes, deadline)
+    raise InvalidRequest(f"reference_audio_url redirected more than {URL_MAX_REDIRECTS} times.")
+
+
+def _read_capped(response, url: str, max_bytes: int, deadline: float) -> bytes:
+    import requests
+
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise InvalidRequest(f"reference_audio_url is {_mb(int(declared))}; the limit is {_mb(max_bytes)}.")
+    body = bytearray()
+    try:
+        for piece in response.iter_content(64 * 1024):
+            body += piece
+            if len(body) > max_bytes:
+                raise InvalidRequest(f"reference_audio_url is over the {_mb(max_bytes)} limit for reference audio.")
+            if time.monotonic() > deadline:
+                raise InvalidRequest(f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download.")
+    except requests.RequestException:
+        raise InvalidRequest(f"reference_audio_url timed out or broke off while downloading ({_short(url)}).") from None
+    if not body:
+        raise InvalidRequest(f"reference_audio_url returned an empty file ({_short(url)}).")
+    return bytes(body)
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidRequest(
+            f"reference_audio_url must be an http:// or https:// URL (got {parts.scheme + ':' if parts.scheme else url!r})."
+        )
+    if not parts.hostname:
+        raise InvalidRequest("reference_audio_url has no host name.")
+    # Cloud metadata services live on link-local addresses; a job must not be able to read them.
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
+    except (socket.gaierror, UnicodeError):
+        raise InvalidRequest(f"reference_audio_url: the host {parts.hostname!r} could not be resolved.") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
+            raise InvalidRequest(f"reference_audio_url points at a link-local or special address ({ip}); not allowed.")
+
+
+def _short(url: str, limit: int = 80) -> str:
+    parts = urlsplit(url)
+    text = f"{parts.scheme}://{parts.netloc}{parts.path}"  # no query string: presigned URLs carry secrets there
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)

@@ -1,0 +1,157 @@
+"""Where the take goes: an S3-compatible bucket (presigned URL) when configured, else base64 in the job output.
+
+Configuration comes only from environment variables, never from the job, and the keys are never logged.
+An upload that keeps failing falls back to base64 with a warning: the audio is never lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+MAX_URL_EXPIRY_S = 7 * 24 * 3600  # the SigV4 limit for presigned URLs
+
+
+def _env(env: Mapping[str, str], *names: str) -> str | None:
+    """The first non-empty variable: our HVS_S3_* name first, then RunPod's / AWS's conventional one."""
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _env_number(env: Mapping[str, str], name: str, default: float, lo: float, hi: float, kind=int):
+    raw = _env(env, name)
+    if raw is None:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number (got {raw!r}).") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi} (got {value}).")
+    return value
+
+
+@dataclass(frozen=True)
+class S3Config:
+    bucket: str
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = field(default=None, repr=False)
+    secret_access_key: str | None = field(default=None, repr=False)
+    prefix: str = "takes/"
+    url_expiry_s: int = 3600
+    attempts: int = 3
+    backoff_s: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> S3Config | None:
+        """None when no bucket is named (then the audio goes back as base64)."""
+        env = os.environ if env is None else env
+        bucket = _env(env, "HVS_S3_BUCKET", "BUCKET_NAME")
+        if not bucket:
+            if _env(env, "HVS_S3_ENDPOINT_URL", "BUCKET_ENDPOINT_URL"):
+                log.warning("an S3 endpoint is set but no bucket (HVS_S3_BUCKET): returning audio as base64")
+            return None
+        prefix = _env(env, "HVS_S3_PREFIX") or "takes/"
+        return cls(
+            bucket=bucket,
+            endpoint_url=_env(env, "HVS_S3_ENDPOINT_URL", "BUCKET_ENDPOINT_URL"),
+            region=_env(env, "HVS_S3_REGION", "BUCKET_REGION", "AWS_REGION", "AWS_DEFAULT_REGION") or "us-east-1",
+            access_key_id=_env(env, "HVS_S3_ACCESS_KEY_ID", "BUCKET_ACCESS_KEY_ID"),
+            secret_access_key=_env(env, "HVS_S3_SECRET_ACCESS_KEY", "BUCKET_SECRET_ACCESS_KEY"),
+            prefix=prefix.strip("/") + "/",
+            url_expiry_s=_env_number(env, "HVS_S3_URL_EXPIRY", 3600, 1, MAX_URL_EXPIRY_S),
+            attempts=_env_number(env, "HVS_S3_ATTEMPTS", 3, 1, 10),
+            backoff_s=_env_number(env, "HVS_S3_BACKOFF_S", 1.0, 0.0, 60.0, kind=float),
+        )
+
+    def describe(self) -> dict:
+        """Safe to show in a health job: no keys."""
+        host = urlsplit(self.endpoint_url).netloc if self.endpoint_url else "s3.amazonaws.com"
+        return {"s3": True, "bucket": self.bucket, "endpoint": host, "region": self.region,
+                "url_expiry_s": self.url_expiry_s}
+
+
+class Storage:
+    """Delivers encoded audio: `deliver(...)` returns the output fields and any warnings."""
+
+    def __init__(self, config: S3Config | None) -> None:
+        self.config = config
+        self._client = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Storage:
+        return cls(S3Config.from_env(env))
+
+    def describe(self) -> dict:
+        return self.config.describe() if self.config else {"s3": False}
+
+    def deliver(self, audio: bytes, content_type: str, key: str) -> tuple[dict, list[str]]:
+        if self.config is None:
+            return _inline(audio), []
+        full_key = self.config.prefix + key
+        last_error = ""
+        for attempt in range(1, self.config.attempts + 1):
+            try:
+                url = self._upload(audio, content_type, full_key)
+                return {"storage": "s3", "audio_url": url, "s3_bucket": self.config.bucket, "s3_key": full_key,
+                        "url_expires_in_s": self.config.url_expiry_s}, []
+            except Exception as err:  # botocore raises many kinds; every one means "not stored"
+                last_error = _describe_error(err)
+                log.warning("S3 upload of %s failed (attempt %d/%d): %s", full_key, attempt, self.config.attempts,
+                            last_error)
+                if attempt < self.config.attempts:
+                    time.sleep(self.config.backoff_s * 2 ** (attempt - 1))
+        warning = (f"The audio could not be stored in S3 after {self.config.attempts} attempts ({last_error}); "
+                   "it is returned as base64 instead.")
+        return _inline(audio), [warning]
+
+    def _upload(self, audio: bytes, content_type: str, key: str) -> str:
+        client = self._get_client()
+        client.put_object(Bucket=self.config.bucket, Key=key, Body=audio, ContentType=content_type)
+        return client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.config.bucket, "Key": key}, ExpiresIn=self.config.url_expiry_s
+        )
+
+    def _get_client(self):
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            cfg = self.config
+            self._client = boto3.client(
+                "s3",
+                endpoint_url=cfg.endpoint_url,
+                region_name=cfg.region,
+                aws_access_key_id=cfg.access_key_id,
+                aws_secret_access_key=cfg.secret_access_key,
+                config=Config(
+                    signature_version="s3v4",
+                    # Path-style works with every S3-compatible server (MinIO, R2, B2, moto); AWS keeps its default.
+                    s3={"addressing_style": "path" if cfg.endpoint_url else "auto"},
+                    retries={"max_attempts": 1, "mode": "standard"},  # our own retry loop has the backoff
+                    connect_timeout=5,
+                    read_timeout=30,
+                ),
+            )
+        return self._client
+
+
+def _inline(audio: bytes) -> dict:
+    return {"storage": "base64", "audio_base64": base64.b64encode(audio).decode("ascii")}
+
+
+def _describe_error(err: Exception) -> str:
+    """A short reason without URLs or headers (which could carry signatures)."""
+    code = getattr(err, "response", {}).get("Error", {}).get("Code") if hasattr(err, "response") else None
+    return f"{type(err).__name__}{': ' + code if code else ''}"

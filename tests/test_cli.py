@@ -1,0 +1,73 @@
+"""The command line, run as a person would: a subprocess, its files, its exit code and stderr."""
+
+import subprocess
+import sys
+
+import soundfile as sf
+
+from tests.conftest import ROOT
+
+
+def cli(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "inference", *args], cwd=ROOT, capture_output=True, text=True,
+                          input=stdin, timeout=300)
+
+
+def test_writes_a_readable_24k_wav(tmp_path):
+    out = tmp_path / "x.wav"
+    run = cli("Hello there.", "--model", "tiny-random", "--out", str(out), "--max-new-tokens", "40", "--seed", "3")
+    assert run.returncode == 0, run.stderr
+    data, rate = sf.read(out)
+    assert rate == 24_000 and data.ndim == 1 and len(data) == 32 * 960
+    assert "seed 3" in run.stderr and "noise" in run.stderr
+
+
+def test_clones_from_a_reference_into_mp3_with_every_sampling_option(tmp_path, speech_wav):
+    out = tmp_path / "take.mp3"
+    run = cli("Read this in my voice.", "--model", "tiny-random", "--reference", str(speech_wav),
+              "--reference-text", "Hello, this is my voice.", "--scene", "Quiet room.", "--out", str(out),
+              "--temperature", "0.9", "--top-p", "0.8", "--top-k", "20", "--max-new-tokens", "30",
+              "--ras-win-len", "5", "--ras-max-repeats", "3", "--device", "cpu", "--dtype", "float32")
+    assert run.returncode == 0, run.stderr
+    data, rate = sf.read(out)
+    assert rate == 24_000 and 0.8 < len(data) / rate < 1.2
+
+
+def test_show_prompt_prints_the_official_layout_without_generating(tmp_path, speech_wav):
+    out = tmp_path / "never.wav"
+    run = cli("Hi (there) [laugh]", "--model", "tiny-random", "--scene", "Quiet room.", "--reference",
+              str(speech_wav), "--reference-text", "This is me", "--show-prompt", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    assert not out.exists()
+    assert run.stdout.startswith("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
+                                 "Generate audio following instruction.\n\n<|scene_desc_start|>\nQuiet room.")
+    assert ("user<|end_header_id|>\n\nThis is me.<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
+            "<|audio_out_bos|><|AUDIO_OUT|><|audio_eos|><|eot_id|>") in run.stdout
+    assert "Hi there <SE>[Laughter]</SE><|eot_id|>" in run.stdout
+    assert run.stdout.rstrip().endswith("<|start_header_id|>assistant<|end_header_id|>\n\n<|audio_out_bos|>")
+    assert "frames" in run.stderr
+
+
+def test_text_from_stdin(tmp_path):
+    out = tmp_path / "stdin.wav"
+    run = cli("-", "--model", "tiny-random", "--out", str(out), "--max-new-tokens", "20", stdin="From a pipe.")
+    assert run.returncode == 0, run.stderr and out.exists()
+
+
+def one_line_error(run, code, words):
+    assert run.returncode == code
+    lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and words in lines[0], run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_user_mistakes_are_one_line_without_traceback(tmp_path):
+    one_line_error(cli("   ", "--model", "tiny-random"), 2, "no text to speak")
+    one_line_error(cli("hi", "--temperature", "9", "--model", "tiny-random"), 2, "temperature must be at most 2.0")
+    one_line_error(cli("hi", "--reference", "/nope.wav", "--model", "tiny-random"), 2, "no reference audio file")
+    notes = tmp_path / "notes.wav"
+    notes.write_text("not audio")
+    one_line_error(cli("hi", "--reference", str(notes), "--model", "tiny-random"), 2, "not a supported audio format")
+    one_line_error(cli("hi", "--out", str(tmp_path / "x.ogg"), "--model", "tiny-random"), 2, ".wav or .mp3")
+    one_line_error(cli("hi", "--model", "someone/missing-model"), 3, "--model tiny-random")
+    one_line_error(cli("hi", "--model", "tiny-random", "--device", "cuda"), 3, "no CUDA GPU")

@@ -1,0 +1,119 @@
+"""Reference preparation: every common container, rate and channel count; each bad input refused clearly."""
+
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from inference.audio import decode_audio, encode_mp3, encode_wav
+from inference.errors import InvalidAudio
+from inference.reference import MAX_REFERENCE_S, prepare_reference
+from inference.schema import SAMPLE_RATE
+
+
+def ffmpeg(src, dst, *args):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), *args, str(dst)], check=True)
+    return dst
+
+
+def speech_seconds(path) -> float:
+    return len(decode_audio(path)) / SAMPLE_RATE
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("pcm16_48k_stereo.wav", ["-ar", "48000", "-ac", "2", "-c:a", "pcm_s16le"]),
+        ("pcm24_44k.wav", ["-ar", "44100", "-c:a", "pcm_s24le"]),
+        ("pcm32.wav", ["-c:a", "pcm_s32le"]),
+        ("float32_16k.wav", ["-ar", "16000", "-c:a", "pcm_f32le"]),
+        ("u8_8k.wav", ["-ar", "8000", "-c:a", "pcm_u8"]),
+        ("clip.flac", ["-ar", "44100"]),
+        ("clip.ogg", ["-c:a", "libopus", "-ar", "48000"]),
+        ("clip.mp3", ["-ar", "44100", "-ac", "2"]),
+        ("clip.m4a", ["-c:a", "aac", "-ar", "44100"]),
+        ("clip.webm", ["-c:a", "libopus", "-ar", "48000", "-ac", "2"]),
+    ],
+)
+def test_every_common_container_becomes_mono_24k_float(speech_wav, tmp_path, name, args):
+    path = ffmpeg(speech_wav, tmp_path / name, *args)
+    prepared = prepare_reference(path)
+    assert prepared.waveform.dtype == np.float32 and prepared.waveform.ndim == 1
+    assert 2.0 < prepared.duration_s < 8.0
+    assert 0.05 < np.abs(prepared.waveform).max() <= 1.0
+    assert not prepared.warnings
+    # the same file handed over as bytes (as the browser and the worker do) gives the same audio
+    from_bytes = prepare_reference(path.read_bytes())
+    assert np.array_equal(from_bytes.waveform, prepared.waveform)
+
+
+def test_leading_and_trailing_silence_is_trimmed(speech_wav, tmp_path):
+    speech = decode_audio(speech_wav)
+    silence = np.zeros(3 * SAMPLE_RATE, np.float32)
+    padded = tmp_path / "padded.wav"
+    sf.write(padded, np.concatenate([silence, speech, silence]), SAMPLE_RATE, subtype="PCM_16")
+    prepared = prepare_reference(padded)
+    assert prepared.duration_s < len(speech) / SAMPLE_RATE + 0.3
+    assert prepared.duration_s > len(speech) / SAMPLE_RATE - 1.0
+
+
+def test_long_reference_is_cut_at_a_pause_with_a_warning(speech_wav, tmp_path):
+    speech = decode_audio(speech_wav)
+    pause = np.zeros(int(0.6 * SAMPLE_RATE), np.float32)
+    long_clip = np.concatenate([np.concatenate([speech, pause])] * 12)  # ~50 s
+    path = tmp_path / "long.wav"
+    sf.write(path, long_clip, SAMPLE_RATE)
+    prepared = prepare_reference(path)
+    assert MAX_REFERENCE_S - 5.5 <= prepared.duration_s <= MAX_REFERENCE_S
+    assert len(prepared.warnings) == 1 and "cut at a pause" in prepared.warnings[0]
+    # the cut lands in a pause: the last 20 ms are near silent
+    assert np.sqrt(np.mean(prepared.waveform[-480:] ** 2)) < 0.01
+
+
+def put(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def write(path, samples, rate=SAMPLE_RATE, subtype="FLOAT"):
+    sf.write(path, samples, rate, subtype=subtype)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: write(d / "silent.wav", np.zeros(3 * SAMPLE_RATE, np.float32), subtype="PCM_16"), "silent"),
+        (lambda d: write(d / "hiss.wav", np.full(3 * SAMPLE_RATE, 1e-5, np.float32)), "silent"),
+        (lambda d: write(d / "nan.wav", np.where(np.arange(3 * SAMPLE_RATE) % 100 == 0, np.nan, 0.1)
+                         .astype(np.float32)), "NaN"),
+        (lambda d: write(d / "inf.wav", np.where(np.arange(3 * SAMPLE_RATE) == 5, np.inf, 0.1)
+                         .astype(np.float32)), "NaN or infinite"),
+        (lambda d: write(d / "blip.wav", np.concatenate([np.zeros(SAMPLE_RATE), 0.5 * np.sin(
+            np.arange(int(0.4 * SAMPLE_RATE)) / 5.0), np.zeros(SAMPLE_RATE)]).astype(np.float32)), "at least 1 s"),
+        (lambda d: put(d / "notes.wav", b"this is not audio at all"), "not a supported"),
+        (lambda d: put(d / "noise.mp3", np.random.default_rng(0).bytes(20_000)), "not a supported"),
+        (lambda d: put(d / "empty.wav", b""), "empty"),
+    ],
+    ids=["silent", "near-silent", "nan", "inf", "too-short", "text-file", "random-bytes", "empty"],
+)
+def test_bad_references_are_refused_with_a_reason(tmp_path, make, message):
+    with pytest.raises(InvalidAudio, match=message):
+        prepare_reference(make(tmp_path))
+
+
+def test_video_without_audio_track_is_refused(tmp_path):
+    video = tmp_path / "video.webm"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=32x32:d=1", "-c:v", "libvpx",
+                    str(video)], check=True)
+    with pytest.raises(InvalidAudio, match="no audio track"):
+        prepare_reference(video)
+
+
+def test_output_encoders_round_trip():
+    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(SAMPLE_RATE) / SAMPLE_RATE)).astype(np.float32)
+    wav = decode_audio(encode_wav(tone))
+    assert len(wav) == SAMPLE_RATE and np.abs(wav - tone).max() < 1e-3
+    mp3 = decode_audio(encode_mp3(tone))
+    assert abs(len(mp3) - SAMPLE_RATE) < 2000 and 0.25 < np.abs(mp3).max() < 0.35

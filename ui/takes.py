@@ -1,0 +1,61 @@
+"""Finished takes: written as wav files into a bounded folder, and each visitor's short history."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+HISTORY_SIZE = 5  # takes kept per visitor
+MAX_FILES = 200  # takes kept on disk for everyone together; the oldest are deleted first
+
+
+class TakeStore:
+    """A folder of wav files that never grows past `max_files` (oldest deleted first)."""
+
+    def __init__(self, folder: Path | str | None = None, max_files: int = MAX_FILES) -> None:
+        default = Path(tempfile.gettempdir()) / "higgs-voice-studio" / "takes"
+        self.folder = Path(folder or os.environ.get("HVS_TAKES_DIR") or default)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.max_files = max_files
+        self._lock = threading.Lock()
+
+    def save(self, waveform: np.ndarray, sample_rate: int, stem: str = "take") -> Path:
+        name = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}.wav"
+        path = self.folder / name
+        sf.write(path, np.asarray(waveform, dtype=np.float32), sample_rate, subtype="PCM_16")
+        self._prune()
+        return path
+
+    def _prune(self) -> None:
+        with self._lock:
+            files = sorted(self.folder.glob("*.wav"), key=lambda p: p.stat().st_mtime)
+            for old in files[: max(len(files) - self.max_files, 0)]:
+                old.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Take:
+    path: str
+    text: str
+    seed: int
+    voice: str
+    audio_s: float
+
+    @property
+    def label(self) -> str:
+        snippet = self.text if len(self.text) <= 40 else self.text[:39] + "…"
+        return f"{snippet} — {self.voice}, seed {self.seed}, {self.audio_s:.1f} s"
+
+
+def add_take(history: list[dict] | None, take: Take, size: int = HISTORY_SIZE) -> list[dict]:
+    """Newest first, at most `size` entries; entries whose file was pruned are dropped."""
+    kept = [t for t in (history or []) if Path(t.get("path", "")).is_file()]
+    return [asdict(take), *kept][:size]
