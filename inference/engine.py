@@ -157,7 +157,7 @@ class Engine:
         The last chunk carries the full SynthesisResult, whose waveform is the take decoded whole.
         Stopping the iteration early stops the generation.
         """
-        return self._run(request, streaming=True, first_chunk_frames=first_chunk_frames, chunk_frames=chunk_frames)
+        yield from self._run(request, streaming=True, first_chunk_frames=first_chunk_frames, chunk_frames=chunk_frames)
 
     def _run(self, request: SynthesisRequest, streaming: bool, first_chunk_frames: int = 12,
              chunk_frames: int = 25) -> Iterator[StreamChunk]:

@@ -1,0 +1,18 @@
+"""Hugging Face ZeroGPU: on such a Space the calls that use the GPU must be wrapped by `spaces.GPU`,
+which attaches a GPU for the call's duration. Everywhere else `spaces.GPU` returns the function
+unchanged, and without the `spaces` package this is a no-op too."""
+
+from __future__ import annotations
+
+GPU_SECONDS = 120  # the longest take we expect to need on a shared GPU slice
+
+
+def attach_gpu_on_demand(engine):
+    """Wrap the engine's GPU entry points (`synthesize`, `stream`) with spaces.GPU when available."""
+    try:
+        import spaces
+    except ImportError:
+        return engine
+    engine.synthesize = spaces.GPU(engine.synthesize, duration=GPU_SECONDS)
+    engine.stream = spaces.GPU(engine.stream, duration=GPU_SECONDS)
+    return engine
