@@ -15,4 +15,9 @@ def build_engine(backend: str = "local", model_id: str | None = None, device: st
 
     if backend == "local":
         return Engine(model_id or DEFAULT_MODEL_ID, device=device, dtype=dtype)
+    if backend.startswith("runpod:"):
+        # The worker's HVS_MODEL decides the model; model_id/device/dtype only apply to a local model.
+        from .remote import RemoteEngine
+
+        return RemoteEngine(backend.removeprefix("runpod:"))
     raise ModelLoadError(f"Unknown backend {backend!r}: use 'local' or 'runpod:<endpoint-id>'.")

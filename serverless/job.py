@@ -166,19 +166,21 @@ def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
 
 def _read_capped(response, url: str, max_bytes: int, deadline: float) -> bytes:
     import requests
+    import urllib3
 
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise InvalidRequest(f"reference_audio_url is {_mb(int(declared))}; the limit is {_mb(max_bytes)}.")
     body = bytearray()
     try:
-        for piece in response.iter_content(64 * 1024):
+        # read1 returns what has arrived, so a slow drip still meets the total deadline between reads.
+        while piece := response.raw.read1(64 * 1024, decode_content=True):
             body += piece
             if len(body) > max_bytes:
                 raise InvalidRequest(f"reference_audio_url is over the {_mb(max_bytes)} limit for reference audio.")
             if time.monotonic() > deadline:
                 raise InvalidRequest(f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download.")
-    except requests.RequestException:
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
         raise InvalidRequest(f"reference_audio_url timed out or broke off while downloading ({_short(url)}).") from None
     if not body:
         raise InvalidRequest(f"reference_audio_url returned an empty file ({_short(url)}).")
@@ -211,7 +213,7 @@ def _short(url: str, limit: int = 80) -> str:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 2**20:.1f} MB"
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.1f} kB"
 
 
 def _kind(value: Any) -> str:

@@ -41,3 +41,7 @@ def output_dir(request) -> Path:
     path = OUTPUT / request.node.name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# Serverless worker fixtures (local RunPod API server, voices folder, reference file server).
+from tests.worker_support import file_server, voices_dir, worker_url  # noqa: E402, F401

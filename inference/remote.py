@@ -1,0 +1,231 @@
+"""The remote backend: the engine interface, answered by a RunPod serverless endpoint running serverless/.
+
+`build_engine(backend="runpod:<endpoint-id>")` sends each take to `https://api.runpod.ai/v2/<id>/runsync`
+(base overridable with HVS_RUNPOD_BASE_URL), with the API key from RUNPOD_API_KEY. A full URL works too,
+e.g. `runpod:http://127.0.0.1:8000` for a worker started locally with `--rp_serve_api`.
+So a CPU-only Space can front a GPU fleet. Needs no torch until `stream` is called.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import InvalidAudio, InvalidRequest, ModelLoadError, StudioError
+from .schema import SynthesisRequest, SynthesisResult, Timings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
+MAX_REFERENCE_UPLOAD = 8 * 2**20  # RunPod caps a job's payload (10 MB for /run, 20 MB for /runsync)
+MAX_AUDIO_DOWNLOAD = 100 * 2**20
+_ENDPOINT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_RUNNING = ("IN_QUEUE", "IN_PROGRESS")
+
+
+class RemoteEngine:
+    """Same interface as `Engine` (load, warm_up, status, synthesize, stream, is_noise, model_id)."""
+
+    def __init__(self, endpoint: str, api_key: str | None = None, timeout_s: float | None = None,
+                 poll_s: float = 1.0) -> None:
+        endpoint = endpoint.strip()
+        if endpoint.startswith(("http://", "https://")):
+            self.url = endpoint.rstrip("/")
+            self.label = urlsplit(self.url).netloc
+        elif _ENDPOINT_ID.match(endpoint):
+            base = os.environ.get("HVS_RUNPOD_BASE_URL") or DEFAULT_BASE_URL
+            self.url = f"{base.rstrip('/')}/{endpoint}"
+            self.label = endpoint
+        else:
+            raise ModelLoadError(f"Bad RunPod endpoint {endpoint!r}: use runpod:<endpoint-id> or runpod:<url>.")
+        self._api_key = api_key if api_key is not None else os.environ.get("RUNPOD_API_KEY", "")
+        self.timeout_s = timeout_s or float(os.environ.get("HVS_RUNPOD_TIMEOUT_S", 600))
+        self.poll_s = poll_s
+        self.model_id = f"runpod:{self.label}"
+        self.device = "remote"
+        self.dtype = "remote"
+        self.warmed = False
+        self.remote_status: dict = {}
+        self._loaded = False
+        self._pending = 0
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the key
+        return f"RemoteEngine({self.url!r})"
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    @property
+    def is_noise(self) -> bool:
+        return bool(self.remote_status.get("noise"))
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def load(self) -> RemoteEngine:
+        """Nothing to load here; checks that a key is set for RunPod's hosted API."""
+        if not self._api_key and urlsplit(self.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ModelLoadError(f"RUNPOD_API_KEY is not set: the RunPod endpoint {self.label} needs an API key.")
+        self._loaded = True
+        return self
+
+    def warm_up(self) -> None:
+        """A health job: wakes a worker (cold start) and learns which model it serves."""
+        self.load()
+        output = self._call({"health": True})
+        self.remote_status = output.get("engine") or {}
+        if output.get("status") != "ok":
+            raise ModelLoadError(f"The RunPod worker at {self.label} cannot serve: {output.get('load_error')}")
+        self.dtype = self.remote_status.get("dtype", "remote")
+        self.warmed = True
+
+    def status(self) -> dict:
+        return {
+            "model": self.remote_status.get("model", self.model_id),
+            "device": f"runpod:{self.label}" + (f" ({self.remote_status['device']})"
+                                               if "device" in self.remote_status else ""),
+            "dtype": self.dtype,
+            "loaded": self.loaded,
+            "warmed": self.warmed,
+            "busy": self._pending > 0,
+            "pending": self._pending,
+            "noise": self.is_noise,
+            "backend": "runpod",
+        }
+
+    # ---- generation --------------------------------------------------------------------------
+    def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
+        self.load()
+        with self._lock:
+            self._pending += 1
+        try:
+            output = self._call(job_input(request))
+        finally:
+            with self._lock:
+                self._pending -= 1
+        return self._to_result(output)
+
+    def stream(self, request: SynthesisRequest, **_: Any) -> Iterator:
+        """One chunk holding the whole take (RunPod's /runsync answers once the job is done)."""
+        from .engine import StreamChunk
+
+        result = self.synthesize(request)
+        yield StreamChunk(waveform=result.waveform, sample_rate=result.sample_rate, result=result)
+
+    # ---- HTTP --------------------------------------------------------------------------------
+    def _call(self, payload: dict) -> dict:
+        """Run a job to completion and return its final output dict (the last item of a streamed list)."""
+        deadline = time.monotonic() + self.timeout_s
+        reply = self._request("POST", "runsync", {"input": payload})
+        while reply.get("status") in _RUNNING:
+            if time.monotonic() > deadline:
+                raise StudioError(f"The RunPod job did not finish within {self.timeout_s:.0f} s.")
+            time.sleep(self.poll_s)
+            reply = self._request("GET", f"status/{reply.get('id')}")
+        status = reply.get("status")
+        if status != "COMPLETED":
+            raise StudioError(f"The RunPod job ended {str(status).lower()}: {_error_text(reply.get('error'))}")
+        output = reply.get("output")
+        items = output if isinstance(output, list) else [output]
+        for item in items:
+            if isinstance(item, dict) and item.get("error"):
+                kind = InvalidRequest if item.get("error_type") == "invalid_request" else StudioError
+                raise kind(str(item["error"]))
+        final = items[-1] if items else None
+        if not isinstance(final, dict):
+            raise StudioError(f"The RunPod endpoint {self.label} returned no result (is it running serverless/?).")
+        return final
+
+    def _request(self, method: str, route: str, body: dict | None = None) -> dict:
+        import requests
+
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        url = f"{self.url}/{route}"
+        try:
+            response = requests.request(method, url, json=body, headers=headers, timeout=(10, 150))
+            if response.status_code == 405 and method == "GET":  # the SDK's local test API takes POST only
+                response = requests.request("POST", url, headers=headers, timeout=(10, 150))
+        except requests.Timeout:
+            raise StudioError(f"The RunPod endpoint {self.label} did not answer in time.") from None
+        except requests.RequestException as err:
+            raise StudioError(f"Could not reach the RunPod endpoint {self.label} ({type(err).__name__}).") from None
+        if response.status_code in (401, 403):
+            raise ModelLoadError(f"RunPod refused the request (HTTP {response.status_code}): check RUNPOD_API_KEY.")
+        if response.status_code == 404:
+            raise ModelLoadError(f"RunPod has no endpoint {self.label} (HTTP 404).")
+        if response.status_code >= 400:
+            raise StudioError(f"The RunPod endpoint {self.label} answered HTTP {response.status_code}.")
+        try:
+            return response.json()
+        except ValueError:
+            raise StudioError(f"The RunPod endpoint {self.label} answered with something that is not JSON.") from None
+
+    def _to_result(self, output: dict) -> SynthesisResult:
+        from .audio import decode_audio
+
+        if output.get("audio_url"):
+            audio = _download(output["audio_url"])
+        elif output.get("audio_base64"):
+            audio = base64.b64decode(output["audio_base64"])
+        else:
+            raise StudioError("The RunPod worker returned no audio.")
+        sample_rate = int(output.get("sample_rate") or 24_000)
+        waveform = decode_audio(audio, sample_rate)
+        t = output.get("timings") or {}
+        timings = Timings(**{k: float(t.get(k, 0.0)) for k in ("load_s", "reference_s", "generate_s", "decode_s")},
+                          audio_s=len(waveform) / sample_rate)
+        model = output.get("model") or "?"
+        return SynthesisResult(sample_rate, waveform, int(output.get("seed", 0)), timings,
+                               list(output.get("warnings") or []), f"{model} (runpod:{self.label})")
+
+
+def job_input(request: SynthesisRequest) -> dict:
+    """A SynthesisRequest as a worker job input (see serverless/job.py); the reference travels as base64."""
+    payload: dict[str, Any] = {"text": request.text, "output": "wav", **request.sampling.model_dump()}
+    for name in ("reference_text", "scene", "seed"):
+        if getattr(request, name) is not None:
+            payload[name] = getattr(request, name)
+    if request.reference_audio is not None:
+        payload["reference_audio_base64"] = base64.b64encode(_reference_bytes(request.reference_audio)).decode()
+    return payload
+
+
+def _reference_bytes(source: Path | bytes) -> bytes:
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if len(data) <= MAX_REFERENCE_UPLOAD:
+        return data
+    # A big file (long or uncompressed): send it as 24 kHz mono 16-bit wav, which the worker uses anyway.
+    from .audio import decode_audio, encode_wav
+
+    data = encode_wav(decode_audio(data))
+    if len(data) > MAX_REFERENCE_UPLOAD:
+        raise InvalidAudio("The reference clip is too long to send to the remote endpoint: use 5-30 seconds.")
+    return data
+
+
+def _download(url: str) -> bytes:
+    import requests
+
+    try:
+        with requests.get(url, stream=True, timeout=(10, 60)) as response:
+            response.raise_for_status()
+            body = bytearray()
+            for piece in response.iter_content(256 * 1024):
+                body += piece
+                if len(body) > MAX_AUDIO_DOWNLOAD:
+                    raise StudioError("The take returned by the RunPod worker is too large to download.")
+            return bytes(body)
+    except requests.RequestException as err:
+        raise StudioError(f"Could not download the take from the worker's S3 bucket ({type(err).__name__}).") from None
+
+
+def _error_text(error: Any) -> str:
+    return str(error)[:500] if error else "no reason given"

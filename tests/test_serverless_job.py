@@ -1,0 +1,124 @@
+"""Job input validation and reference fetching, in-process (no model, no worker process)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from inference.errors import InvalidRequest
+from inference.voices import VoiceLibrary
+from serverless import job as jobmod
+from serverless.job import decode_base64_audio, fetch_reference, parse_job
+
+
+@pytest.fixture
+def voices(voices_dir) -> VoiceLibrary:
+    return VoiceLibrary(voices_dir)
+
+
+def test_plain_job(voices):
+    parsed = parse_job({"text": "Hello.", "temperature": 0.3, "seed": 7, "output": "MP3", "s3_prefix": "a/b",
+                        "stream": True}, voices)
+    assert parsed.request.text == "Hello." and parsed.request.seed == 7
+    assert parsed.request.sampling.temperature == 0.3
+    assert parsed.options.output == "mp3" and parsed.options.content_type == "audio/mpeg"
+    assert parsed.options.s3_prefix == "a/b/" and parsed.options.stream is True
+
+
+def test_preset_voice_brings_its_transcript(voices, voices_dir):
+    parsed = parse_job({"text": "Hi.", "voice": "tester"}, voices)
+    assert parsed.request.reference_audio == voices_dir / "tester.wav"
+    assert parsed.request.reference_text.startswith("Hello, this is my voice")
+
+
+def test_base64_reference_and_data_url(speech_wav, voices):
+    raw = speech_wav.read_bytes()
+    encoded = base64.b64encode(raw).decode()
+    assert parse_job({"text": "Hi.", "reference_audio_base64": encoded}, voices).request.reference_audio == raw
+    assert decode_base64_audio("data:audio/wav;base64," + encoded) == raw
+    assert decode_base64_audio("\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))) == raw
+
+
+def test_url_reference_and_redirect(file_server, speech_wav, voices):
+    raw = speech_wav.read_bytes()
+    assert parse_job({"text": "Hi.", "reference_audio_url": f"{file_server}/speech.wav"}, voices
+                     ).request.reference_audio == raw
+    assert fetch_reference(f"{file_server}/redirect") == raw
+
+
+BAD_JOBS = [
+    ("not a dict", "must be a JSON object"),
+    ({"txt": "typo"}, "Unknown field 'txt'"),
+    ({"text": "Hi.", "reference_audio": "/etc/passwd"}, "Unknown field 'reference_audio'"),
+    ({"text": "Hi.", "sampling": {}}, "Unknown field 'sampling'"),
+    ({}, "text is required"),
+    ({"text": "   "}, "no text to speak"),
+    ({"text": "x" * 5000}, "limit is 2000"),
+    ({"text": "Hi.", "temperature": 9}, "temperature must be at most 2"),
+    ({"text": "Hi.", "top_k": "many"}, "top_k has the wrong type"),
+    ({"text": "Hi.", "seed": -1}, "seed must be at least 0"),
+    ({"text": "Hi.", "output": "ogg"}, "output must be one of wav, mp3"),
+    ({"text": "Hi.", "stream": "yes"}, "stream must be true or false"),
+    ({"text": "Hi.", "s3_prefix": "../escape"}, "s3_prefix may only hold"),
+    ({"text": "Hi.", "s3_prefix": "/abs"}, "s3_prefix may only hold"),
+    ({"text": "Hi.", "voice": "nobody"}, "Unknown preset voice 'nobody'"),
+    ({"text": "Hi.", "voice": "tester", "reference_text": "words"}, "cannot be combined with the preset voice"),
+    ({"text": "Hi.", "voice": "tester", "reference_audio_url": "http://127.0.0.1/x"}, "at most one reference"),
+    ({"text": "Hi.", "voice": 3}, "voice must be a non-empty string"),
+    ({"text": "Hi.", "reference_audio_base64": "not base64 at all!"}, "not valid base64"),
+    ({"text": "Hi.", "reference_audio_base64": "data:audio/wav;base64,"}, "empty file"),
+    ({"text": "Hi.", "reference_audio_url": "file:///etc/passwd"}, "must be an http:// or https:// URL"),
+    ({"text": "Hi.", "reference_audio_url": "ftp://127.0.0.1/a.wav"}, "must be an http:// or https:// URL"),
+    ({"text": "Hi.", "reference_audio_url": "data:audio/wav;base64,AAAA"}, "must be an http:// or https:// URL"),
+    ({"text": "Hi.", "reference_audio_url": "http://169.254.169.254/latest/meta-data"}, "link-local"),
+]
+
+
+@pytest.mark.parametrize(("job_input", "message"), BAD_JOBS, ids=[m for _, m in BAD_JOBS])
+def test_bad_job_inputs(job_input, message, voices):
+    with pytest.raises(InvalidRequest, match=message.replace("(", r"\(").replace(".", r"\.")):
+        parse_job(job_input, voices)
+
+
+@pytest.mark.parametrize(("route", "message"), [
+    ("/missing.wav", "answered HTTP 404"),
+    ("/to-file", "must be an http:// or https:// URL"),
+    ("/loop", "redirected more than 3 times"),
+    ("/big", "the limit is"),
+    ("/empty", "empty file"),
+])
+def test_bad_reference_urls(file_server, route, message):
+    with pytest.raises(InvalidRequest, match=message):
+        fetch_reference(file_server + route)
+
+
+def test_url_size_cap_without_content_length(file_server, monkeypatch):
+    monkeypatch.setattr(jobmod, "MAX_REFERENCE_BYTES", 1000)
+    with pytest.raises(InvalidRequest, match="over the 1.0 kB limit"):
+        fetch_reference(f"{file_server}/text")  # 2.5 kB
+
+
+def test_base64_size_cap(monkeypatch):
+    monkeypatch.setattr(jobmod, "MAX_REFERENCE_BYTES", 1000)
+    with pytest.raises(InvalidRequest, match="limit for reference audio"):
+        parse_job({"text": "Hi.", "reference_audio_base64": base64.b64encode(b"x" * 2000).decode()})
+
+
+def test_url_read_timeout(file_server, monkeypatch):
+    monkeypatch.setattr(jobmod, "URL_READ_TIMEOUT_S", 0.5)
+    with pytest.raises(InvalidRequest, match="timed out"):
+        fetch_reference(f"{file_server}/stall")
+
+
+def test_url_total_deadline(file_server, monkeypatch):
+    monkeypatch.setattr(jobmod, "URL_TOTAL_TIMEOUT_S", 1.0)
+    with pytest.raises(InvalidRequest, match="took longer than 1 s"):
+        fetch_reference(f"{file_server}/drip")
+
+
+def test_refused_connection():
+    from tests.worker_support import free_port
+
+    with pytest.raises(InvalidRequest, match="could not be fetched"):
+        fetch_reference(f"http://127.0.0.1:{free_port()}/a.wav")

@@ -1,0 +1,158 @@
+"""Helpers and fixtures for the serverless worker tests: a worker process behind the runpod SDK's local
+API server, a preset voices folder, and a small HTTP server for reference URLs. Loopback only."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / "test-output" / "worker-logs"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def local_worker(env: dict[str, str], name: str, ready_timeout_s: float = 180) -> Iterator[str]:
+    """`python -m serverless.handler --rp_serve_api` on 127.0.0.1; yields its base URL."""
+    port = free_port()
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log_path = LOGS / f"{name}.log"
+    full_env = {**os.environ, "HVS_MODEL": "tiny-random", "HVS_DEVICE": "cpu", "UVICORN_LOG_LEVEL": "warning",
+                "PYTHONUNBUFFERED": "1", **env}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "serverless.handler", "--rp_serve_api", "--rp_api_host", "127.0.0.1",
+             "--rp_api_port", str(port)],
+            cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + ready_timeout_s
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"worker exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"worker not ready in {ready_timeout_s} s:\n{log_path.read_text()[-3000:]}")
+                with contextlib.suppress(requests.RequestException):
+                    if requests.get(f"{url}/docs", timeout=2).status_code == 200:
+                        break
+                time.sleep(0.3)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
+def post(url: str, route: str, body: dict | None = None, timeout: float = 120) -> dict:
+    response = requests.post(f"{url}/{route}", json=body, timeout=timeout)
+    assert response.status_code == 200, response.text[:2000]
+    return response.json()
+
+
+def runsync(url: str, job_input: dict) -> list[dict]:
+    """The local API's /runsync for our generator handler: COMPLETED with the list of yielded items."""
+    reply = post(url, "runsync", {"input": job_input})
+    assert reply["status"] == "COMPLETED", reply
+    assert isinstance(reply["output"], list) and reply["output"], reply
+    return reply["output"]
+
+
+@pytest.fixture(scope="session")
+def voices_dir(tmp_path_factory, speech_wav) -> Path:
+    """A preset voices folder with one voice, 'tester' (the espeak-ng clip and its transcript)."""
+    folder = tmp_path_factory.mktemp("voices")
+    (folder / "tester.wav").write_bytes(speech_wav.read_bytes())
+    (folder / "tester.txt").write_text(
+        "Hello, this is my voice. I am reading a short sentence for the cloning test.\n")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def worker_url(voices_dir) -> Iterator[str]:
+    """A worker with no S3 configured (audio comes back as base64), shared by the API and remote tests."""
+    env = {"HVS_VOICES_DIR": str(voices_dir)}
+    env.update({k: "" for k in os.environ if k.startswith(("HVS_S3_", "BUCKET_"))})
+    with local_worker(env, "base64") as url:
+        yield url
+
+
+class _Files(BaseHTTPRequestHandler):
+    routes: dict[str, tuple[int, dict, bytes]] = {}
+    drip_bytes = 0
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == "/drip":  # one byte every 0.2 s, forever-ish: only a total deadline stops it
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/wav")
+            self.end_headers()
+            for _ in range(200):
+                try:
+                    self.wfile.write(b"R")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.2)
+            return
+        if self.path == "/stall":  # headers, then nothing: the read timeout must fire
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(5)
+            return
+        status, headers, body = self.routes.get(self.path, (404, {}, b"not found"))
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        if "Content-Length" not in headers and "X-No-Length" not in headers:  # HTTP/1.0: body ends at close
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def file_server(speech_wav) -> Iterator[str]:
+    """Serves reference files (and misbehaving routes) on 127.0.0.1."""
+    wav = speech_wav.read_bytes()
+    _Files.routes = {
+        "/speech.wav": (200, {"Content-Type": "audio/wav"}, wav),
+        "/redirect": (302, {"Location": "/speech.wav"}, b""),
+        "/to-file": (302, {"Location": "file:///etc/passwd"}, b""),
+        "/loop": (302, {"Location": "/loop"}, b""),
+        "/big": (200, {"Content-Length": str(10**9)}, b""),
+        "/empty": (200, {}, b""),
+        "/text": (200, {"Content-Type": "text/plain", "X-No-Length": "1"}, b"this is not audio at all " * 100),
+    }
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
