@@ -1,0 +1,104 @@
+"""Higgs Voice Studio: `python app.py` starts the web studio.
+
+Composition root: read the config -> build the engine -> load + warm up -> build the page -> launch.
+Every flag has an environment variable (shown in --help) so Spaces, pods and containers need no arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+from pathlib import Path
+
+log = logging.getLogger("app")
+
+# flag -> (environment variable, default, help)
+OPTIONS: dict[str, tuple[str, str | None, str]] = {
+    "--model": ("HVS_MODEL", None, "Hub id, local checkpoint path, or tiny-random (default: Higgs Audio V2 base)"),
+    "--backend": ("HVS_BACKEND", "local", "local, or runpod:<endpoint-id> to send takes to a RunPod endpoint"),
+    "--device": ("HVS_DEVICE", "auto", "auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps"),
+    "--dtype": ("HVS_DTYPE", "auto", "auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16"),
+    "--host": ("HVS_HOST", os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), "address to listen on (0.0.0.0 for all)"),
+    "--port": ("PORT", "7860", "port to listen on"),
+    "--auth": ("HVS_AUTH", None, "user:password required to open the studio (prefer the env variable)"),
+    "--root-path": ("HVS_ROOT_PATH", None, "URL prefix when served behind a reverse proxy, e.g. /studio"),
+    "--queue-size": ("HVS_QUEUE_SIZE", "16", "most requests waiting at once; more are refused with a message"),
+    "--concurrency": ("HVS_CONCURRENCY", "1", "takes generated at the same time"),
+    "--voices-dir": ("HVS_VOICES_DIR", None, "folder of preset voices (NAME.wav + NAME.txt [+ NAME.json])"),
+    "--asr-model": ("HVS_ASR_MODEL", "openai/whisper-base", "Whisper model for transcripts ('none' turns it off)"),
+}
+
+
+def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None) -> argparse.Namespace:
+    env = os.environ if env is None else env
+    parser = argparse.ArgumentParser(description="Higgs Voice Studio: one-shot voice cloning in the browser.")
+    for flag, (var, default, text) in OPTIONS.items():
+        kind = int if flag in ("--port", "--queue-size", "--concurrency") else str
+        parser.add_argument(flag, type=kind, default=kind(env[var]) if var in env else
+                            (kind(default) if default is not None else None), help=f"{text} [env {var}]")
+    parser.add_argument("--share", action="store_true", default=env.get("HVS_SHARE", "").lower() in ("1", "true"),
+                        help="also serve through a public gradio.live link [env HVS_SHARE=1]")
+    args = parser.parse_args(argv)
+    if args.auth is not None and ":" not in args.auth:
+        parser.error("--auth must look like user:password")
+    return args
+
+
+def browser_secret() -> str:
+    """Key for the voice library kept in visitors' browsers; stable across restarts so libraries stay readable."""
+    if os.environ.get("HVS_BROWSER_SECRET"):
+        return os.environ["HVS_BROWSER_SECRET"]
+    path = Path(os.environ.get("HVS_CACHE") or Path.home() / ".cache") / "higgs-voice-studio" / "browser-secret"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def health_route(engine, demo, queue_size: int):
+    """GET /healthz: JSON a load balancer or a person can read."""
+    from fastapi.routing import APIRoute
+
+    def healthz() -> dict:
+        status = engine.status()
+        waiting = len(demo._queue) if getattr(demo, "_queue", None) is not None else 0
+        return {
+            "status": "ok" if status.get("loaded") and status.get("warmed") else "starting",
+            "model": status.get("model"), "device": status.get("device"), "dtype": status.get("dtype"),
+            "loaded": status.get("loaded"), "warmed": status.get("warmed"), "busy": status.get("busy"),
+            "queue_depth": waiting + int(status.get("pending", 0)), "queue_size": queue_size,
+            "noise": status.get("noise", False),
+        }
+
+    return APIRoute("/healthz", healthz, methods=["GET"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from inference import build_engine
+    from inference.transcribe import Transcriber
+    from inference.voices import VoiceLibrary
+    from ui import CSS, Studio, build_ui
+
+    engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)
+    engine.load()
+    engine.warm_up()
+    log.info("engine ready: %s", engine.status())
+
+    studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))
+    demo = build_ui(studio, browser_secret=browser_secret())
+    demo.queue(max_size=args.queue_size, default_concurrency_limit=args.concurrency)
+    auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    demo.launch(
+        server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
+        css=CSS, footer_links=["api"], show_error=True,
+        app_kwargs={"routes": [health_route(engine, demo, args.queue_size)]},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""What the studio does, separate from how it looks: one object holding the injected engine and helpers.
+
+Every per-visitor value (history, voice library, choices) arrives as a callback argument; nothing
+about a visitor is kept on this object or in module globals.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from inference.errors import InvalidAudio, InvalidRequest, StudioError
+from inference.scene import ScenePresets, compose_scene
+from inference.schema import FRAME_RATE, SynthesisRequest, SynthesisResult
+from inference.voices import VoiceLibrary
+
+from .takes import HISTORY_SIZE, Take, TakeStore, add_take
+from .voice import Voice
+
+log = logging.getLogger(__name__)
+
+
+class EngineLike(Protocol):
+    """What the studio needs from an engine (local model or remote endpoint)."""
+
+    model_id: str
+    is_noise: bool
+
+    def status(self) -> dict: ...
+    def synthesize(self, request: SynthesisRequest) -> SynthesisResult: ...
+    def stream(self, request: SynthesisRequest): ...
+    def render_prompt(self, request: SynthesisRequest): ...
+
+
+class TranscriberLike(Protocol):
+    model_id: str
+    enabled: bool
+
+    def transcribe(self, audio: Path | str | bytes) -> str: ...
+
+
+@dataclass
+class Finished:
+    """One finished take as the page shows it."""
+
+    path: Path
+    result: SynthesisResult
+    history: list[dict]
+
+
+@dataclass
+class Studio:
+    engine: EngineLike
+    voices: VoiceLibrary = field(default_factory=VoiceLibrary)
+    presets: ScenePresets = field(default_factory=ScenePresets.load)
+    transcriber: TranscriberLike | None = None
+    takes: TakeStore = field(default_factory=TakeStore)
+    history_size: int = HISTORY_SIZE
+
+    # ---- requests ----------------------------------------------------------------------------
+    def scene(self, voice: Voice, tone: str | None, setting: str | None, extra: str | None) -> str | None:
+        return compose_scene(self.presets, tone=tone, setting=setting, voice_description=voice.description,
+                             extra=extra)
+
+    def request(self, voice: Voice, text: str, scene: str | None, seed: int | None, **sampling: Any
+                ) -> SynthesisRequest:
+        return SynthesisRequest.parse(text=text, reference_audio=voice.reference_audio,
+                                      reference_text=voice.reference_text, scene=scene, seed=seed, **sampling)
+
+    def transcribe(self, clip: str | Path | None) -> str:
+        """Raises InvalidRequest (no clip, bad clip) or StudioError (no ASR model)."""
+        if not clip:
+            raise InvalidRequest("Record or upload a clip first, then transcribe it.")
+        if self.transcriber is None or not self.transcriber.enabled:
+            raise StudioError("Transcription is turned off on this server; type the transcript.")
+        return self.transcriber.transcribe(Path(clip))
+
+    # ---- generation --------------------------------------------------------------------------
+    def generate(self, request: SynthesisRequest, voice_label: str, history: list[dict] | None,
+                 on_progress=None) -> Finished:
+        """Run one take (streamed, so progress is real), save it and add it to the visitor's history."""
+        result = None
+        budget_s = request.sampling.max_new_tokens / FRAME_RATE
+        produced_s = 0.0
+        for chunk in self.engine.stream(request):
+            produced_s += len(chunk.waveform) / chunk.sample_rate
+            if on_progress is not None:
+                on_progress(min(produced_s / budget_s, 0.99), f"{produced_s:.1f} s of audio generated")
+            if chunk.result is not None:
+                result = chunk.result
+        if result is None:  # a remote engine may not stream; the contract says the last chunk has it
+            raise StudioError("The generation ended without a result.")
+        path = self.takes.save(result.waveform, result.sample_rate)
+        take = Take(str(path), request.text, result.seed, voice_label, result.duration_s)
+        return Finished(path, result, add_take(history, take, self.history_size))
+
+    def synthesize_file(self, request: SynthesisRequest) -> tuple[Path, SynthesisResult]:
+        result = self.engine.synthesize(request)
+        return self.takes.save(result.waveform, result.sample_rate, stem="api"), result
+
+
+def timing_line(result: SynthesisResult) -> str:
+    t = result.timings
+    rtf = f"{t.real_time_factor:.2f}" if t.audio_s else "n/a"
+    return (f"**{t.audio_s:.2f} s** of audio in **{t.total_s:.2f} s** (generation {t.generate_s:.2f} s, "
+            f"decoding {t.decode_s:.2f} s) · real-time factor **{rtf}** · seed **{result.seed}**")
+
+
+def is_user_error(err: Exception) -> bool:
+    return isinstance(err, (InvalidRequest, InvalidAudio))

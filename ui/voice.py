@@ -1,0 +1,65 @@
+"""Who speaks: the voice choices of the studio and of the /synthesize API, resolved to request fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from inference.errors import InvalidRequest
+from inference.scene import ScenePresets
+from inference.voices import VoiceLibrary
+
+SMART = "Smart voice"
+DESCRIBED = "Describe a voice"
+PRESET = "Preset voice"
+CLONE = "Clone a voice"
+MODES = (SMART, DESCRIBED, PRESET, CLONE)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """The voice part of a request: a reference clip (+ transcript) and/or a description for the scene."""
+
+    label: str
+    reference_audio: Path | None = None
+    reference_text: str | None = None
+    description: str | None = None
+
+    @property
+    def is_own_clip(self) -> bool:
+        return self.label == CLONE
+
+
+def pick_voice(mode: str | None, *, description: str | None = None, preset: str | None = None,
+               clip: str | Path | None = None, clip_text: str | None = None,
+               voices: VoiceLibrary, presets: ScenePresets) -> Voice:
+    """What the studio's voice panel asks for, as request fields. Raises InvalidRequest when incomplete."""
+    mode = mode or SMART
+    if mode == SMART:
+        return Voice(SMART)
+    if mode == DESCRIBED:
+        words = presets.voice_description(description)
+        if not words:
+            raise InvalidRequest("Describe the voice (or pick a description), or choose Smart voice.")
+        return Voice(f"described: {description}", description=words)
+    if mode == PRESET:
+        if not preset:
+            raise InvalidRequest("Pick a preset voice, or choose Smart voice.")
+        found = voices.get(preset)
+        return Voice(found.label, found.audio_path, found.transcript)
+    if mode == CLONE:
+        if not clip:
+            raise InvalidRequest("Record or upload a clip of the voice to clone (5-15 s of clear speech works best).")
+        return Voice(CLONE, Path(clip), (clip_text or "").strip() or None)
+    raise InvalidRequest(f"Unknown voice choice {mode!r} (choose one of: {', '.join(MODES)}).")
+
+
+def api_voice(voice: str | None, voices: VoiceLibrary, presets: ScenePresets) -> Voice:
+    """The API's `voice` parameter: a preset voice name, a voice description name, or words describing a voice."""
+    name = (voice or "").strip()
+    if not name:
+        return Voice(SMART)
+    if name in voices.names():
+        found = voices.get(name)
+        return Voice(found.label, found.audio_path, found.transcript)
+    return Voice(f"described: {name}", description=presets.voice_description(name))
