@@ -1,0 +1,104 @@
+"""The worker end to end through the runpod SDK's local API server (`--rp_serve_api`) with tiny-random."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from inference.audio import decode_audio
+from tests.worker_support import post, runsync
+
+JOB = {"text": "Hello from the worker.", "max_new_tokens": 25, "seed": 11}
+
+
+def _audio(item: dict) -> bytes:
+    assert item["type"] == "result" and item["storage"] == "base64", item.keys()
+    return base64.b64decode(item["audio_base64"])
+
+
+def test_health_job(worker_url):
+    (health,) = runsync(worker_url, {"health": True})
+    assert health["status"] == "ok" and health["load_error"] is None
+    assert health["engine"]["model"] == "tiny-random" and health["engine"]["loaded"] and health["engine"]["warmed"]
+    assert health["storage"] == {"s3": False}
+    assert health["voices"] == ["tester"]
+
+
+def test_sync_job_returns_playable_base64_wav(worker_url):
+    (result,) = runsync(worker_url, JOB)
+    audio = _audio(result)
+    assert audio[:4] == b"RIFF" and len(audio) == result["bytes"]
+    waveform = decode_audio(audio)
+    assert result["sample_rate"] == 24_000 and result["format"] == "wav" and result["content_type"] == "audio/wav"
+    assert abs(len(waveform) / 24_000 - result["duration_s"]) < 0.01 and result["duration_s"] > 0
+    assert result["seed"] == 11 and result["model"] == "tiny-random"
+    assert set(result["timings"]) >= {"generate_s", "decode_s", "total_s", "real_time_factor"}
+    assert any("noise" in w for w in result["warnings"])
+    # Same seed, same take.
+    (again,) = runsync(worker_url, JOB)
+    assert again["audio_base64"] == result["audio_base64"]
+
+
+def test_async_job_run_then_status(worker_url):
+    queued = post(worker_url, "run", {"input": {**JOB, "output": "mp3"}})
+    assert queued["status"] == "IN_PROGRESS" and queued["id"]
+    done = post(worker_url, f"status/{queued['id']}")
+    assert done["status"] == "COMPLETED", done
+    (result,) = done["output"]
+    audio = _audio(result)
+    assert result["format"] == "mp3" and result["content_type"] == "audio/mpeg"
+    assert len(decode_audio(audio)) > 0
+    assert post(worker_url, f"status/{queued['id']}")["error"] == "Job ID not found"  # consumed
+
+
+def test_streamed_job_chunks_add_up_to_the_take(worker_url):
+    job = {**JOB, "text": "A longer text that streams in pieces.", "max_new_tokens": 70, "stream": True}
+    queued = post(worker_url, "run", {"input": job})
+    streamed = post(worker_url, f"stream/{queued['id']}")
+    assert streamed["status"] == "COMPLETED"
+    items = [part["output"] for part in streamed["stream"]]
+    chunks, final = items[:-1], items[-1]
+    assert len(chunks) >= 2 and all(c["type"] == "chunk" for c in chunks)
+    samples = sum(len(decode_audio(base64.b64decode(c["audio_base64"]))) for c in chunks)
+    assert samples == len(decode_audio(_audio(final)))
+    assert [c["index"] for c in chunks] == list(range(len(chunks)))
+
+
+@pytest.mark.parametrize("reference", ["voice", "base64", "url"])
+def test_reference_voice_three_ways(worker_url, file_server, speech_wav, reference):
+    given = {"voice": {"voice": "tester"},
+             "base64": {"reference_audio_base64": base64.b64encode(speech_wav.read_bytes()).decode(),
+                        "reference_text": "Hello, this is my voice."},
+             "url": {"reference_audio_url": f"{file_server}/speech.wav"}}[reference]
+    (result,) = runsync(worker_url, {**JOB, "max_new_tokens": 20, **given})
+    assert len(decode_audio(_audio(result))) > 0
+    assert result["timings"]["reference_s"] > 0
+    if reference == "url":
+        assert any("No transcript" in w for w in result["warnings"])
+
+
+BAD = [
+    ({"txt": "typo"}, "Unknown field 'txt'"),
+    ({"text": ""}, "no text to speak"),
+    ({"text": "Hi.", "top_p": 0}, "top_p must be more than 0"),
+    ({"text": "Hi.", "output": "flac"}, "output must be one of wav, mp3"),
+    ({"text": "Hi.", "voice": "nobody"}, "Unknown preset voice 'nobody'"),
+    ({"text": "Hi.", "reference_audio_url": "file:///etc/passwd"}, "http:// or https://"),
+    ({"text": "Hi.", "reference_audio_base64": "%%%"}, "not valid base64"),
+    ({"text": "Hi.", "reference_audio_base64": base64.b64encode(b"not audio" * 50).decode()}, "Could not read"),
+    ({"health": "yes"}, 'exactly {"health": true}'),
+]
+
+
+@pytest.mark.parametrize(("job_input", "message"), BAD, ids=[m for _, m in BAD])
+def test_bad_job_comes_back_as_a_readable_error(worker_url, job_input, message):
+    (item,) = runsync(worker_url, job_input)  # the local API reports generator errors as an output item
+    assert set(item) == {"error", "error_type"} and message in item["error"], item
+    assert item["error_type"] == "invalid_request"
+
+
+def test_a_bad_job_does_not_spoil_the_next(worker_url):
+    runsync(worker_url, {"text": "Hi.", "reference_audio_base64": base64.b64encode(b"\0" * 4000).decode()})
+    (result,) = runsync(worker_url, {**JOB, "max_new_tokens": 15})
+    assert result["type"] == "result"
