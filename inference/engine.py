@@ -205,7 +205,8 @@ class Engine:
         frames_all = self._codes_to_frames(outcome["codes"][0])
         if frames_all.shape[0] == 0:
             raise StudioError("The model produced no audio for this text. Try another seed or a higher temperature.")
-        waveform = np.clip(self._decode_frames(frames_all), -1.0, 1.0)
+        with self._generate_lock:  # heavy tensor work runs one at a time: concurrent ops only fight for cores
+            waveform = np.clip(self._decode_frames(frames_all), -1.0, 1.0)
         timings = Timings(load_s=self.load_s, reference_s=prompt.reference_s, generate_s=outcome["generate_s"],
                           decode_s=time.perf_counter() - started, audio_s=len(waveform) / SAMPLE_RATE)
         result = SynthesisResult(SAMPLE_RATE, waveform, seed, timings, prompt.warnings, self.model_id,

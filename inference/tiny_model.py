@@ -50,7 +50,7 @@ def ensure_tiny_checkpoint() -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
     try:
-        build_tiny_checkpoint(staging, final_dir=target)
+        build_random_checkpoint(staging, final_dir=target)
         try:
             staging.rename(target)
         except OSError:  # another process finished first: theirs is as good as ours
@@ -61,8 +61,12 @@ def ensure_tiny_checkpoint() -> Path:
     return target
 
 
-def build_tiny_checkpoint(out: Path, final_dir: Path) -> None:
-    """Write the checkpoint into `out`, which will be renamed to `final_dir`."""
+def build_random_checkpoint(out: Path, final_dir: Path, full_size: bool = False) -> None:
+    """Write the checkpoint into `out`, which will be renamed to `final_dir`.
+
+    `full_size` keeps the same recipe but gives the LM and the audio tokenizer the real model's
+    dimensions (~5.8B parameters): random weights whose step time and memory are the real ones,
+    for GPU benchmarks (bench/gpu_bench.py)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (
@@ -91,21 +95,19 @@ def build_tiny_checkpoint(out: Path, final_dir: Path) -> None:
 
     # Audio tokenizer: the real frame layout (24 kHz, hop 960 = 25 frames/s, 8 codebooks of 1024),
     # with tiny channel counts. The DAC decoder halves its width at each of its 5 upsampling stages.
+    ratios = [8, 5, 4, 2, 3]
+    if full_size:  # transformers' defaults are the released tokenizer's sizes (HuBERT-base semantic model)
+        acoustic = {"downsampling_ratios": ratios, "upsampling_ratios": ratios}
+        semantic, codebook_dim = {}, 64
+    else:
+        acoustic = {"encoder_hidden_size": 4, "downsampling_ratios": ratios, "upsampling_ratios": ratios,
+                    "decoder_hidden_size": 64, "hidden_size": 16}
+        semantic = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32,
+                    "conv_dim": [8] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2}
+        codebook_dim = 8
     audio_config = HiggsAudioV2TokenizerConfig(
-        target_bandwidths=[0.5, 1, 1.5, 2],
-        codebook_size=1024,
-        codebook_dim=8,
-        acoustic_model_config={
-            "encoder_hidden_size": 4,
-            "downsampling_ratios": [8, 5, 4, 2, 3],
-            "upsampling_ratios": [8, 5, 4, 2, 3],
-            "decoder_hidden_size": 64,
-            "hidden_size": 16,
-        },
-        semantic_model_config={
-            "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32,
-            "conv_dim": [8] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2,
-        },
+        target_bandwidths=[0.5, 1, 1.5, 2], codebook_size=1024, codebook_dim=codebook_dim,
+        acoustic_model_config=acoustic, semantic_model_config=semantic,
     )
     audio_tokenizer = HiggsAudioV2TokenizerModel(audio_config).eval()
     # Random codebooks: spread them so that encoding yields varied codes.
@@ -123,15 +125,18 @@ def build_tiny_checkpoint(out: Path, final_dir: Path) -> None:
     processor.save_pretrained(out)
     _point_processor_at(out, final_dir / "audio_tokenizer")
 
+    # full size: transformers' defaults are the released 3B model's (Llama-3.2-3B backbone + DualFFN)
+    sizes = {} if full_size else dict(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
+                                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16)
     config = HiggsAudioV2Config(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=8192,
-        num_codebooks=8, codebook_size=1024 + 2,
+        **sizes, max_position_embeddings=8192, num_codebooks=8, codebook_size=1024 + 2,
         pad_token_id=ids["<|end_of_text|>"], bos_token_id=ids["<|begin_of_text|>"], eos_token_id=ids["<|eot_id|>"],
         audio_token_id=ids["<|AUDIO_OUT|>"], audio_bos_token_id=ids["<|audio_out_bos|>"],
         audio_delay_token_id=ids["<|reserved_special_token_6|>"],
     )
     model = HiggsAudioV2ForConditionalGeneration(config).eval()
+    if full_size:
+        model.to(torch.bfloat16)
     with torch.no_grad():
         # Random weights would end a take after a few frames at random. Make the stream-EOS code
         # (and stream-BOS) score 0 while real codes score with a large spread, so takes run to
