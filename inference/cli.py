@@ -75,8 +75,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.show_prompt:
         prompt = engine.render_prompt(request)
         print(prompt.rendered)
-        if prompt.reference_frames:
-            print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.reference_frames} frames "
+        if prompt.audio_frames:
+            print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.audio_frames} frames "
                   "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
         return 0
     result = engine.synthesize(request)

@@ -17,6 +17,7 @@ import torch
 
 from .errors import InvalidRequest, StudioError
 from .loading import DEFAULT_MODEL_ID, load_model, pick_device, pick_dtype, resolve_checkpoint
+from .longform import CONTEXT_CHUNKS, split_text
 from .prompt import build_conversation
 from .reference import prepare_reference
 from .schema import SAMPLE_RATE, SynthesisRequest, SynthesisResult, Timings
@@ -29,14 +30,26 @@ WARMUP_TEXT = "Warming up."
 
 
 @dataclass
+class Plan:
+    """A request checked and split into the pieces that each chunk's prompt is built from."""
+
+    chunks: list[str]  # normalized text, spoken in order
+    scene: str | None
+    reference: np.ndarray | None
+    reference_text: str | None
+    warnings: list[str]
+    reference_s: float
+
+
+@dataclass
 class PreparedPrompt:
-    """A request turned into model inputs (done outside the generation lock)."""
+    """One chunk's conversation turned into model inputs (done outside the generation lock)."""
 
     rendered: str
     inputs: dict
     warnings: list[str]
-    reference_s: float
-    reference_frames: int
+    encode_s: float
+    audio_frames: int
 
 
 @dataclass
@@ -113,9 +126,8 @@ class Engine:
         }
 
     # ---- prompt ------------------------------------------------------------------------------
-    def render_prompt(self, request: SynthesisRequest) -> PreparedPrompt:
-        """Normalize, prepare the reference and render the official conversation into model inputs."""
-        self.load()
+    def plan(self, request: SynthesisRequest) -> Plan:
+        """Normalize and split the text, prepare the reference: everything each chunk's prompt needs."""
         text = normalize_text(request.text)
         if not any(ch.isalnum() for ch in text):
             raise InvalidRequest("There is no text to speak: type at least one word.")
@@ -131,16 +143,25 @@ class Engine:
             warnings.append("A reference transcript was given without reference audio; it was ignored.")
         if self.is_noise:
             warnings.append(NOISE_WARNING)
-
         reference_text = normalize_text(request.reference_text) if request.reference_text else None
-        conversation = build_conversation(text, request.scene, reference_text, reference)
+        return Plan(split_text(text), request.scene, reference, reference_text, warnings, reference_s)
+
+    def render_prompt(self, request: SynthesisRequest) -> PreparedPrompt:
+        """The model inputs for the first (often only) chunk of a request."""
+        plan = self.plan(request)
+        return self._prompt(plan, 0, [])
+
+    def _prompt(self, plan: Plan, index: int, context: list[tuple[str, np.ndarray]]) -> PreparedPrompt:
+        self.load()
+        conversation = build_conversation(plan.chunks[index], plan.scene, plan.reference_text, plan.reference,
+                                          context)
         rendered = self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
+        audio = ([plan.reference] if plan.reference is not None else []) + [wave for _, wave in context]
         started = time.perf_counter()
-        audio = [reference] if reference is not None else None
-        inputs = self.processor(text=rendered, audio=audio, return_tensors="pt", sampling_rate=SAMPLE_RATE)
+        inputs = self.processor(text=rendered, audio=audio or None, return_tensors="pt", sampling_rate=SAMPLE_RATE)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
         frames = int(inputs["audio_input_ids"].shape[1]) if "audio_input_ids" in inputs else 0
-        return PreparedPrompt(rendered, inputs, warnings, reference_s + time.perf_counter() - started, frames)
+        return PreparedPrompt(rendered, inputs, plan.warnings, time.perf_counter() - started, frames)
 
     # ---- generation --------------------------------------------------------------------------
     def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
@@ -154,16 +175,56 @@ class Engine:
                ) -> Iterator[StreamChunk]:
         """Audio chunks while generating (first after ~0.5 s of audio, then every ~1 s of audio).
 
-        The last chunk carries the full SynthesisResult, whose waveform is the take decoded whole.
+        The chunks add up to the take; the last one also carries the full SynthesisResult.
         Stopping the iteration early stops the generation.
         """
         yield from self._run(request, streaming=True, first_chunk_frames=first_chunk_frames, chunk_frames=chunk_frames)
 
     def _run(self, request: SynthesisRequest, streaming: bool, first_chunk_frames: int = 12,
              chunk_frames: int = 25) -> Iterator[StreamChunk]:
-        prompt = self.render_prompt(request)
+        """Long texts are spoken chunk by chunk (see longform.py); the last chunks spoken so far stay
+        in the prompt as context so the voice carries over. Each chunk holds the model on its own, so
+        visitors take turns between chunks."""
+        plan = self.plan(request)
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         config = self._generation_config(request)
+        timings = Timings(load_s=self.load_s, reference_s=plan.reference_s)
+        pieces: list[np.ndarray] = []
+        context: list[tuple[str, np.ndarray]] = []
+        first_prompt = ""
+        with self._count_pending():
+            for index, text in enumerate(plan.chunks):
+                prompt = self._prompt(plan, index, context)
+                first_prompt = first_prompt or prompt.rendered
+                timings.reference_s += prompt.encode_s
+                # each chunk has its own seed so that other visitors' turns cannot change this take
+                codes, emitted, generate_s = yield from self._generate(
+                    prompt, config, (seed + index) % 2**32, streaming, first_chunk_frames, chunk_frames)
+                started = time.perf_counter()
+                frames = self._codes_to_frames(codes[0])
+                if frames.shape[0] == 0:
+                    raise StudioError(
+                        "The model produced no audio for this text. Try another seed or a higher temperature.")
+                with self._generate_lock:  # heavy tensor work runs one at a time: parallel ops only fight for cores
+                    waveform = np.clip(self._decode_frames(frames), -1.0, 1.0)
+                timings.generate_s += generate_s
+                timings.decode_s += time.perf_counter() - started
+                pieces.append(waveform)
+                context = (context + [(text, waveform)])[-CONTEXT_CHUNKS:]
+                if streaming and index < len(plan.chunks) - 1:
+                    yield StreamChunk(waveform[emitted * self._hop:])
+        whole = np.concatenate(pieces)
+        timings.audio_s = len(whole) / SAMPLE_RATE
+        result = SynthesisResult(SAMPLE_RATE, whole, seed, timings, plan.warnings, self.model_id, first_prompt,
+                                 chunks=len(plan.chunks))
+        # Streaming: the tail not sent yet, cut from the whole decode so the chunks add up to the take.
+        tail = pieces[-1][emitted * self._hop:] if streaming else whole
+        yield StreamChunk(waveform=tail, result=result)
+
+    def _generate(self, prompt: PreparedPrompt, config, seed: int, streaming: bool, first_chunk_frames: int,
+                  chunk_frames: int):
+        """Run model.generate (on a worker thread when streaming, yielding chunks as frames arrive).
+        Returns (codes, frames already streamed, seconds spent generating)."""
         frames: queue.Queue = queue.Queue()
         cancelled = _Cancelled()
         outcome: dict = {}
@@ -185,35 +246,21 @@ class Engine:
                     hook.remove()
                 frames.put(None)
 
-        with self._count_pending():
-            if not streaming:
-                generate()
-            else:
-                worker = threading.Thread(target=generate, name="higgs-generate", daemon=True)
-                worker.start()
-                emitted = 0
-                try:
-                    for chunk, emitted in self._stream_chunks(frames, first_chunk_frames, chunk_frames):  # noqa: B007
-                        yield chunk
-                finally:
-                    cancelled.event.set()
-                    worker.join()
+        emitted = 0
+        if not streaming:
+            generate()
+        else:
+            worker = threading.Thread(target=generate, name="higgs-generate", daemon=True)
+            worker.start()
+            try:
+                for chunk, emitted in self._stream_chunks(frames, first_chunk_frames, chunk_frames):  # noqa: B007
+                    yield chunk
+            finally:
+                cancelled.event.set()
+                worker.join()
         if "error" in outcome:
             raise outcome["error"]
-
-        started = time.perf_counter()
-        frames_all = self._codes_to_frames(outcome["codes"][0])
-        if frames_all.shape[0] == 0:
-            raise StudioError("The model produced no audio for this text. Try another seed or a higher temperature.")
-        with self._generate_lock:  # heavy tensor work runs one at a time: concurrent ops only fight for cores
-            waveform = np.clip(self._decode_frames(frames_all), -1.0, 1.0)
-        timings = Timings(load_s=self.load_s, reference_s=prompt.reference_s, generate_s=outcome["generate_s"],
-                          decode_s=time.perf_counter() - started, audio_s=len(waveform) / SAMPLE_RATE)
-        result = SynthesisResult(SAMPLE_RATE, waveform, seed, timings, prompt.warnings, self.model_id,
-                                 prompt.rendered)
-        # Streaming: the tail not sent yet, cut from the whole decode so the chunks add up to the take.
-        tail = waveform[emitted * self._hop:] if streaming else waveform
-        yield StreamChunk(waveform=tail, result=result)
+        return outcome["codes"], emitted, outcome["generate_s"]
 
     def _generation_config(self, request: SynthesisRequest):
         options = request.sampling

@@ -52,13 +52,20 @@ def build_conversation(
     scene: str | None = None,
     reference_text: str | None = None,
     reference_audio: np.ndarray | None = None,
+    context: list[tuple[str, np.ndarray]] = (),
 ) -> list[dict]:
-    """The official conversation for one take. `text` and `reference_text` are already normalized."""
+    """The official conversation for one take. `text` and `reference_text` are already normalized.
+
+    `context` holds earlier chunks of a long text (their text and generated audio) as further
+    user/assistant turns, as the official long-form generation does, so the voice carries over."""
     conversation = [{"role": "system", "content": _text(SYSTEM_PROMPT)}]
     if scene:
         conversation.append({"role": "scene", "content": _text(scene)})
     if reference_audio is not None:
         conversation.append({"role": "user", "content": _text(reference_text or "")})
         conversation.append({"role": "assistant", "content": [{"type": "audio", "audio": reference_audio}]})
+    for spoken, audio in context:
+        conversation.append({"role": "user", "content": _text(spoken)})
+        conversation.append({"role": "assistant", "content": [{"type": "audio", "audio": audio}]})
     conversation.append({"role": "user", "content": _text(text)})
     return conversation

@@ -144,7 +144,8 @@ class SynthesisResult:
     timings: Timings
     warnings: list[str] = field(default_factory=list)
     model_id: str = ""
-    prompt: str = ""
+    prompt: str = ""  # the rendered prompt of the first chunk
+    chunks: int = 1  # long texts are spoken in several chunks
 
     @property
     def duration_s(self) -> float:

@@ -1,0 +1,58 @@
+"""Long texts are spoken chunk by chunk, earlier chunks kept as context, and still add up to one take."""
+
+import numpy as np
+
+from inference import SynthesisRequest
+from inference.longform import MAX_CHUNK_WORDS, split_text
+from inference.prompt import build_conversation
+
+SENTENCE = "The river runs past the old mill and into the quiet valley below."  # 13 words
+
+
+def test_short_text_is_one_chunk():
+    assert split_text(SENTENCE) == [SENTENCE]
+
+
+def test_long_text_splits_at_sentences_within_the_budget():
+    text = " ".join([SENTENCE] * 20)  # 260 words
+    chunks = split_text(text)
+    assert len(chunks) == 3
+    assert all(len(c.split()) <= MAX_CHUNK_WORDS for c in chunks)
+    assert all(c.endswith("below.") for c in chunks)  # cut between sentences, never inside one
+    assert " ".join(chunks) == text
+
+
+def test_paragraphs_are_not_merged_and_run_on_sentences_are_cut_by_words():
+    run_on = " ".join(["word"] * 250)
+    chunks = split_text(f"{SENTENCE}\n{run_on}")
+    assert chunks[0] == SENTENCE
+    assert [len(c.split()) for c in chunks[1:]] == [100, 100, 50]
+
+
+def test_cjk_text_is_measured_in_characters_and_split_at_full_stops():
+    sentence = "今天天气很好我们去公园散步吧." # 15 characters -> 5 "words"
+    chunks = split_text(sentence * 30, max_words=40)
+    assert len(chunks) == 4 and all(c.endswith(".") for c in chunks)
+
+
+def test_context_chunks_become_user_and_assistant_turns():
+    wave = np.zeros(24_000, np.float32)
+    conversation = build_conversation("Third part.", None, "Ref words.", wave,
+                                      [("First part.", wave), ("Second part.", wave)])
+    roles = [turn["role"] for turn in conversation]
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user", "assistant", "user"]
+    assert conversation[3]["content"][0]["text"] == "First part."
+    assert conversation[-1]["content"][0]["text"] == "Third part."
+
+
+def test_engine_speaks_a_long_text_in_chunks(engine, speech_wav):
+    text = " ".join([SENTENCE] * 20)
+    request = SynthesisRequest.parse(text=text, reference_audio=speech_wav, reference_text="Hello.",
+                                     max_new_tokens=20, seed=3)
+    result = engine.synthesize(request)
+    assert result.chunks == 3
+    assert len(result.waveform) == 3 * 12 * 960  # 20 tokens per chunk -> 12 frames each
+    assert np.array_equal(engine.synthesize(request).waveform, result.waveform)
+    streamed = list(engine.stream(request, first_chunk_frames=4, chunk_frames=4))
+    assert np.array_equal(streamed[-1].result.waveform, result.waveform)
+    assert sum(len(c.waveform) for c in streamed) == len(result.waveform)
