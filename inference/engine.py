@@ -185,6 +185,7 @@ class Engine:
         """Long texts are spoken chunk by chunk (see longform.py); the last chunks spoken so far stay
         in the prompt as context so the voice carries over. Each chunk holds the model on its own, so
         visitors take turns between chunks."""
+        self.load()
         plan = self.plan(request)
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         config = self._generation_config(request)
