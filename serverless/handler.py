@@ -165,6 +165,8 @@ def get_worker() -> Worker:
 
 
 def main() -> None:
+    # The SDK logs every job's output at DEBUG (its default): presigned URLs and base64 audio. Not by default here.
+    os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
     import runpod
 
     logging.basicConfig(level=os.environ.get("HVS_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s %(message)s")

@@ -1,0 +1,110 @@
+"""S3 output against a local S3-compatible server (moto in server mode) started by the test, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import boto3
+import pytest
+import requests
+
+from inference.audio import decode_audio
+from serverless.storage import S3Config, Storage
+from tests.worker_support import LOGS, free_port, local_worker, runsync
+
+BUCKET = "takes-test"
+KEYS = {"HVS_S3_ACCESS_KEY_ID": "test-access-key", "HVS_S3_SECRET_ACCESS_KEY": "test-secret-key-never-logged"}
+JOB = {"text": "Stored in a bucket.", "max_new_tokens": 25, "seed": 5}
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[dict]:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id=KEYS["HVS_S3_ACCESS_KEY_ID"],
+                          aws_secret_access_key=KEYS["HVS_S3_SECRET_ACCESS_KEY"])
+    client.create_bucket(Bucket=BUCKET)
+    state = {"endpoint": endpoint, "client": client, "server": server, "running": True}
+    try:
+        yield state
+    finally:
+        if state["running"]:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def s3_worker(s3_server, voices_dir) -> Iterator[str]:
+    env = {"HVS_S3_BUCKET": BUCKET, "HVS_S3_ENDPOINT_URL": s3_server["endpoint"], "HVS_S3_REGION": "us-east-1",
+           "HVS_S3_URL_EXPIRY": "600", "HVS_S3_ATTEMPTS": "2", "HVS_S3_BACKOFF_S": "0.05",
+           "HVS_VOICES_DIR": str(voices_dir), "HVS_WARMUP": "0", **KEYS}
+    with local_worker(env, "s3") as url:
+        yield url
+
+
+def test_config_from_env_hides_keys():
+    config = S3Config.from_env({"BUCKET_NAME": "b", "BUCKET_ENDPOINT_URL": "https://r2.example.com",
+                                "BUCKET_ACCESS_KEY_ID": "AKIA-SECRET", "BUCKET_SECRET_ACCESS_KEY": "s3cr3t",
+                                "HVS_S3_PREFIX": "/voice/"})
+    assert config.bucket == "b" and config.endpoint_url == "https://r2.example.com" and config.prefix == "voice/"
+    assert config.access_key_id == "AKIA-SECRET"
+    assert "SECRET" not in repr(config) and "s3cr3t" not in repr(config) and "s3cr3t" not in str(config.describe())
+    assert S3Config.from_env({}) is None
+    with pytest.raises(ValueError, match="HVS_S3_URL_EXPIRY must be between"):
+        S3Config.from_env({"HVS_S3_BUCKET": "b", "HVS_S3_URL_EXPIRY": "99999999"})
+
+
+def test_job_uploads_and_presigned_url_serves_the_same_bytes(s3_worker, s3_server, worker_url):
+    (health,) = runsync(s3_worker, {"health": True})
+    assert health["storage"]["s3"] is True and health["storage"]["bucket"] == BUCKET
+    assert "secret" not in str(health).lower()
+
+    (result,) = runsync(s3_worker, {**JOB, "s3_prefix": "team-a"})
+    assert result["storage"] == "s3" and "audio_base64" not in result, result
+    assert result["s3_key"].startswith("takes/team-a/") and result["s3_key"].endswith(".wav")
+    assert result["url_expires_in_s"] == 600 and "X-Amz-Expires=600" in result["audio_url"]
+
+    downloaded = requests.get(result["audio_url"], timeout=30)
+    assert downloaded.status_code == 200
+    stored = s3_server["client"].get_object(Bucket=BUCKET, Key=result["s3_key"])
+    assert stored["ContentType"] == "audio/wav"
+    assert downloaded.content == stored["Body"].read()
+    assert len(downloaded.content) == result["bytes"]
+    assert abs(len(decode_audio(downloaded.content)) / 24_000 - result["duration_s"]) < 0.01
+    # The same job on the base64 worker (same checkpoint, same seed) gives the very same file.
+    (inline,) = runsync(worker_url, JOB)
+    assert base64.b64decode(inline["audio_base64"]) == downloaded.content
+
+    worker_log = (LOGS / "s3.log").read_text()
+    for secret in (*KEYS.values(), "X-Amz-Signature"):
+        assert secret not in worker_log
+
+
+def test_mp3_upload(s3_worker, s3_server):
+    (result,) = runsync(s3_worker, {**JOB, "output": "mp3"})
+    assert result["storage"] == "s3" and result["s3_key"].endswith(".mp3")
+    body = requests.get(result["audio_url"], timeout=30).content
+    assert s3_server["client"].head_object(Bucket=BUCKET, Key=result["s3_key"])["ContentType"] == "audio/mpeg"
+    assert len(decode_audio(body)) > 0
+
+
+def test_s3_down_falls_back_to_base64(s3_worker, s3_server):
+    s3_server["server"].stop()
+    s3_server["running"] = False
+    (result,) = runsync(s3_worker, JOB)
+    assert result["storage"] == "base64" and "audio_url" not in result
+    assert len(decode_audio(base64.b64decode(result["audio_base64"]))) > 0
+    assert any("could not be stored in S3 after 2 attempts" in w for w in result["warnings"]), result["warnings"]
+
+
+def test_storage_retries_then_falls_back_in_process():
+    storage = Storage(S3Config(bucket="b", endpoint_url=f"http://127.0.0.1:{free_port()}", attempts=3,
+                               backoff_s=0.01, access_key_id="k", secret_access_key="s"))
+    fields, warnings = storage.deliver(b"RIFF....", "audio/wav", "x.wav")
+    assert fields == {"storage": "base64", "audio_base64": base64.b64encode(b"RIFF....").decode()}
+    assert "after 3 attempts" in warnings[0] and "EndpointConnectionError" in warnings[0]
