@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,15 @@ MAX_REFERENCE_UPLOAD = 8 * 2**20  # RunPod caps a job's payload (10 MB for /run,
 MAX_AUDIO_DOWNLOAD = 100 * 2**20
 _ENDPOINT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _RUNNING = ("IN_QUEUE", "IN_PROGRESS")
+
+
+@dataclass
+class RemotePrompt:
+    """The prompt as the worker rendered it (the local engine's PreparedPrompt, minus the tensors)."""
+
+    rendered: str
+    warnings: list[str] = field(default_factory=list)
+    audio_frames: int = 0
 
 
 class RemoteEngine:
@@ -112,6 +122,13 @@ class RemoteEngine:
             with self._lock:
                 self._pending -= 1
         return self._to_result(output)
+
+    def render_prompt(self, request: SynthesisRequest) -> RemotePrompt:
+        """Asks the worker to render the prompt (a short job that generates nothing)."""
+        self.load()
+        output = self._call({**job_input(request), "prompt_only": True})
+        return RemotePrompt(str(output.get("prompt", "")), list(output.get("warnings") or []),
+                            int(output.get("audio_frames") or 0))
 
     def stream(self, request: SynthesisRequest, **_: Any) -> Iterator:
         """One chunk holding the whole take (RunPod's /runsync answers once the job is done)."""

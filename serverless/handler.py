@@ -60,7 +60,12 @@ class Worker:
             if self.load_error:
                 raise StudioError(f"The worker's model is not available: {self.load_error}")
             parsed = parse_job(job_input, self.voices)
-            if parsed.options.stream:
+            if parsed.options.prompt_only:
+                prompt = self.engine.render_prompt(parsed.request)
+                frames = getattr(prompt, "audio_frames", getattr(prompt, "reference_frames", 0))
+                yield {"type": "prompt", "prompt": prompt.rendered, "audio_frames": frames,
+                       "warnings": prompt.warnings}
+            elif parsed.options.stream:
                 yield from self._stream(parsed, job_id)
             else:
                 yield self._deliver(self.engine.synthesize(parsed.request), parsed, job_id)

@@ -23,7 +23,7 @@ from inference.voices import VoiceLibrary
 
 OUTPUT_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 REFERENCE_FIELDS = ("reference_audio_base64", "reference_audio_url", "voice")
-WORKER_FIELDS = (*REFERENCE_FIELDS, "output", "s3_prefix", "stream")
+WORKER_FIELDS = (*REFERENCE_FIELDS, "output", "s3_prefix", "stream", "prompt_only")
 REQUEST_FIELDS = ("text", "reference_text", "scene", "seed", *SamplingOptions.model_fields)
 ALLOWED_FIELDS = frozenset(WORKER_FIELDS + REQUEST_FIELDS)
 
@@ -43,6 +43,7 @@ class JobOptions:
     output: str = "wav"
     s3_prefix: str = ""
     stream: bool = False
+    prompt_only: bool = False  # return the rendered model prompt, generate nothing
 
     @property
     def content_type(self) -> str:
@@ -103,9 +104,11 @@ def _parse_options(job_input: dict) -> JobOptions:
     output = job_input.get("output", "wav")
     if not isinstance(output, str) or output.lower() not in OUTPUT_FORMATS:
         raise InvalidRequest(f"output must be one of {', '.join(OUTPUT_FORMATS)} (got {output!r}).")
-    stream = job_input.get("stream", False)
-    if not isinstance(stream, bool):
-        raise InvalidRequest(f"stream must be true or false (got {stream!r}).")
+    flags = {}
+    for name in ("stream", "prompt_only"):
+        flags[name] = job_input.get(name, False)
+        if not isinstance(flags[name], bool):
+            raise InvalidRequest(f"{name} must be true or false (got {flags[name]!r}).")
     prefix = job_input.get("s3_prefix") or ""
     if not isinstance(prefix, str) or (prefix and (
         not _S3_PREFIX.match(prefix) or prefix.startswith("/") or ".." in prefix.split("/")
@@ -116,7 +119,7 @@ def _parse_options(job_input: dict) -> JobOptions:
         )
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    return JobOptions(output=output.lower(), s3_prefix=prefix, stream=stream)
+    return JobOptions(output=output.lower(), s3_prefix=prefix, **flags)
 
 
 def decode_base64_audio(value: str, max_bytes: int | None = None) -> bytes:

@@ -1,0 +1,170 @@
+"""The studio's remote backend (`--backend runpod:...`) driving the real worker through the local API server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from inference import SynthesisRequest, build_engine
+from inference.errors import InvalidRequest, ModelLoadError, StudioError
+from inference.remote import RemoteEngine, job_input
+from tests.worker_support import free_port
+
+
+@pytest.fixture(scope="module")
+def remote(worker_url) -> RemoteEngine:
+    engine = build_engine(backend=f"runpod:{worker_url}")
+    assert isinstance(engine, RemoteEngine)
+    engine.load()
+    engine.warm_up()
+    return engine
+
+
+def test_status_reports_the_workers_model(remote):
+    status = remote.status()
+    assert status["model"] == "tiny-random" and status["backend"] == "runpod"
+    assert status["loaded"] and status["warmed"] and not status["busy"] and status["noise"]
+    assert remote.is_noise and remote.model_id.startswith("runpod:127.0.0.1:")
+
+
+def test_remote_take_equals_the_local_take(remote, engine, speech_wav):
+    request = SynthesisRequest.parse(text="Same seed, same take.", reference_audio=speech_wav,
+                                     reference_text="Hello, this is my voice.", scene="A quiet room.",
+                                     max_new_tokens=20, seed=3, temperature=0.9)
+    far = remote.synthesize(request)
+    near = engine.synthesize(request)
+    assert far.sample_rate == near.sample_rate == 24_000 and far.seed == 3
+    assert len(far.waveform) == len(near.waveform) > 0
+    np.testing.assert_allclose(far.waveform, near.waveform, atol=1.5 / 32767)  # 16-bit wav in between
+    assert far.timings.generate_s > 0 and far.timings.audio_s == pytest.approx(far.duration_s)
+    assert far.warnings == near.warnings and far.model_id.startswith("tiny-random (runpod:")
+
+
+def test_stream_yields_the_whole_take_once(remote):
+    chunks = list(remote.stream(SynthesisRequest.parse(text="One chunk.", max_new_tokens=15, seed=1)))
+    assert len(chunks) == 1 and chunks[0].result is not None
+    assert np.array_equal(chunks[0].waveform, chunks[0].result.waveform)
+
+
+def test_prompt_is_rendered_by_the_worker(remote, engine):
+    request = SynthesisRequest.parse(text="Show me the prompt.", scene="Outdoors.")
+    assert remote.render_prompt(request).rendered == engine.render_prompt(request).rendered
+
+
+def test_worker_side_input_error_is_an_invalid_request(remote):
+    silent = np.zeros(24_000 * 2, np.float32)
+    from inference.audio import encode_wav
+
+    with pytest.raises(InvalidRequest, match="silent"):
+        remote.synthesize(SynthesisRequest.parse(text="Hi.", reference_audio=encode_wav(silent), max_new_tokens=5))
+    assert remote.status()["pending"] == 0
+
+
+def test_job_input_matches_the_worker_schema(speech_wav):
+    from serverless.job import parse_job
+
+    request = SynthesisRequest.parse(text="Hi.", reference_audio=speech_wav, reference_text="Hello.", top_k=7, seed=9)
+    parsed = parse_job(job_input(request))
+    assert parsed.request.reference_audio == speech_wav.read_bytes()
+    assert parsed.request.sampling == request.sampling and parsed.request.seed == 9
+
+
+def test_endpoint_id_needs_an_api_key(monkeypatch):
+    monkeypatch.delenv("RUNPOD_API_KEY", raising=False)
+    monkeypatch.setenv("HVS_RUNPOD_BASE_URL", "https://example.invalid/v2/")
+    engine = build_engine(backend="runpod:abc123xyz")
+    assert engine.url == "https://example.invalid/v2/abc123xyz"
+    with pytest.raises(ModelLoadError, match="RUNPOD_API_KEY is not set"):
+        engine.load()
+    with pytest.raises(ModelLoadError, match="Bad RunPod endpoint"):
+        build_engine(backend="runpod:not/an id")
+
+
+def test_unreachable_endpoint():
+    engine = RemoteEngine(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(StudioError, match="Could not reach"):
+        engine.synthesize(SynthesisRequest.parse(text="Hi."))
+
+
+# ---- RunPod's hosted API semantics the SDK's local server does not have: queueing, GET /status, auth -----
+class _HostedApi(BaseHTTPRequestHandler):
+    """Answers like api.runpod.ai/v2/<id>: /runsync may return IN_QUEUE, then GET /status/<job> is polled."""
+
+    script: list[dict] = []
+    seen: list[tuple[str, str, str]] = []
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        self.seen.append((self.command, self.path, self.headers.get("Authorization", "")))
+        status, payload = self.script.pop(0) if self.script else (500, {})
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        del body
+
+    do_GET = do_POST = _reply  # noqa: N815
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def hosted(monkeypatch) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostedApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _HostedApi.script, _HostedApi.seen = [], []
+    monkeypatch.setenv("HVS_RUNPOD_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v2")
+    monkeypatch.setenv("RUNPOD_API_KEY", "rp-test-key")
+    try:
+        yield "endpoint42"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_queued_job_is_polled_until_done(hosted):
+    from inference.audio import encode_wav
+
+    wav = encode_wav(np.full(2400, 0.25, np.float32))
+    import base64
+
+    final = {"type": "result", "storage": "base64", "audio_base64": base64.b64encode(wav).decode(),
+             "sample_rate": 24000, "seed": 77, "model": "bosonai/higgs", "timings": {"generate_s": 1.5},
+             "warnings": []}
+    _HostedApi.script = [(200, {"id": "job-1", "status": "IN_QUEUE"}), (200, {"id": "job-1", "status": "IN_PROGRESS"}),
+                         (200, {"id": "job-1", "status": "COMPLETED", "output": [final]})]
+    engine = RemoteEngine(hosted, poll_s=0.01)
+    result = engine.load().synthesize(SynthesisRequest.parse(text="Hi."))
+    assert result.seed == 77 and len(result.waveform) == 2400 and result.timings.generate_s == 1.5
+    assert [(m, p) for m, p, _ in _HostedApi.seen] == [
+        ("POST", "/v2/endpoint42/runsync"), ("GET", "/v2/endpoint42/status/job-1"), ("GET", "/v2/endpoint42/status/job-1")]
+    assert all(auth == "Bearer rp-test-key" for _, _, auth in _HostedApi.seen)
+    assert "rp-test-key" not in repr(engine)
+
+
+@pytest.mark.parametrize(("reply", "error", "message"), [
+    ((401, {"error": "unauthorized"}), ModelLoadError, "check RUNPOD_API_KEY"),
+    ((404, {}), ModelLoadError, "no endpoint endpoint42"),
+    ((200, {"id": "j", "status": "FAILED", "error": "Unknown preset voice 'x'"}), StudioError, "ended failed: Unknown"),
+    ((200, {"id": "j", "status": "COMPLETED", "output": []}), StudioError, "returned no result"),
+])
+def test_hosted_api_errors(hosted, reply, error, message):
+    _HostedApi.script = [reply]
+    with pytest.raises(error, match=message):
+        RemoteEngine(hosted).synthesize(SynthesisRequest.parse(text="Hi."))
+
+
+def test_queued_job_times_out(hosted):
+    _HostedApi.script = [(200, {"id": "j", "status": "IN_QUEUE"})] + [(200, {"id": "j", "status": "IN_QUEUE"})] * 50
+    with pytest.raises(StudioError, match="did not finish within"):
+        RemoteEngine(hosted, timeout_s=0.2, poll_s=0.05).synthesize(SynthesisRequest.parse(text="Hi."))
