@@ -9,6 +9,7 @@ So a CPU-only Space can front a GPU fleet. Needs no torch until `stream` is call
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import re
@@ -131,11 +132,53 @@ class RemoteEngine:
                             int(output.get("audio_frames") or 0))
 
     def stream(self, request: SynthesisRequest, **_: Any) -> Iterator:
-        """One chunk holding the whole take (RunPod's /runsync answers once the job is done)."""
+        """Audio chunks as the worker yields them (RunPod's /run + /stream); the last chunk carries the
+        whole result and no new audio. Stopping the iteration early cancels the job."""
+        import numpy as np
+
+        from .audio import decode_audio
         from .engine import StreamChunk
 
-        result = self.synthesize(request)
-        yield StreamChunk(waveform=result.waveform, sample_rate=result.sample_rate, result=result)
+        self.load()
+        with self._lock:
+            self._pending += 1
+        job_id, finished = None, False
+        try:
+            reply = self._request("POST", "run", {"input": {**job_input(request), "stream": True}})
+            job_id = reply.get("id")
+            if not job_id:
+                raise StudioError(f"The RunPod endpoint {self.label} did not accept the job.")
+            deadline = time.monotonic() + self.timeout_s
+            while not finished:
+                part = self._request("GET", f"stream/{job_id}")
+                items = [p.get("output") for p in part.get("stream") or [] if isinstance(p, dict)]
+                for item in items:
+                    if not isinstance(item, dict):
+                        continue
+                    _raise_for_error(item)
+                    if item.get("type") == "chunk":
+                        rate = int(item.get("sample_rate") or 24_000)
+                        yield StreamChunk(decode_audio(base64.b64decode(item["audio_base64"]), rate), rate)
+                    elif item.get("type") == "result":
+                        result = self._to_result(item)
+                        finished = True
+                        yield StreamChunk(np.zeros(0, np.float32), result.sample_rate, result=result)
+                        return
+                status = part.get("status")
+                if status not in _RUNNING and status != "COMPLETED":
+                    raise StudioError(f"The RunPod job ended {str(status).lower()}: {_error_text(part.get('error'))}")
+                if status == "COMPLETED" and not items:
+                    raise StudioError(f"The RunPod endpoint {self.label} returned no result.")
+                if time.monotonic() > deadline:
+                    raise StudioError(f"The RunPod job did not finish within {self.timeout_s:.0f} s.")
+                if not items:
+                    time.sleep(self.poll_s)
+        finally:
+            with self._lock:
+                self._pending -= 1
+            if job_id and not finished:
+                with contextlib.suppress(StudioError):  # best effort: the job may be gone already
+                    self._request("POST", f"cancel/{job_id}")
 
     # ---- HTTP --------------------------------------------------------------------------------
     def _call(self, payload: dict) -> dict:
@@ -153,9 +196,8 @@ class RemoteEngine:
         output = reply.get("output")
         items = output if isinstance(output, list) else [output]
         for item in items:
-            if isinstance(item, dict) and item.get("error"):
-                kind = InvalidRequest if item.get("error_type") == "invalid_request" else StudioError
-                raise kind(str(item["error"]))
+            if isinstance(item, dict):
+                _raise_for_error(item)
         final = items[-1] if items else None
         if not isinstance(final, dict):
             raise StudioError(f"The RunPod endpoint {self.label} returned no result (is it running serverless/?).")
@@ -242,6 +284,12 @@ def _download(url: str) -> bytes:
             return bytes(body)
     except requests.RequestException as err:
         raise StudioError(f"Could not download the take from the worker's S3 bucket ({type(err).__name__}).") from None
+
+
+def _raise_for_error(item: dict) -> None:
+    if item.get("error"):
+        kind = InvalidRequest if item.get("error_type") == "invalid_request" else StudioError
+        raise kind(str(item["error"]))
 
 
 def _error_text(error: Any) -> str:

@@ -45,10 +45,16 @@ def test_remote_take_equals_the_local_take(remote, engine, speech_wav):
     assert far.warnings == near.warnings and far.model_id.startswith("tiny-random (runpod:")
 
 
-def test_stream_yields_the_whole_take_once(remote):
-    chunks = list(remote.stream(SynthesisRequest.parse(text="One chunk.", max_new_tokens=15, seed=1)))
-    assert len(chunks) == 1 and chunks[0].result is not None
-    assert np.array_equal(chunks[0].waveform, chunks[0].result.waveform)
+def test_stream_brings_the_workers_chunks(remote):
+    request = SynthesisRequest.parse(text="Streamed from far away.", max_new_tokens=60, seed=2)
+    chunks = list(remote.stream(request))
+    assert len(chunks) >= 3 and all(c.result is None for c in chunks[:-1])
+    result = chunks[-1].result
+    assert result is not None and len(chunks[-1].waveform) == 0 and result.seed == 2
+    joined = np.concatenate([c.waveform for c in chunks])
+    assert len(joined) == len(result.waveform)
+    np.testing.assert_allclose(joined, result.waveform, atol=0.05)  # chunk edges vs the whole-take decode
+    assert remote.status()["pending"] == 0
 
 
 def test_prompt_is_rendered_by_the_worker(remote, engine):
@@ -168,3 +174,38 @@ def test_queued_job_times_out(hosted):
     _HostedApi.script = [(200, {"id": "j", "status": "IN_QUEUE"})] + [(200, {"id": "j", "status": "IN_QUEUE"})] * 50
     with pytest.raises(StudioError, match="did not finish within"):
         RemoteEngine(hosted, timeout_s=0.2, poll_s=0.05).synthesize(SynthesisRequest.parse(text="Hi."))
+
+
+def _wav_b64(n: int, value: float) -> str:
+    import base64
+
+    from inference.audio import encode_wav
+
+    return base64.b64encode(encode_wav(np.full(n, value, np.float32))).decode()
+
+
+def test_hosted_stream_is_polled_incrementally(hosted):
+    chunk = {"type": "chunk", "sample_rate": 24000, "audio_base64": _wav_b64(480, 0.1)}
+    final = {"type": "result", "storage": "base64", "audio_base64": _wav_b64(960, 0.1), "sample_rate": 24000,
+             "seed": 1, "model": "m", "timings": {}, "warnings": []}
+    _HostedApi.script = [
+        (200, {"id": "s1", "status": "IN_QUEUE"}),
+        (200, {"status": "IN_QUEUE", "stream": []}),
+        (200, {"status": "IN_PROGRESS", "stream": [{"output": chunk}]}),
+        (200, {"status": "IN_PROGRESS", "stream": [{"output": chunk}, {"output": final}]}),
+    ]
+    chunks = list(RemoteEngine(hosted, poll_s=0.01).stream(SynthesisRequest.parse(text="Hi.")))
+    assert [len(c.waveform) for c in chunks] == [480, 480, 0] and chunks[-1].result.seed == 1
+    assert [(m, p) for m, p, _ in _HostedApi.seen] == [("POST", "/v2/endpoint42/run")] + [
+        ("GET", "/v2/endpoint42/stream/s1")] * 3
+
+
+def test_hosted_stream_stopped_early_cancels_the_job(hosted):
+    chunk = {"type": "chunk", "sample_rate": 24000, "audio_base64": _wav_b64(480, 0.1)}
+    _HostedApi.script = [(200, {"id": "s2", "status": "IN_QUEUE"}),
+                         (200, {"status": "IN_PROGRESS", "stream": [{"output": chunk}]}),
+                         (200, {"id": "s2", "status": "CANCELLED"})]
+    stream = RemoteEngine(hosted, poll_s=0.01).stream(SynthesisRequest.parse(text="Hi."))
+    next(stream)
+    stream.close()
+    assert _HostedApi.seen[-1][:2] == ("POST", "/v2/endpoint42/cancel/s2")
