@@ -1,0 +1,59 @@
+"""The worker's job loop in-process: a model that cannot load, a crash inside a job, and isolation between jobs."""
+
+from __future__ import annotations
+
+import pytest
+
+from inference import build_engine
+from serverless.handler import Worker
+
+
+def test_model_that_cannot_load_is_reported_by_every_job(tmp_path):
+    worker = Worker(build_engine(model_id=str(tmp_path / "missing-checkpoint"), device="cpu")).start()
+    assert worker.load_error
+    (health,) = worker.run({"id": "h", "input": {"health": True}})
+    assert health["status"] == "error" and health["load_error"] == worker.load_error and "error" not in health
+    (item,) = worker.run({"id": "j", "input": {"text": "Hi."}})
+    assert item["error"].startswith("The worker's model is not available") and item["error_type"] == "studio_error"
+
+
+def test_a_crash_in_one_job_does_not_take_the_worker_down(engine, monkeypatch):
+    worker = Worker(engine)
+    calls = {"n": 0}
+    real = engine.synthesize
+
+    def flaky(request):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("CUDA error: an illegal memory access (simulated)")
+        return real(request)
+
+    monkeypatch.setattr(engine, "synthesize", flaky)
+    (first,) = worker.run({"id": "a", "input": {"text": "Hi.", "max_new_tokens": 10}})
+    assert first == {"error": "The worker hit an internal error (RuntimeError); the job failed, the worker is still "
+                              "running.", "error_type": "internal"}
+    (second,) = worker.run({"id": "b", "input": {"text": "Hi.", "max_new_tokens": 10, "seed": 4}})
+    assert second["type"] == "result" and second["seed"] == 4
+
+
+@pytest.mark.parametrize("job", [{}, {"id": "x"}, {"id": "x", "input": None}])
+def test_job_without_input(engine, job):
+    (item,) = Worker(engine).run(job)
+    assert "must be a JSON object" in item["error"]
+
+
+def test_s3_key_uses_a_safe_job_id(engine):
+    class Recorder:
+        keys: list[str] = []
+
+        def deliver(self, audio, content_type, key):
+            self.keys.append(key)
+            return {"storage": "base64", "audio_base64": ""}, []
+
+        def describe(self):
+            return {"s3": False}
+
+    recorder = Recorder()
+    worker = Worker(engine, storage=recorder)  # type: ignore[arg-type]
+    list(worker.run({"id": "../../etc/x y", "input": {"text": "Hi.", "max_new_tokens": 10, "seed": 4, "s3_prefix": "p"}}))
+    assert recorder.keys == ["p/.._.._etc_x_y.wav"]
