@@ -1,0 +1,103 @@
+"""The launched studio through gradio_client: /synthesize returns a 24 kHz wav, bad inputs become readable
+errors, the server keeps serving, only the documented endpoint is exposed, /healthz answers."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+from gradio_client import Client, handle_file
+
+from tests.studio_server import healthz, run_studio
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    log = tmp_path_factory.mktemp("studio") / "server.log"
+    with run_studio(log, "--queue-size", "4") as url:
+        yield url, Client(url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def silent_wav(tmp_path_factory):
+    path = tmp_path_factory.mktemp("silent") / "silent.wav"
+    sf.write(path, np.zeros(24_000 * 3, np.float32), 24_000)
+    return path
+
+
+def _speak(client: Client, **fields) -> str:
+    return client.predict(api_name="/synthesize", **{"max_new_tokens": 40, **fields})
+
+
+def test_healthz_reports_the_engine(studio):
+    url, _ = studio
+    health = healthz(url)
+    assert health["status"] == "ok"
+    assert health["model"] == "tiny-random" and health["device"] == "cpu" and health["dtype"] == "float32"
+    assert health["loaded"] is True and health["warmed"] is True
+    assert health["queue_depth"] == 0 and health["queue_size"] == 4
+
+
+def test_only_the_documented_endpoint_is_exposed(studio):
+    _, client = studio
+    api = client.view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/synthesize"]
+    assert not api["unnamed_endpoints"]
+    names = [p["parameter_name"] for p in api["named_endpoints"]["/synthesize"]["parameters"]]
+    assert names[:9] == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
+                         "seed", "max_new_tokens"]
+
+
+def test_synthesize_returns_a_24khz_wav_and_the_seed_reproduces_it(studio):
+    _, client = studio
+    first = _speak(client, text="Hello there.", seed=7, tone="friendly", setting="quiet room")
+    info = sf.info(first)
+    assert info.samplerate == 24_000 and info.channels == 1 and info.format == "WAV" and info.duration > 0
+    again = _speak(client, text="Hello there.", seed=7, tone="friendly", setting="quiet room")
+    assert np.array_equal(sf.read(first)[0], sf.read(again)[0])
+
+
+def test_synthesize_clones_an_uploaded_voice_and_a_preset(studio, speech_wav):
+    _, client = studio
+    cloned = _speak(client, text="Cloned.", reference_audio=handle_file(str(speech_wav)),
+                    reference_text="Hello, this is my voice.", seed=1)
+    assert sf.info(cloned).samplerate == 24_000
+    preset = _speak(client, text="Preset.", voice="robot_en", seed=1)
+    described = _speak(client, text="Described.", voice="warm-british-male", seed=1)
+    assert sf.info(preset).duration > 0 and sf.info(described).duration > 0
+
+
+@pytest.mark.parametrize(("fields", "words"), [
+    ({"text": ""}, "no text to speak"),
+    ({"text": "   "}, "no text to speak"),
+    ({"text": "x" * 2001}, "limit is 2000"),
+    ({"text": "Hi.", "temperature": 5.0}, "temperature must be at most 2.0"),
+    ({"text": "Hi.", "top_p": 0.0}, "top_p must be more than 0"),
+    ({"text": "Hi.", "top_k": -1}, "top_k must be at least 0"),
+    ({"text": "Hi.", "max_new_tokens": 100_000}, "max_new_tokens must be at most"),
+    ({"text": "Hi.", "seed": -3}, "seed must be at least 0"),
+    ({"text": "Hi.", "tone": "furious"}, "Unknown tone 'furious'"),
+])
+def test_bad_options_are_readable_errors(studio, fields, words):
+    _, client = studio
+    with pytest.raises(Exception, match=words.replace("(", r"\(")):
+        client.predict(api_name="/synthesize", **fields)
+
+
+def test_bad_reference_files_are_readable_errors_and_the_server_keeps_serving(studio, silent_wav, tmp_path):
+    url, client = studio
+    not_audio = tmp_path / "notes.txt"
+    not_audio.write_text("this is not audio")
+    with pytest.raises(Exception, match="no audio track|could not be read|not.*audio"):
+        _speak(client, text="Hi.", reference_audio=handle_file(str(not_audio)))
+    with pytest.raises(Exception, match="silent"):
+        _speak(client, text="Hi.", reference_audio=handle_file(str(silent_wav)))
+    short = tmp_path / "short.wav"
+    subprocess.run(["sox", "-n", "-r", "24000", "-c", "1", str(short), "synth", "0.3", "sine", "440"], check=True)
+    with pytest.raises(Exception, match="speech"):
+        _speak(client, text="Hi.", reference_audio=handle_file(str(short)))
+    # Still serving, and healthy.
+    assert sf.info(_speak(client, text="Still here.", seed=2)).samplerate == 24_000
+    assert healthz(url)["status"] == "ok"
