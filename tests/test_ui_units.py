@@ -1,0 +1,208 @@
+"""Fast, in-process tests of the studio's pure parts: flags, scene composition, voices, library, takes,
+the transcriber's offline message, and that the UI layer never imports torch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import app
+from inference.errors import InvalidRequest, ModelLoadError
+from inference.scene import ScenePresets, compose_scene
+from inference.schema import MAX_SCENE_CHARS
+from inference.transcribe import Transcriber
+from inference.voices import VoiceLibrary
+from tests.conftest import ROOT
+from ui import library
+from ui.takes import Take, TakeStore, add_take
+from ui.voice import CLONE, DESCRIBED, PRESET, SMART, api_voice, pick_voice
+
+
+# ---- app flags -------------------------------------------------------------------------------------
+def test_flags_have_defaults_and_environment_variables():
+    args = app.parse_args([], env={})
+    assert (args.port, args.host, args.share, args.auth, args.backend) == (7860, "127.0.0.1", False, None, "local")
+    assert (args.queue_size, args.concurrency, args.asr_model) == (16, 1, "openai/whisper-base")
+    env = {"PORT": "9000", "HVS_SHARE": "1", "HVS_AUTH": "ann:secret", "HVS_MODEL": "tiny-random",
+           "HVS_ROOT_PATH": "/studio", "HVS_QUEUE_SIZE": "3", "HVS_CONCURRENCY": "2", "HVS_BACKEND": "runpod:abc"}
+    args = app.parse_args([], env=env)
+    assert (args.port, args.share, args.auth, args.model, args.root_path) == (9000, True, "ann:secret", "tiny-random",
+                                                                            "/studio")
+    assert (args.queue_size, args.concurrency, args.backend) == (3, 2, "runpod:abc")
+    args = app.parse_args(["--share", "--port", "7000", "--auth", "bo:pw", "--host", "0.0.0.0"], env=env)
+    assert (args.share, args.port, args.auth, args.host) == (True, 7000, "bo:pw", "0.0.0.0")
+
+
+def test_auth_must_be_user_colon_password(capsys):
+    with pytest.raises(SystemExit):
+        app.parse_args(["--auth", "nocolon"], env={})
+    assert "user:password" in capsys.readouterr().err
+
+
+def test_auth_is_never_in_the_help(monkeypatch, capsys):
+    monkeypatch.setenv("HVS_AUTH", "ann:topsecret")
+    with pytest.raises(SystemExit):
+        app.parse_args(["--help"])
+    assert "topsecret" not in capsys.readouterr().out
+
+
+# ---- scene -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def presets() -> ScenePresets:
+    return ScenePresets.load()
+
+
+def test_shipped_presets(presets):
+    assert {"professional", "friendly", "storytelling", "educational", "energetic"} <= set(presets.tones)
+    assert {"quiet room", "outdoor"} <= set(presets.settings)
+    assert len(presets.voices) >= 3
+
+
+def test_compose_scene_orders_setting_voice_tone_and_free_text(presets):
+    scene = compose_scene(presets, tone="storytelling", setting="quiet room",
+                          voice_description="a warm, low male voice.", extra="  Slightly amused. ")
+    lines = scene.split("\n")
+    assert lines == [presets.settings["quiet room"], "The speaker's voice: a warm, low male voice.",
+                     presets.tones["storytelling"], "Slightly amused."]
+    assert compose_scene(presets) is None
+    assert compose_scene(presets, tone="none", setting="", extra="   ") is None
+    assert compose_scene(presets, tone="Professional") == presets.tones["professional"]
+    assert len(compose_scene(presets, tone="storytelling", setting="outdoor", extra="x")) < MAX_SCENE_CHARS
+
+
+def test_unknown_preset_names_the_valid_ones(presets):
+    with pytest.raises(InvalidRequest, match="Unknown tone 'angry'.*professional"):
+        compose_scene(presets, tone="angry")
+    with pytest.raises(InvalidRequest, match="Unknown setting 'moon'.*quiet room"):
+        compose_scene(presets, setting="moon")
+
+
+def test_voice_description_by_name_label_or_own_words(presets):
+    voice = next(iter(presets.voices.values()))
+    assert presets.voice_description(voice.name) == voice.description
+    assert presets.voice_description(voice.label) == voice.description
+    assert presets.voice_description("a squeaky voice") == "a squeaky voice"
+    assert presets.voice_description("  ") is None
+
+
+# ---- voices ----------------------------------------------------------------------------------------
+def test_preset_voices_ship_small_and_labelled_synthetic():
+    voices = VoiceLibrary().all()
+    assert voices, "no preset voices in assets/voices"
+    for voice in voices:
+        info = sf.info(voice.audio_path)
+        assert (info.samplerate, info.channels, info.subtype) == (24_000, 1, "PCM_16")
+        assert voice.audio_path.stat().st_size < 300_000
+        assert "synthetic" in voice.label.lower() and voice.transcript
+
+
+def test_pick_voice(presets, speech_wav):
+    voices = VoiceLibrary()
+    assert pick_voice(SMART, voices=voices, presets=presets).reference_audio is None
+    described = pick_voice(DESCRIBED, description="calm-narrator", voices=voices, presets=presets)
+    assert described.description == presets.voices["calm-narrator"].description
+    preset = pick_voice(PRESET, preset="robot_en", voices=voices, presets=presets)
+    assert preset.reference_audio.is_file() and preset.reference_text
+    clone = pick_voice(CLONE, clip=str(speech_wav), clip_text=" hi ", voices=voices, presets=presets)
+    assert clone.is_own_clip and clone.reference_text == "hi"
+    for mode, kwargs, words in [(CLONE, {}, "Record or upload"), (PRESET, {}, "Pick a preset"),
+                                (DESCRIBED, {"description": ""}, "Describe the voice"),
+                                (PRESET, {"preset": "nobody"}, "Unknown preset voice")]:
+        with pytest.raises(InvalidRequest, match=words):
+            pick_voice(mode, voices=voices, presets=presets, **kwargs)
+
+
+def test_api_voice(presets):
+    voices = VoiceLibrary()
+    assert api_voice(None, voices, presets).reference_audio is None
+    assert api_voice("robot_en", voices, presets).reference_audio is not None
+    assert api_voice("calm-narrator", voices, presets).description == presets.voices["calm-narrator"].description
+    assert api_voice("a tiny mouse", voices, presets).description == "a tiny mouse"
+
+
+# ---- browser voice library -------------------------------------------------------------------------
+def test_library_save_rename_delete_and_reuse(speech_wav, tmp_path):
+    entry = library.make_entry(speech_wav, "  My   voice ", "Hello.")
+    assert entry["name"] == "My voice" and entry["transcript"] == "Hello."
+    entries = library.save([], entry)
+    entries = library.save(entries, {**entry, "name": "Other"})
+    assert library.names(entries) == ["Other", "My voice"]
+    entries = library.save(entries, {**entry, "transcript": "Replaced."})  # same name replaces
+    assert library.names(entries) == ["My voice", "Other"] and entries[0]["transcript"] == "Replaced."
+    entries = library.rename(entries, "Other", "Second")
+    with pytest.raises(InvalidRequest, match="already have"):
+        library.rename(entries, "Second", "My voice")
+    path = library.to_file(library.find(entries, "Second"), tmp_path)
+    wave, rate = sf.read(path)
+    assert rate == 24_000 and len(wave) > 24_000
+    assert library.to_file(library.find(entries, "Second"), tmp_path) == path  # same content, same file
+    assert library.names(library.delete(entries, "Second")) == ["My voice"]
+    with pytest.raises(InvalidRequest, match="Pick one"):
+        library.delete(entries, "nobody")
+
+
+def test_library_is_bounded(speech_wav):
+    entry = library.make_entry(speech_wav, "v", "")
+    entries = []
+    for i in range(library.MAX_VOICES):
+        entries = library.save(entries, {**entry, "name": f"v{i}"})
+    with pytest.raises(InvalidRequest, match="full"):
+        library.save(entries, {**entry, "name": "one more"})
+    with pytest.raises(InvalidRequest, match="name"):
+        library.make_entry(speech_wav, "   ", "")
+
+
+def test_library_caps_clip_length(tmp_path):
+    long = tmp_path / "long.wav"
+    sf.write(long, 0.3 * np.sin(np.arange(24_000 * 40) / 10).astype(np.float32), 24_000)
+    entry = library.make_entry(long, "long", "")
+    wave, _ = sf.read(library.to_file(entry, tmp_path))
+    assert len(wave) == int(library.MAX_SAVED_S * 24_000)
+
+
+# ---- takes -----------------------------------------------------------------------------------------
+def test_take_store_and_history_are_bounded(tmp_path):
+    store = TakeStore(tmp_path, max_files=3)
+    paths = []
+    for _ in range(5):
+        paths.append(store.save(np.zeros(2400, np.float32), 24_000))
+        time.sleep(0.01)
+    assert sorted(tmp_path.glob("*.wav")) == sorted(paths[-3:])
+    history = []
+    for i, path in enumerate(paths[-3:] * 3):
+        history = add_take(history, Take(str(path), f"take {i}", i, "Smart voice", 0.1), size=5)
+    assert len(history) == 5 and history[0]["text"] == "take 8"
+    paths[-1].unlink()
+    assert all(t["path"] != str(paths[-1]) for t in add_take(history, Take(str(paths[-2]), "n", 0, "v", 0.1)))
+
+
+# ---- transcriber -----------------------------------------------------------------------------------
+def test_transcriber_offline_gives_one_clear_sentence(speech_wav):
+    transcriber = Transcriber("openai/whisper-base")
+    assert transcriber.enabled and not transcriber.loaded
+    with pytest.raises(ModelLoadError, match="could not be loaded: it is not in the local cache") as err:
+        transcriber.transcribe(speech_wav)
+    assert "\n" not in str(err.value) and "--asr-model" in str(err.value)
+    started = time.monotonic()
+    with pytest.raises(ModelLoadError):  # remembered: no second wait on the network
+        transcriber.transcribe(speech_wav)
+    assert time.monotonic() - started < 2
+
+
+def test_transcriber_can_be_turned_off(speech_wav):
+    with pytest.raises(ModelLoadError, match="turned off"):
+        Transcriber("none").transcribe(speech_wav)
+
+
+# ---- layering --------------------------------------------------------------------------------------
+def test_ui_layer_does_not_import_torch():
+    code = "import sys, ui, inference.transcribe, inference.scene; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "False"
