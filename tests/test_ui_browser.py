@@ -97,6 +97,24 @@ def test_record_type_generate_and_play(mic_wav, output_dir):
             assert decoded["duration"] < 1 or any(t != "0:00" for t in shown), shown
             assert "real-time factor" in info.inner_text() and "seed" in info.inner_text()
             page.screenshot(path=str(output_dir / "studio.png"), full_page=True)
+
+            # The personal library: save the clip in this browser, reload, and it is still there.
+            page.get_by_text("My voices (kept only in this browser)").click()
+            page.get_by_label("Name", exact=True).fill("Test voice")
+            page.get_by_role("button", name="Save clip").click()
+            page.get_by_text("Saved 'Test voice' in this browser").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1_000)  # BrowserState writes localStorage after the event
+            page.reload()
+            page.wait_for_selector("#hvs-generate", timeout=60_000)
+            page.get_by_label("Clone a voice").check()
+            page.get_by_text("My voices (kept only in this browser)").click()
+            saved = page.get_by_label("Saved voices")
+            page.wait_for_function("() => document.querySelector('#hvs-saved input')?.value === 'Test voice'",
+                                   timeout=30_000)
+            page.get_by_role("button", name="Use", exact=True).click()
+            page.locator("#hvs-clip").get_by_text("0:00").first.wait_for(timeout=30_000)
+            assert saved.count() >= 1
+            page.screenshot(path=str(output_dir / "library.png"), full_page=True)
         except Exception:
             page.screenshot(path=str(output_dir / "failure.png"), full_page=True)
             raise

@@ -152,7 +152,7 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
                     consent = gr.Checkbox(label="I have the right to use this voice (it is mine, or its speaker "
                                                 "agreed to this use).", elem_id="hvs-consent")
                     with gr.Accordion("My voices (kept only in this browser)", open=False):
-                        saved = gr.Dropdown([], label="Saved voices", allow_custom_value=False)
+                        saved = gr.Dropdown([], label="Saved voices", allow_custom_value=False, elem_id="hvs-saved")
                         saved_name = gr.Textbox(label="Name", placeholder="e.g. My calm voice", max_lines=1)
                         with gr.Row():
                             save_btn = gr.Button("Save clip", size="sm")
@@ -201,7 +201,7 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         _wire_library(c, studio, transcribe_btn, save_btn, use_btn, rename_btn, delete_btn)
         _wire_api(studio)
         # The voice library lives in the browser: fill its dropdown once the page has loaded it.
-        demo.load(lambda entries: gr.Dropdown(library.names(entries)), c.library, c.saved, **QUICK)
+        demo.load(_library_choices, c.library, c.saved, **QUICK)
         gr.Markdown(f"Model `{engine_status['model']}` on {engine_status['device']} ({engine_status['dtype']}). "
                     "Use the studio from code: see *Use via API* below (endpoint `/synthesize`).")
     return demo
@@ -319,6 +319,11 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
     prompt_btn.click(full_prompt, inputs, c.prompt_view, **PRIVATE)
 
 
+def _library_choices(entries: list[dict] | None, selected: str | None = None) -> gr.Dropdown:
+    names = library.names(entries)
+    return gr.Dropdown(names, value=selected if selected in names else (names[0] if names else None))
+
+
 def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn, rename_btn, delete_btn) -> None:
     def transcribe(clip: str | None) -> str:
         try:
@@ -327,10 +332,6 @@ def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn
             _raise_for(err)
 
     transcribe_btn.click(transcribe, c.clip, c.clip_text, **PRIVATE)
-
-    def choices(entries: list[dict], selected: str | None = None) -> gr.Dropdown:
-        names = library.names(entries)
-        return gr.Dropdown(names, value=selected if selected in names else (names[0] if names else None))
 
     def guarded(fn):
         def run(v: dict) -> dict:
@@ -347,7 +348,7 @@ def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn
         entry = library.make_entry(v[c.clip], v[c.saved_name], v[c.clip_text])
         entries = library.save(v[c.library], entry)
         gr.Info(f"Saved {entry['name']!r} in this browser.")
-        return {c.library: entries, c.saved: choices(entries, entry["name"])}
+        return {c.library: entries, c.saved: _library_choices(entries, entry["name"])}
 
     @guarded
     def use(v: dict) -> dict:
@@ -358,12 +359,12 @@ def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn
     @guarded
     def rename(v: dict) -> dict:
         entries = library.rename(v[c.library], v[c.saved], v[c.saved_name])
-        return {c.library: entries, c.saved: choices(entries, " ".join((v[c.saved_name] or "").split()))}
+        return {c.library: entries, c.saved: _library_choices(entries, " ".join((v[c.saved_name] or "").split()))}
 
     @guarded
     def delete(v: dict) -> dict:
         entries = library.delete(v[c.library], v[c.saved])
-        return {c.library: entries, c.saved: choices(entries)}
+        return {c.library: entries, c.saved: _library_choices(entries)}
 
     inputs = {c.clip, c.clip_text, c.library, c.saved, c.saved_name}
     outputs = {c.library, c.saved}
