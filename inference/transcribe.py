@@ -71,14 +71,17 @@ class Transcriber:
             raise InvalidAudio("The clip is silent: there is nothing to transcribe.")
         asr = self.load()
         kwargs = {"generate_kwargs": {"language": language}} if language else {}
-        # Whisper reads 30 s windows; chunking lets longer clips through.
-        out = asr({"raw": wave, "sampling_rate": ASR_SAMPLE_RATE}, chunk_length_s=30, **kwargs)
+        if wave.size > 30 * ASR_SAMPLE_RATE:  # Whisper reads 30 s windows; chunk longer clips
+            kwargs["chunk_length_s"] = 30
+        out = asr({"raw": wave, "sampling_rate": ASR_SAMPLE_RATE}, **kwargs)
         return " ".join(str(out.get("text", "")).split())
 
 
 def _describe_load_error(model_id: str, err: Exception) -> str:
     text = f"{type(err).__name__}: {err}".lower()
-    if any(word in text for word in ("offline", "connect", "network", "resolve", "timed out", "couldn't find")) or (
+    if model_id.startswith(("/", "./", "../", "~")) and not Path(model_id).expanduser().exists():
+        why = "there is no model at that path"
+    elif any(word in text for word in ("offline", "connect", "network", "resolve", "timed out", "couldn't find")) or (
         os.environ.get("HF_HUB_OFFLINE") == "1"
     ):
         why = "it is not in the local cache and the Hugging Face Hub cannot be reached"

@@ -206,3 +206,23 @@ def test_ui_layer_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "False"
+
+
+def test_transcriber_runs_the_real_pipeline_on_a_tiny_whisper(speech_wav, tmp_path_factory):
+    from tests.conftest import OUTPUT
+    from tests.tiny_whisper import build_tiny_whisper
+
+    checkpoint = build_tiny_whisper(OUTPUT / "cache" / "tiny-whisper-v1")
+    transcriber = Transcriber(str(checkpoint))
+    words = transcriber.transcribe(speech_wav)  # random weights: gibberish, but a string from the real pipeline
+    assert isinstance(words, str) and transcriber.loaded
+    assert transcriber.transcribe(speech_wav.read_bytes()) == words  # bytes work too, and it is deterministic
+    with pytest.raises(InvalidRequest, match="silent"):
+        silent = tmp_path_factory.mktemp("s") / "silent.wav"
+        sf.write(silent, np.zeros(16_000, np.float32), 16_000)
+        transcriber.transcribe(silent)
+
+
+def test_transcriber_names_a_missing_path():
+    with pytest.raises(ModelLoadError, match="no model at that path"):
+        Transcriber("/nowhere/whisper").load()
