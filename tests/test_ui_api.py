@@ -101,3 +101,18 @@ def test_bad_reference_files_are_readable_errors_and_the_server_keeps_serving(st
     # Still serving, and healthy.
     assert sf.info(_speak(client, text="Still here.", seed=2)).samplerate == 24_000
     assert healthz(url)["status"] == "ok"
+
+
+def test_auth_from_the_environment_guards_the_page_not_healthz(tmp_path):
+    import urllib.error
+    import urllib.request
+
+    log = tmp_path / "server.log"
+    with run_studio(log, env={"HVS_AUTH": "ann:s3cret-pw", "HVS_ASR_MODEL": "none"}) as url:
+        assert healthz(url)["status"] == "ok"  # load balancers need no password
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{url}/config", timeout=10)
+        assert refused.value.code == 401
+        client = Client(url, auth=("ann", "s3cret-pw"), verbose=False)
+        assert sf.info(_speak(client, text="Let me in.", seed=4)).samplerate == 24_000
+    assert "s3cret-pw" not in log.read_text()
