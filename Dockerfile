@@ -22,9 +22,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && python3 -m venv "$VIRTUAL_ENV" \
     && useradd --create-home --uid 1000 --shell /bin/sh studio \
-    && mkdir -p /workspace /opt/hf \
-    && chown studio:studio /workspace /opt/hf
+    && mkdir -p /workspace /opt/hf /app \
+    && chown studio:studio /workspace /opt/hf /app
 
+# /app is the studio user's: the runpod SDK writes its job state (.runpod_jobs.pkl) to the working directory.
 WORKDIR /app
 # Requirements first: this layer (torch, CUDA wheels) is rebuilt only when requirements.txt changes.
 COPY requirements.txt .

@@ -33,13 +33,17 @@ def local_worker(env: dict[str, str], name: str, ready_timeout_s: float = 180) -
     port = free_port()
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"{name}.log"
+    # The SDK keeps its job state in the working directory (.runpod_jobs.pkl): one folder per worker.
+    workdir = LOGS / name
+    workdir.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, "HVS_MODEL": "tiny-random", "HVS_DEVICE": "cpu", "UVICORN_LOG_LEVEL": "warning",
-                "PYTHONUNBUFFERED": "1", **env}
+                "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get(
+                    "PYTHONPATH")])), **env}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "serverless.handler", "--rp_serve_api", "--rp_api_host", "127.0.0.1",
              "--rp_api_port", str(port)],
-            cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=workdir, env=full_env, stdout=log, stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         try:
