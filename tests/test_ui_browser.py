@@ -96,6 +96,9 @@ def test_record_type_generate_and_play(mic_wav, output_dir):
             shown = re.findall(r"\d+:\d\d", page.locator("#hvs-output").inner_text())
             assert decoded["duration"] < 1 or any(t != "0:00" for t in shown), shown
             assert "real-time factor" in info.inner_text() and "seed" in info.inner_text()
+            # Streaming: the live player received the take while it was generated.
+            live = page.evaluate("() => { const a = document.querySelector('#hvs-live audio'); return a && a.src; }")
+            assert live, "the live player got no stream"
             page.screenshot(path=str(output_dir / "studio.png"), full_page=True)
 
             # The personal library: save the clip in this browser, reload, and it is still there.

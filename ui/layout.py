@@ -63,6 +63,7 @@ class Controls:
     sampling: dict[str, gr.Slider]
     seed: gr.Number
     randomize: gr.Checkbox
+    live: gr.Audio
     output: gr.Audio
     info: gr.Markdown
     prompt_view: gr.Code
@@ -175,6 +176,8 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
                                   placeholder="Type what the voice should say. Tags like [laugh] add sound effects.")
                 counter = gr.Markdown(f"0 / {MAX_TEXT_CHARS} characters", elem_id="hvs-counter")
                 generate_btn = gr.Button("Generate", variant="primary", elem_id="hvs-generate")
+                live = gr.Audio(label="Live: plays while generating", streaming=True, autoplay=True,
+                                interactive=False, elem_id="hvs-live", buttons=[])
                 output = gr.Audio(label="Result", type="filepath", interactive=False, elem_id="hvs-output",
                                   buttons=["download"], format="wav")
                 info = gr.Markdown(elem_id="hvs-info")
@@ -193,7 +196,7 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
                                for _ in range(studio.history_size)]
 
         c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, library_state, saved,
-                     saved_name, tone, setting, scene_text, text, sampling, seed, randomize, output, info,
+                     saved_name, tone, setting, scene_text, text, sampling, seed, randomize, live, output, info,
                      prompt_view, history, players,
                      {DESCRIBED: described_col, PRESET: preset_col, CLONE: clone_col})
         _wire_page(c, studio, tag_buttons, counter)
@@ -274,7 +277,7 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
     inputs = {c.mode, c.description, c.preset, c.clip, c.clip_text, c.consent, c.tone, c.setting, c.scene_text,
               c.text, c.seed, c.randomize, c.history, *c.sampling.values()}
 
-    def generate(v: dict, progress=gr.Progress()) -> dict:  # noqa: B008 - Gradio injects it
+    def generate(v: dict, progress=gr.Progress()):  # noqa: B008 - Gradio injects it
         try:
             voice = _voice_of(c, studio, v)
             if voice.is_own_clip and not v[c.consent]:
@@ -294,8 +297,14 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
                     gr.Warning(f"{err} Cloning without a transcript.")
             request = _request_of(c, studio, v, voice)
             progress(0, desc="Generating…")
-            finished = studio.generate(request, voice.label, v[c.history],
-                                       on_progress=lambda f, desc: progress(f, desc=desc))
+            if updates:
+                yield updates
+            for item in studio.generate(request, voice.label, v[c.history],
+                                        on_progress=lambda f, desc: progress(f, desc=desc)):
+                if isinstance(item, bytes):
+                    yield {c.live: item}
+                else:
+                    finished = item
         except gr.Error:
             raise
         except Exception as err:  # noqa: BLE001 - every failure becomes a message
@@ -303,10 +312,10 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
         result = finished.result
         notes = [w for w in result.warnings if "random weights" not in w]
         info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
-        return {**updates, c.output: str(finished.path), c.info: info, c.seed: result.seed,
+        yield {c.output: str(finished.path), c.info: info, c.seed: result.seed,
                 c.history: finished.history, c.prompt_view: result.prompt, **_history_updates(c, finished.history)}
 
-    outputs = {c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, *c.players}
+    outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, *c.players}
     generate_btn.click(generate, inputs, outputs, **PRIVATE)
 
     def full_prompt(v: dict) -> str:

@@ -6,10 +6,15 @@ about a visitor is kept on this object or in module globals.
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+import numpy as np
+import soundfile as sf
 
 from inference.errors import InvalidAudio, InvalidRequest, StudioError
 from inference.scene import ScenePresets, compose_scene
@@ -79,8 +84,9 @@ class Studio:
 
     # ---- generation --------------------------------------------------------------------------
     def generate(self, request: SynthesisRequest, voice_label: str, history: list[dict] | None,
-                 on_progress=None) -> Finished:
-        """Run one take (streamed, so progress is real), save it and add it to the visitor's history."""
+                 on_progress=None) -> Iterator[bytes | Finished]:
+        """One take, streamed: yields each new piece of audio as WAV bytes while generating, then the
+        Finished take (saved, added to the visitor's history). Progress is real: seconds produced so far."""
         result = None
         budget_s = request.sampling.max_new_tokens / FRAME_RATE
         produced_s = 0.0
@@ -88,17 +94,25 @@ class Studio:
             produced_s += len(chunk.waveform) / chunk.sample_rate
             if on_progress is not None:
                 on_progress(min(produced_s / budget_s, 0.99), f"{produced_s:.1f} s of audio generated")
+            if len(chunk.waveform):
+                yield wav_bytes(chunk.waveform, chunk.sample_rate)
             if chunk.result is not None:
                 result = chunk.result
-        if result is None:  # a remote engine may not stream; the contract says the last chunk has it
+        if result is None:  # the engine contract says the last chunk carries it
             raise StudioError("The generation ended without a result.")
         path = self.takes.save(result.waveform, result.sample_rate)
         take = Take(str(path), request.text, result.seed, voice_label, result.duration_s)
-        return Finished(path, result, add_take(history, take, self.history_size))
+        yield Finished(path, result, add_take(history, take, self.history_size))
 
     def synthesize_file(self, request: SynthesisRequest) -> tuple[Path, SynthesisResult]:
         result = self.engine.synthesize(request)
         return self.takes.save(result.waveform, result.sample_rate, stem="api"), result
+
+
+def wav_bytes(waveform: np.ndarray, sample_rate: int) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, np.asarray(waveform, dtype=np.float32), sample_rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
 
 
 def timing_line(result: SynthesisResult) -> str:
