@@ -10,9 +10,11 @@ HVS_VOICES_DIR, and the HVS_S3_* variables read by serverless/storage.py.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -169,15 +171,31 @@ def get_worker() -> Worker:
     return _worker
 
 
-def main() -> None:
+def run_test_input(raw: str) -> int:
+    """`--test_input '{"input": {...}}'`: one job, its outputs as JSON on stdout. The SDK's own test mode does
+    not iterate generator handlers, so it is done here. Exit code 1 when the job failed."""
+    job = json.loads(raw)
+    outputs = list(get_worker().run({"id": job.get("id", "local_test"), "input": job.get("input")}))
+    print(json.dumps(outputs, indent=2))
+    return 1 if any("error" in item for item in outputs) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=os.environ.get("HVS_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s %(message)s")
+    for i, arg in enumerate(argv):
+        if arg == "--test_input" and i + 1 < len(argv):
+            return run_test_input(argv[i + 1])
+        if arg.startswith("--test_input="):
+            return run_test_input(arg.split("=", 1)[1])
     # The SDK logs every job's output at DEBUG (its default): presigned URLs and base64 audio. Not by default here.
     os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
     import runpod
 
-    logging.basicConfig(level=os.environ.get("HVS_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s %(message)s")
     get_worker()  # cold start: load and warm before taking jobs
     runpod.serverless.start({"handler": handler, "return_aggregate_stream": True})
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -57,3 +57,16 @@ def test_s3_key_uses_a_safe_job_id(engine):
     worker = Worker(engine, storage=recorder)  # type: ignore[arg-type]
     list(worker.run({"id": "../../etc/x y", "input": {"text": "Hi.", "max_new_tokens": 10, "seed": 4, "s3_prefix": "p"}}))
     assert recorder.keys == ["p/.._.._etc_x_y.wav"]
+
+
+def test_test_input_mode_runs_the_generator_handler(engine, monkeypatch, capsys):
+    import json
+
+    from serverless import handler
+
+    monkeypatch.setattr(handler, "_worker", Worker(engine))
+    assert handler.main(["--test_input", '{"input": {"text": "Hi.", "max_new_tokens": 10, "seed": 4}}']) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["type"] == "result" and result["storage"] == "base64"
+    assert handler.main(['--test_input={"input": {"health": true, "x": 1}}']) == 1
+    assert "health job is exactly" in json.loads(capsys.readouterr().out)[0]["error"]
