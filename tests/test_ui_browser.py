@@ -69,6 +69,7 @@ def test_record_type_generate_and_play(mic_wav, output_dir):
             page.locator("#hvs-text textarea").fill("Hello from the browser test.")
             page.get_by_role("button", name="[laugh]").click()
             assert "[laugh]" in page.locator("#hvs-text textarea").input_value()
+            page.get_by_label("storytelling").check()
             page.get_by_text("Advanced").click()
             _set_slider(page, "number input for Max length", 60)
             page.get_by_label("New random seed each take").uncheck()
@@ -100,6 +101,12 @@ def test_record_type_generate_and_play(mic_wav, output_dir):
             # Streaming: the live player received the take while it was generated.
             live = page.evaluate("() => { const a = document.querySelector('#hvs-live audio'); return a && a.src; }")
             assert live, "the live player got no stream"
+            # "What the model is given": the rendered prompt with the tone's scene and the tagged text.
+            page.get_by_text("What the model is given").click()
+            page.get_by_role("button", name="Show full prompt").click()
+            prompt = page.locator("#hvs-prompt")
+            prompt.get_by_text("<|scene_desc_start|>").first.wait_for(timeout=30_000)
+            assert "telling a story" in prompt.inner_text() and "<SE>[Laughter]</SE>" in prompt.inner_text()
             page.screenshot(path=str(output_dir / "studio.png"), full_page=True)
 
             # The personal library: save the clip in this browser, reload, and it is still there.
