@@ -66,7 +66,7 @@ def check_health_job(job_input: dict) -> None:
 
 
 def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
-    """Validate a job input. Raises InvalidRequest with one readable message naming every bad field."""
+    """Validate a job input, cheapest checks first. Raises InvalidRequest with a message naming the bad field(s)."""
     if not isinstance(job_input, dict):
         raise InvalidRequest(f"The job input must be a JSON object with at least a 'text' field (got {_kind(job_input)}).")
     unknown = sorted(set(job_input) - ALLOWED_FIELDS)
