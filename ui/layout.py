@@ -188,7 +188,7 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
                         randomize = gr.Checkbox(True, label="New random seed each take")
                 with gr.Accordion("What the model is given", open=False):
                     prompt_view = gr.Code(label="Scene + text (press 'Show full prompt' for the rendered prompt)",
-                                          language=None, lines=8, interactive=False, elem_id="hvs-prompt")
+                                          language=None, lines=8, interactive=False, elem_id="hvs-prompt", wrap_lines=True)
                     prompt_btn = gr.Button("Show full prompt", size="sm")
                 with gr.Accordion("Your last takes (this visit only)", open=True):
                     history = gr.State([])
