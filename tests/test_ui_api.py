@@ -103,16 +103,39 @@ def test_bad_reference_files_are_readable_errors_and_the_server_keeps_serving(st
     assert healthz(url)["status"] == "ok"
 
 
-def test_auth_from_the_environment_guards_the_page_not_healthz(tmp_path):
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    """A second studio: password from the environment, a queue of one."""
+    log = tmp_path_factory.mktemp("guarded") / "server.log"
+    with run_studio(log, "--queue-size", "1", env={"HVS_AUTH": "ann:s3cret-pw", "HVS_ASR_MODEL": "none"}) as url:
+        yield url, Client(url, auth=("ann", "s3cret-pw"), verbose=False), log
+
+
+def test_auth_from_the_environment_guards_the_page_not_healthz(guarded):
     import urllib.error
     import urllib.request
 
-    log = tmp_path / "server.log"
-    with run_studio(log, env={"HVS_AUTH": "ann:s3cret-pw", "HVS_ASR_MODEL": "none"}) as url:
-        assert healthz(url)["status"] == "ok"  # load balancers need no password
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(f"{url}/config", timeout=10)
-        assert refused.value.code == 401
-        client = Client(url, auth=("ann", "s3cret-pw"), verbose=False)
-        assert sf.info(_speak(client, text="Let me in.", seed=4)).samplerate == 24_000
+    url, client, log = guarded
+    assert healthz(url)["status"] == "ok"  # load balancers need no password
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{url}/config", timeout=10)
+    assert refused.value.code == 401
+    assert sf.info(_speak(client, text="Let me in.", seed=4)).samplerate == 24_000
     assert "s3cret-pw" not in log.read_text()
+
+
+def test_a_full_queue_is_refused_with_a_message_and_the_server_recovers(guarded):
+    url, client, _ = guarded
+    jobs = [client.submit(api_name="/synthesize", text="A long sentence to keep the server busy for a while.",
+                          max_new_tokens=300, seed=seed) for seed in range(4)]
+    outcomes = []
+    for job in jobs:
+        try:
+            outcomes.append(sf.info(job.result(timeout=120)).samplerate)
+        except Exception as err:  # noqa: BLE001
+            outcomes.append(str(err))
+    refused = [o for o in outcomes if isinstance(o, str)]
+    assert refused and all("Queue is full" in o for o in refused), outcomes
+    assert 24_000 in outcomes
+    assert sf.info(_speak(client, text="Back to normal.", seed=5)).samplerate == 24_000
+    assert healthz(url)["queue_depth"] == 0
