@@ -249,3 +249,16 @@ def test_the_studio_drives_the_worker(worker_url, speech_wav, tmp_path):
     finally:
         app.terminate()
         app.wait(timeout=20)
+
+
+def test_the_studio_streams_a_take_from_the_worker(remote, tmp_path):
+    """The page's path (Studio.generate over engine.stream) with the remote backend: pieces, then the take."""
+    from ui.studio import Finished, Studio
+    from ui.takes import TakeStore
+
+    studio = Studio(remote, takes=TakeStore(tmp_path))
+    request = SynthesisRequest.parse(text="Streamed into the page.", max_new_tokens=60, seed=2)
+    out = list(studio.generate(request, "smart voice", []))
+    pieces, finished = out[:-1], out[-1]
+    assert len(pieces) >= 2 and all(isinstance(p, bytes) and p[:4] == b"RIFF" for p in pieces)
+    assert isinstance(finished, Finished) and finished.path.is_file() and finished.result.seed == 2
