@@ -203,10 +203,14 @@ def _check_url(url: str) -> None:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
     except (socket.gaierror, UnicodeError):
         raise InvalidRequest(f"reference_audio_url: the host {parts.hostname!r} could not be resolved.") from None
+    block_private = os.environ.get("HVS_URL_BLOCK_PRIVATE", "0") == "1"  # also refuse loopback / private networks
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
         if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
             raise InvalidRequest(f"reference_audio_url points at a link-local or special address ({ip}); not allowed.")
+        if block_private and (ip.is_private or ip.is_loopback or ip.is_reserved):
+            raise InvalidRequest(f"reference_audio_url points at a private address ({ip}); this worker only fetches "
+                                 "public URLs.")
 
 
 def _short(url: str, limit: int = 80) -> str:

@@ -122,3 +122,11 @@ def test_refused_connection():
 
     with pytest.raises(InvalidRequest, match="could not be fetched"):
         fetch_reference(f"http://127.0.0.1:{free_port()}/a.wav")
+
+
+def test_private_addresses_can_be_refused(file_server, monkeypatch):
+    monkeypatch.setenv("HVS_URL_BLOCK_PRIVATE", "1")
+    with pytest.raises(InvalidRequest, match=r"private address \(127\.0\.0\.1\)"):
+        fetch_reference(f"{file_server}/speech.wav")
+    with pytest.raises(InvalidRequest, match="private address"):
+        fetch_reference(f"{file_server}/redirect".replace("127.0.0.1", "localhost"))
