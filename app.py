@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
     for flag, (var, default, text) in OPTIONS.items():
         kind = int if flag in ("--port", "--queue-size", "--concurrency") else str
         parser.add_argument(flag, type=kind, default=kind(env[var]) if var in env else
-                            (kind(default) if default is not None else None), help=f"{text} [env {var}]")
+                            (kind(default) if default is not None else None), help=f"{text} [env {var}{'' if default is None else ', default ' + default}]")
     parser.add_argument("--share", action="store_true", default=env.get("HVS_SHARE", "").lower() in ("1", "true"),
                         help="also serve through a public gradio.live link [env HVS_SHARE=1]")
     args = parser.parse_args(argv)

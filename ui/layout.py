@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 
@@ -18,8 +17,10 @@ from inference.schema import MAX_SEED, MAX_TEXT_CHARS, SamplingOptions
 from inference.text import ALL_TAGS
 
 from . import library
+from .api import wire_api
+from .errors import raise_readable
 from .studio import Studio, is_user_error, timing_line
-from .voice import CLONE, DESCRIBED, MODES, PRESET, SMART, Voice, api_voice, pick_voice
+from .voice import CLONE, DESCRIBED, MODES, PRESET, SMART, Voice, pick_voice
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +103,6 @@ COUNTER_JS = f"""(text) => {{
   const n = (text || '').length, limit = {MAX_TEXT_CHARS};
   return n > limit ? `<span class="over">${{n}} / ${{limit}} characters: too long</span>` : `${{n}} / ${{limit}} characters`;
 }}"""
-
-
-def _raise_for(err: Exception) -> None:
-    """Every failure becomes a readable message on the page; the server keeps serving."""
-    if is_user_error(err) or isinstance(err, StudioError):
-        raise gr.Error(str(err), print_exception=False) from None
-    log.exception("unexpected failure")
-    raise gr.Error(f"Something went wrong on the server ({type(err).__name__}). Please try again.") from None
 
 
 def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache: tuple[int, int] = (1800, 3600)
@@ -202,7 +195,7 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         _wire_page(c, studio, tag_buttons, counter)
         _wire_generation(c, studio, generate_btn, prompt_btn)
         _wire_library(c, studio, transcribe_btn, save_btn, use_btn, rename_btn, delete_btn)
-        _wire_api(studio)
+        wire_api(studio)
         # The voice library lives in the browser: fill its dropdown once the page has loaded it.
         demo.load(_library_choices, c.library, c.saved, **QUICK)
         gr.Markdown(f"Model `{engine_status['model']}` on {engine_status['device']} ({engine_status['dtype']}). "
@@ -308,7 +301,7 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
         except gr.Error:
             raise
         except Exception as err:  # noqa: BLE001 - every failure becomes a message
-            _raise_for(err)
+            raise_readable(err)
         result = finished.result
         notes = [w for w in result.warnings if "random weights" not in w]
         info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
@@ -323,7 +316,7 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
             voice = _voice_of(c, studio, v)
             return studio.engine.render_prompt(_request_of(c, studio, v, voice)).rendered
         except Exception as err:  # noqa: BLE001
-            _raise_for(err)
+            raise_readable(err)
 
     prompt_btn.click(full_prompt, inputs, c.prompt_view, **PRIVATE)
 
@@ -338,7 +331,7 @@ def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn
         try:
             return studio.transcribe(clip)
         except Exception as err:  # noqa: BLE001
-            _raise_for(err)
+            raise_readable(err)
 
     transcribe_btn.click(transcribe, c.clip, c.clip_text, **PRIVATE)
 
@@ -347,7 +340,7 @@ def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn
             try:
                 return fn(v)
             except Exception as err:  # noqa: BLE001
-                _raise_for(err)
+                raise_readable(err)
         return run
 
     @guarded
@@ -381,63 +374,3 @@ def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn
     use_btn.click(use, inputs, {c.clip, c.clip_text, c.saved_name, c.mode}, **PRIVATE)
     rename_btn.click(rename, inputs, outputs, **PRIVATE)
     delete_btn.click(delete, inputs, outputs, **PRIVATE)
-
-
-API_DESCRIPTION = """Speak `text` and return a 24 kHz WAV file.
-
-Parameters: `text` (required, at most {max_chars} characters; tags like [laugh] allowed), `reference_audio`
-(optional file of the voice to clone), `reference_text` (its transcript), `scene` (free-text tone/scene),
-`temperature`, `top_p`, `top_k`, `seed` (same seed + same inputs = same take), `max_new_tokens`
-(25 per second of audio), and optionally `tone` ({tones}), `setting` ({settings}) and `voice`
-(a preset voice: {voices}; or a voice description name or words, used when no reference is given).
-Blank/omitted options take the model's defaults. Errors come back as a readable message.
-
-By calling this endpoint with a reference clip you confirm you have the right to use that voice
-(the same terms the page asks visitors to accept)."""
-
-
-def _wire_api(studio: Studio) -> None:
-    """The documented endpoint for gradio_client. Hidden components give it named, typed parameters."""
-    with gr.Column(visible=False):
-        text = gr.Textbox(label="text")
-        reference_audio = gr.File(label="reference_audio", type="filepath")
-        reference_text = gr.Textbox(label="reference_text")
-        scene = gr.Textbox(label="scene")
-        temperature = gr.Number(None, label="temperature")
-        top_p = gr.Number(None, label="top_p")
-        top_k = gr.Number(None, label="top_k", precision=0)
-        seed = gr.Number(None, label="seed", precision=0)
-        max_new_tokens = gr.Number(None, label="max_new_tokens", precision=0)
-        tone = gr.Textbox(label="tone")
-        setting = gr.Textbox(label="setting")
-        voice = gr.Textbox(label="voice")
-        audio = gr.Audio(label="audio", type="filepath", format="wav")
-        trigger = gr.Button()
-
-    def synthesize(text: str, reference_audio: str | None = None, reference_text: str | None = None,
-                   scene: str | None = None, temperature: float | None = None, top_p: float | None = None,
-                   top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
-                   tone: str | None = None, setting: str | None = None, voice: str | None = None) -> str:
-        try:
-            chosen = api_voice(voice, studio.voices, studio.presets)
-            if reference_audio:
-                chosen = Voice("reference", Path(reference_audio), (reference_text or "").strip() or None,
-                               chosen.description)
-            composed = studio.scene(chosen, tone, setting, scene)
-            request = studio.request(chosen, text or "", composed, None if seed is None else int(seed),
-                                     temperature=temperature, top_p=top_p,
-                                     top_k=None if top_k is None else int(top_k),
-                                     max_new_tokens=None if max_new_tokens is None else int(max_new_tokens))
-            path, _ = studio.synthesize_file(request)
-        except Exception as err:  # noqa: BLE001
-            _raise_for(err)
-        return str(path)
-
-    description = API_DESCRIPTION.format(
-        max_chars=MAX_TEXT_CHARS, tones=", ".join(studio.presets.tones) or "none",
-        settings=", ".join(studio.presets.settings) or "none", voices=", ".join(studio.voices.names()) or "none")
-    trigger.click(synthesize, [text, reference_audio, reference_text, scene, temperature, top_p, top_k, seed,
-                               max_new_tokens, tone, setting, voice], audio,
-                  api_name="synthesize", api_description=description)
-
-
