@@ -142,7 +142,7 @@ class RemoteEngine:
         self.load()
         with self._lock:
             self._pending += 1
-        job_id, finished = None, False
+        job_id, finished, pieces = None, False, []
         try:
             reply = self._request("POST", "run", {"input": {**job_input(request), "stream": True}})
             job_id = reply.get("id")
@@ -158,9 +158,11 @@ class RemoteEngine:
                     _raise_for_error(item)
                     if item.get("type") == "chunk":
                         rate = int(item.get("sample_rate") or 24_000)
-                        yield StreamChunk(decode_audio(base64.b64decode(item["audio_base64"]), rate), rate)
+                        pieces.append(decode_audio(base64.b64decode(item["audio_base64"]), rate))
+                        yield StreamChunk(pieces[-1], rate)
                     elif item.get("type") == "result":
-                        result = self._to_result(item)
+                        joined = np.concatenate(pieces) if pieces else None
+                        result = self._to_result(item, joined if item.get("audio_in_chunks") else None)
                         finished = True
                         yield StreamChunk(np.zeros(0, np.float32), result.sample_rate, result=result)
                         return
@@ -227,17 +229,20 @@ class RemoteEngine:
         except ValueError:
             raise StudioError(f"The RunPod endpoint {self.label} answered with something that is not JSON.") from None
 
-    def _to_result(self, output: dict) -> SynthesisResult:
+    def _to_result(self, output: dict, streamed=None) -> SynthesisResult:
+        """The worker's final output as a SynthesisResult; `streamed` is the joined chunks, used when the
+        worker left the audio out of a long streamed take's final item."""
         from .audio import decode_audio
 
+        sample_rate = int(output.get("sample_rate") or 24_000)
         if output.get("audio_url"):
-            audio = _download(output["audio_url"])
+            waveform = decode_audio(_download(output["audio_url"]), sample_rate)
         elif output.get("audio_base64"):
-            audio = base64.b64decode(output["audio_base64"])
+            waveform = decode_audio(base64.b64decode(output["audio_base64"]), sample_rate)
+        elif streamed is not None:
+            waveform = streamed
         else:
             raise StudioError("The RunPod worker returned no audio.")
-        sample_rate = int(output.get("sample_rate") or 24_000)
-        waveform = decode_audio(audio, sample_rate)
         t = output.get("timings") or {}
         timings = Timings(**{k: float(t.get(k, 0.0)) for k in ("load_s", "reference_s", "generate_s", "decode_s")},
                           audio_s=len(waveform) / sample_rate)

@@ -28,6 +28,7 @@ from .storage import Storage
 log = logging.getLogger("serverless")
 
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9_.-]")
+STREAM_OUTPUT_LIMIT = 16_000_000  # base64 characters in one streamed job's output, chunks and final together
 
 
 class Worker:
@@ -100,18 +101,25 @@ class Worker:
     def _stream(self, parsed: ParsedJob, job_id: str) -> Iterator[dict]:
         from inference.audio import encode
 
-        sent = 0.0
-        for index, chunk in enumerate(self.engine.stream(parsed.request)):
+        sent_s, sent_chars, index = 0.0, 0, 0
+        for chunk in self.engine.stream(parsed.request):
+            if len(chunk.waveform):
+                item = _chunk_output(index, sent_s, encode(chunk.waveform, "wav", chunk.sample_rate),
+                                     len(chunk.waveform) / chunk.sample_rate, chunk.sample_rate)
+                sent_s += item["duration_s"]
+                sent_chars += len(item["audio_base64"])
+                index += 1
+                yield item
             if chunk.result is not None:
-                if len(chunk.waveform):
-                    yield _chunk_output(index, sent, encode(chunk.waveform, "wav", chunk.sample_rate),
-                                        len(chunk.waveform) / chunk.sample_rate, chunk.sample_rate)
-                yield self._deliver(chunk.result, parsed, job_id)
+                final = self._deliver(chunk.result, parsed, job_id)
+                # RunPod caps a job's aggregated output (~20 MB): the chunks already hold the whole take.
+                if final.get("audio_base64") and sent_chars + len(final["audio_base64"]) > STREAM_OUTPUT_LIMIT:
+                    del final["audio_base64"]
+                    final["audio_in_chunks"] = True
+                    final["warnings"].append("The take is too large to repeat after its streamed chunks (RunPod "
+                                             "caps a job's output at 20 MB): join the chunks, or configure S3.")
+                yield final
                 return
-            duration = len(chunk.waveform) / chunk.sample_rate
-            yield _chunk_output(index, sent, encode(chunk.waveform, "wav", chunk.sample_rate), duration,
-                                chunk.sample_rate)
-            sent += duration
 
     def _deliver(self, result, parsed: ParsedJob, job_id: str) -> dict:
         from inference.audio import encode

@@ -262,3 +262,14 @@ def test_the_studio_streams_a_take_from_the_worker(remote, tmp_path):
     pieces, finished = out[:-1], out[-1]
     assert len(pieces) >= 2 and all(isinstance(p, bytes) and p[:4] == b"RIFF" for p in pieces)
     assert isinstance(finished, Finished) and finished.path.is_file() and finished.result.seed == 2
+
+
+def test_hosted_stream_whose_final_item_has_no_audio(hosted):
+    chunk = {"type": "chunk", "sample_rate": 24000, "audio_base64": _wav_b64(480, 0.1)}
+    final = {"type": "result", "storage": "base64", "audio_in_chunks": True, "sample_rate": 24000, "seed": 1,
+             "model": "m", "timings": {}, "warnings": ["too large"]}
+    _HostedApi.script = [(200, {"id": "s3", "status": "IN_QUEUE"}),
+                         (200, {"status": "COMPLETED", "stream": [{"output": chunk}, {"output": chunk},
+                                                                  {"output": final}]})]
+    chunks = list(RemoteEngine(hosted, poll_s=0.01).stream(SynthesisRequest.parse(text="Hi.")))
+    assert len(chunks[-1].result.waveform) == 960 and chunks[-1].result.timings.audio_s == 0.04

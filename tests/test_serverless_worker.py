@@ -70,3 +70,19 @@ def test_test_input_mode_runs_the_generator_handler(engine, monkeypatch, capsys)
     assert result["type"] == "result" and result["storage"] == "base64"
     assert handler.main(['--test_input={"input": {"health": true, "x": 1}}']) == 1
     assert "health job is exactly" in json.loads(capsys.readouterr().out)[0]["error"]
+
+
+def test_long_streamed_take_leaves_the_audio_in_the_chunks(engine, monkeypatch):
+    import base64
+
+    from inference.audio import decode_audio
+    from serverless import handler
+
+    monkeypatch.setattr(handler, "STREAM_OUTPUT_LIMIT", 1000)
+    items = list(Worker(engine).run({"id": "s", "input": {"text": "Hi there.", "max_new_tokens": 40, "seed": 4,
+                                                          "stream": True}}))
+    chunks, final = items[:-1], items[-1]
+    assert chunks and final["type"] == "result" and final["audio_in_chunks"] and "audio_base64" not in final
+    assert "join the chunks" in final["warnings"][-1]
+    total = sum(len(decode_audio(base64.b64decode(c["audio_base64"]))) for c in chunks)
+    assert abs(total / 24_000 - final["duration_s"]) < 0.01
