@@ -185,7 +185,8 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
                     prompt_btn = gr.Button("Show full prompt", size="sm")
                 with gr.Accordion("Your last takes (this visit only)", open=True):
                     history = gr.State([])
-                    players = [gr.Audio(visible=False, interactive=False, type="filepath", buttons=["download"])
+                    players = [gr.Audio(visible=False, interactive=False, type="filepath", buttons=["download"],
+                                        elem_classes="hvs-history")
                                for _ in range(studio.history_size)]
 
         c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, library_state, saved,

@@ -41,7 +41,8 @@ def pick_voice(mode: str | None, *, description: str | None = None, preset: str 
         words = presets.voice_description(description)
         if not words:
             raise InvalidRequest("Describe the voice (or pick a description), or choose Smart voice.")
-        return Voice(f"described: {description}", description=words)
+        preset_voice = presets.voices.get(description or "")
+        return Voice(f"described: {preset_voice.label if preset_voice else words}", description=words)
     if mode == PRESET:
         if not preset:
             raise InvalidRequest("Pick a preset voice, or choose Smart voice.")
