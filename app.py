@@ -58,7 +58,7 @@ def browser_secret() -> str:
     return path.read_text().strip()
 
 
-def health_route(engine, demo, queue_size: int):
+def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True):
     """GET /healthz: JSON a load balancer or a person can read."""
     from fastapi.routing import APIRoute
 
@@ -66,7 +66,7 @@ def health_route(engine, demo, queue_size: int):
         status = engine.status()
         waiting = len(demo._queue) if getattr(demo, "_queue", None) is not None else 0
         return {
-            "status": "ok" if status.get("loaded") and status.get("warmed") else "starting",
+            "status": "ok" if status.get("loaded") and (status.get("warmed") or not needs_warm_up) else "starting",
             "model": status.get("model"), "device": status.get("device"), "dtype": status.get("dtype"),
             "loaded": status.get("loaded"), "warmed": status.get("warmed"), "busy": status.get("busy"),
             "queue_depth": waiting + int(status.get("pending", 0)), "queue_size": queue_size,
@@ -79,14 +79,22 @@ def health_route(engine, demo, queue_size: int):
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from inference.zerogpu import attach_gpu_on_demand, import_spaces, on_zerogpu
+
+    import_spaces()  # before anything imports torch
     from inference import build_engine
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
     from ui import CSS, Studio, build_ui
 
     engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)
+    if args.backend == "local":
+        attach_gpu_on_demand(engine)  # a no-op off ZeroGPU
     engine.load()
-    engine.warm_up()
+    # On ZeroGPU a GPU is only attached inside a request, so a warm-up would spend a visitor's quota.
+    needs_warm_up = args.backend != "local" or not on_zerogpu()
+    if needs_warm_up:
+        engine.warm_up()
     log.info("engine ready: %s", engine.status())
 
     studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))
@@ -96,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
         css=CSS, footer_links=["api"], show_error=True,
-        app_kwargs={"routes": [health_route(engine, demo, args.queue_size)]},
+        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up)]},
     )
 
 

@@ -5,7 +5,6 @@ Both have the same interface (load, warm_up, status, synthesize, stream), so the
 
 from __future__ import annotations
 
-from .engine import Engine
 from .errors import ModelLoadError
 
 
@@ -14,6 +13,8 @@ def build_engine(backend: str = "local", model_id: str | None = None, device: st
     from .loading import DEFAULT_MODEL_ID
 
     if backend == "local":
+        from .engine import Engine  # imports torch; a remote-only front door never needs it
+
         return Engine(model_id or DEFAULT_MODEL_ID, device=device, dtype=dtype)
     if backend.startswith("runpod:"):
         # The worker's HVS_MODEL decides the model; model_id/device/dtype only apply to a local model.

@@ -38,7 +38,8 @@ _CORPUS = [
 
 def cache_dir() -> Path:
     root = os.environ.get("HVS_CACHE") or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
-    return Path(root) / "higgs-voice-studio" / f"tiny-random-{_VERSION}"
+    # Absolute, so a relative HVS_CACHE names one place even if the process later changes directory.
+    return Path(root).resolve() / "higgs-voice-studio" / f"tiny-random-{_VERSION}"
 
 
 def ensure_tiny_checkpoint() -> Path:

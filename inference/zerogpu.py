@@ -4,7 +4,21 @@ unchanged, and without the `spaces` package this is a no-op too."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 GPU_SECONDS = 120  # the longest take we expect to need on a shared GPU slice
+
+
+def on_zerogpu() -> bool:
+    """True on ZeroGPU hardware, where no GPU exists outside a `spaces.GPU` call (so no warm-up there)."""
+    return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
+
+
+def import_spaces() -> None:
+    """ZeroGPU needs `spaces` imported before torch initialises CUDA; call this before building the engine."""
+    with contextlib.suppress(ImportError):
+        import spaces  # noqa: F401
 
 
 def attach_gpu_on_demand(engine):

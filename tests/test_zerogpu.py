@@ -18,3 +18,26 @@ def test_wrapped_engine_behaves_the_same_off_zerogpu(engine, monkeypatch):
     finally:  # the engine fixture is shared: drop the instance attributes again
         vars(engine).pop("synthesize", None)
         vars(engine).pop("stream", None)
+
+
+def test_zerogpu_is_read_from_the_space_environment(monkeypatch):
+    from inference.zerogpu import on_zerogpu
+
+    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
+    assert not on_zerogpu()
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    assert on_zerogpu()
+
+
+def test_health_is_ok_without_warm_up_only_where_warm_up_is_skipped():
+    import app
+
+    class Cold:  # a loaded engine that has not run its warm-up take
+        def status(self):
+            return {"model": "m", "device": "cuda", "dtype": "bfloat16", "loaded": True, "warmed": False}
+
+    def health(needs_warm_up):
+        return app.health_route(Cold(), demo=None, queue_size=4, needs_warm_up=needs_warm_up).endpoint()["status"]
+
+    assert health(needs_warm_up=True) == "starting"
+    assert health(needs_warm_up=False) == "ok"
