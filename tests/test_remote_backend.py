@@ -13,7 +13,7 @@ import pytest
 from inference import SynthesisRequest, build_engine
 from inference.errors import InvalidRequest, ModelLoadError, StudioError
 from inference.remote import RemoteEngine, job_input
-from tests.worker_support import free_port
+from tests.processes import free_port
 
 
 @pytest.fixture(scope="module")
@@ -213,42 +213,20 @@ def test_hosted_stream_stopped_early_cancels_the_job(hosted):
 
 def test_the_studio_drives_the_worker(worker_url, speech_wav, tmp_path):
     """`python app.py --backend runpod:<worker>`: a take through the studio's API comes from the worker."""
-    import subprocess
-    import sys
-    import time
-
-    import requests
     import soundfile as sf
     from gradio_client import Client, handle_file
 
-    from tests.worker_support import ROOT
+    from tests.studio_server import healthz, run_studio
 
-    port = free_port()
-    log = tmp_path / "app.log"
-    with open(log, "wb") as out:
-        app = subprocess.Popen([sys.executable, "app.py", "--backend", f"runpod:{worker_url}", "--port", str(port),
-                                "--host", "127.0.0.1", "--asr-model", "none"], cwd=ROOT, stdout=out,
-                               stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert app.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            try:
-                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()
-                break
-            except (requests.RequestException, ValueError):
-                time.sleep(0.5)
+    with run_studio(tmp_path / "app.log", "--backend", f"runpod:{worker_url}", "--asr-model", "none") as url:
+        health = healthz(url)
         assert health["status"] == "ok" and health["model"] == "tiny-random" and health["device"].startswith("runpod:")
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = Client(f"{url}/", verbose=False)
         path = client.predict(text="Through the studio to the worker.", reference_audio=handle_file(str(speech_wav)),
                               reference_text="Hello, this is my voice.", seed=11, max_new_tokens=25,
                               api_name="/synthesize")
         audio, rate = sf.read(path)
         assert rate == 24_000 and len(audio) > 0
-    finally:
-        app.terminate()
-        app.wait(timeout=20)
 
 
 def test_the_studio_streams_a_take_from_the_worker(remote, tmp_path):

@@ -118,7 +118,7 @@ def test_url_total_deadline(file_server, monkeypatch):
 
 
 def test_refused_connection():
-    from tests.worker_support import free_port
+    from tests.processes import free_port
 
     with pytest.raises(InvalidRequest, match="could not be fetched"):
         fetch_reference(f"http://127.0.0.1:{free_port()}/a.wav")

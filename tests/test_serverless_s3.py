@@ -11,7 +11,8 @@ import requests
 
 from inference.audio import decode_audio
 from serverless.storage import S3Config, Storage
-from tests.worker_support import LOGS, free_port, local_worker, runsync
+from tests.processes import free_port
+from tests.worker_support import LOGS, local_worker, runsync
 
 BUCKET = "takes-test"
 KEYS = {"HVS_S3_ACCESS_KEY_ID": "test-access-key", "HVS_S3_SECRET_ACCESS_KEY": "test-secret-key-never-logged"}

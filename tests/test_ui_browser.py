@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tempfile
 from pathlib import Path
@@ -62,6 +63,23 @@ def browser(mic_wav):
         context.close()
 
 
+@contextlib.contextmanager
+def _studio_page(browser, url: str, output_dir: Path):
+    """A fresh tab on the loaded studio; a failure leaves failure.png in the test's output folder."""
+    failure = output_dir / "failure.png"
+    failure.unlink(missing_ok=True)
+    page = browser.new_page()
+    try:
+        page.goto(url)
+        page.wait_for_selector("#hvs-generate", timeout=60_000)
+        yield page
+    except Exception:
+        page.screenshot(path=str(failure), full_page=True)
+        raise
+    finally:
+        page.close()
+
+
 def _short_takes(page) -> None:
     page.get_by_text("Advanced").click()
     _set_slider(page, "number input for Max length", 60)
@@ -77,11 +95,7 @@ def _generate(page, takes_before: int) -> None:
 
 def test_record_type_generate_and_play(studio, browser, output_dir):
     url, _ = studio
-    page = browser.new_page()
-    try:
-        page.goto(url)
-        page.wait_for_selector("#hvs-generate", timeout=60_000)
-
+    with _studio_page(browser, url, output_dir) as page:
         # Record a few seconds from the fake microphone.
         page.get_by_label("Clone a voice").check()
         clip = page.locator("#hvs-clip")
@@ -152,19 +166,11 @@ def test_record_type_generate_and_play(studio, browser, output_dir):
         page.locator("#hvs-clip").get_by_text("0:00").first.wait_for(timeout=30_000)
         assert saved.count() >= 1
         page.screenshot(path=str(output_dir / "library.png"), full_page=True)
-    except Exception:
-        page.screenshot(path=str(output_dir / "failure.png"), full_page=True)
-        raise
-    finally:
-        page.close()
 
 
 def test_preset_described_and_smart_voices_fill_the_history(studio, browser, output_dir):
     url, _ = studio
-    page = browser.new_page()
-    try:
-        page.goto(url)
-        page.wait_for_selector("#hvs-generate", timeout=60_000)
+    with _studio_page(browser, url, output_dir) as page:
         page.locator("#hvs-text textarea").fill("Three voices, one sentence.")
         _short_takes(page)
         page.get_by_label("Preset voice").check()  # a shipped voice: no consent needed
@@ -181,5 +187,3 @@ def test_preset_described_and_smart_voices_fill_the_history(studio, browser, out
         prompt = page.locator("#hvs-prompt").inner_text()
         assert "outdoors" in prompt and "The speaker's voice" not in prompt  # smart voice: setting, no description
         page.screenshot(path=str(output_dir / "history.png"), full_page=True)
-    finally:
-        page.close()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -17,14 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.processes import free_port, serving
+
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "test-output" / "worker-logs"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -39,32 +33,12 @@ def local_worker(env: dict[str, str], name: str, ready_timeout_s: float = 180) -
     full_env = {**os.environ, "HVS_MODEL": "tiny-random", "HVS_DEVICE": "cpu", "UVICORN_LOG_LEVEL": "warning",
                 "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get(
                     "PYTHONPATH")])), **env}
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "serverless.handler", "--rp_serve_api", "--rp_api_host", "127.0.0.1",
-             "--rp_api_port", str(port)],
-            cwd=workdir, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + ready_timeout_s
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"worker exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"worker not ready in {ready_timeout_s} s:\n{log_path.read_text()[-3000:]}")
-                with contextlib.suppress(requests.RequestException):
-                    if requests.get(f"{url}/docs", timeout=2).status_code == 200:
-                        break
-                time.sleep(0.3)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+    command = [sys.executable, "-m", "serverless.handler", "--rp_serve_api", "--rp_api_host", "127.0.0.1",
+               "--rp_api_port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with serving(command, lambda: requests.get(f"{url}/docs", timeout=2).status_code == 200, log_path, workdir,
+                 full_env, timeout_s=ready_timeout_s):
+        yield url
 
 
 def post(url: str, route: str, body: dict | None = None, timeout: float = 120) -> dict:
