@@ -306,8 +306,9 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
         result = finished.result
         notes = [w for w in result.warnings if "random weights" not in w]
         info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
+        shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
         yield {c.output: str(finished.path), c.info: info, c.seed: result.seed,
-                c.history: finished.history, c.prompt_view: result.prompt, **_history_updates(c, finished.history)}
+               c.history: finished.history, **shown, **_history_updates(c, finished.history)}
 
     outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, *c.players}
     generate_btn.click(generate, inputs, outputs, **PRIVATE)
