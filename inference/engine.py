@@ -231,20 +231,25 @@ class Engine:
         outcome: dict = {}
 
         def generate() -> None:
-            hook = self.model.register_forward_pre_hook(_frame_tap(frames), with_kwargs=True) if streaming else None
             try:
                 with self._generate_lock, torch.inference_mode():
-                    torch.manual_seed(seed)
-                    started = time.perf_counter()
-                    outcome["codes"] = self.model.generate(
-                        **prompt.inputs, generation_config=config, stopping_criteria=[cancelled]
-                    )
-                    outcome["generate_s"] = time.perf_counter() - started
+                    # The frame tap sees every forward pass of the shared model, so it is attached only
+                    # while this take holds the lock: another visitor's frames never reach this stream.
+                    hook = self.model.register_forward_pre_hook(_frame_tap(frames), with_kwargs=True) \
+                        if streaming else None
+                    try:
+                        torch.manual_seed(seed)
+                        started = time.perf_counter()
+                        outcome["codes"] = self.model.generate(
+                            **prompt.inputs, generation_config=config, stopping_criteria=[cancelled]
+                        )
+                        outcome["generate_s"] = time.perf_counter() - started
+                    finally:
+                        if hook is not None:
+                            hook.remove()
             except Exception as err:  # re-raised in the caller's thread
                 outcome["error"] = err
             finally:
-                if hook is not None:
-                    hook.remove()
                 frames.put(None)
 
         emitted = 0

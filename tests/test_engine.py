@@ -104,6 +104,24 @@ def test_stream_chunks_add_up_to_the_take(engine):
     assert np.abs(joined - final.waveform).max() < 1e-3 * peak
 
 
+def test_a_stream_waiting_for_its_turn_carries_only_its_own_frames(engine):
+    # Another visitor's long take holds the model while this stream waits; none of its frames may leak in.
+    other = threading.Thread(target=engine.synthesize, args=(request(seed=3, max_new_tokens=300),))
+    other.start()
+    try:
+        for _ in range(500):  # bounded: until the other take is generating
+            if engine.status()["busy"]:
+                break
+            threading.Event().wait(0.01)
+        chunks = list(engine.stream(request(seed=4, max_new_tokens=60)))
+    finally:
+        other.join(timeout=120)
+    final = chunks[-1].result
+    joined = np.concatenate([c.waveform for c in chunks])
+    assert len(joined) == len(final.waveform) == 52 * 960
+    assert np.abs(joined - final.waveform).max() < 1e-3 * np.abs(final.waveform).max()
+
+
 def test_stopping_a_stream_early_frees_the_engine(engine):
     stream = engine.stream(request(seed=1, max_new_tokens=2000))
     first = next(stream)
