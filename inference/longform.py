@@ -1,4 +1,4 @@
-"""Long texts: split into chunks that each fit one generation, at paragraph and sentence boundaries.
+"""Long texts: split into chunks that each fit one generation, at sentence boundaries.
 
 Like Boson AI's generation script (chunking by words, keeping the last chunks as context), with a
 budget small enough that one chunk stays well inside the default 2048 tokens (~82 s of audio).
@@ -13,6 +13,8 @@ CONTEXT_CHUNKS = 2  # earlier chunks kept in the prompt so the voice carries ove
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"  # kana, CJK ideographs, hangul: written without spaces
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _CJK_CHARS_PER_WORD = 3
+_TAG = re.compile(r"</?SE(_[se])?>|\[[^\]]*\]")  # sound-effect markup, which speaks no words
+_UNIT = re.compile(f"[{_CJK}]\\s*|[^\\s{_CJK}]+\\s*|\\s+")  # a CJK character or a spaced word
 # a sentence ends after . ! ? ; or a sound-effect tag, followed by a space or by CJK text
 _SENTENCE_END = re.compile(f"(?<=[.!?;])\\s*(?=[{_CJK}])|(?<=[.!?;])\\s+|(?<=</SE>)\\s+|(?<=</SE_e>)\\s+")
 
@@ -22,30 +24,48 @@ def _words(text: str) -> int:
 
 
 def split_text(text: str, max_words: int = MAX_CHUNK_WORDS) -> list[str]:
-    """Chunks of at most ~max_words, cut at paragraph, then sentence, then word boundaries."""
+    """Chunks of at most ~max_words, cut between sentences (words or CJK characters for run-ons).
+    Short lines are gathered into one chunk, and pieces with nothing to say (`***`, a lone sound
+    tag) ride along with their neighbours instead of becoming a generation of their own."""
     if _words(text) <= max_words:
         return [text]
     chunks: list[str] = []
-    for paragraph in text.split("\n"):
-        current = ""
-        for piece in (p for s in _sentences(paragraph) for p in _cut_long_sentence(s, max_words)):
-            if current.strip() and _words(current + piece) > max_words:
-                chunks.append(current.strip())
-                current = ""
-            current += piece
-        if current.strip():
+    current = ""
+    for piece in _pieces(text, max_words):
+        if _speaks(current) and _speaks(piece) and _words(current + piece) > max_words:
+            chunks.append(current.strip())
+            current = ""
+        current += piece
+    if current.strip():
+        if chunks and not _speaks(current):
+            chunks[-1] += " " + current.strip()
+        else:
             chunks.append(current.strip())
     return chunks
 
 
-def _sentences(paragraph: str) -> list[str]:
-    """Sentences with their trailing whitespace, so that joining them gives the paragraph back."""
-    cuts = [m.end() for m in _SENTENCE_END.finditer(paragraph)]
-    return [paragraph[a:b] for a, b in zip([0, *cuts], [*cuts, len(paragraph)], strict=True) if paragraph[a:b]]
+def _speaks(piece: str) -> bool:
+    """Whether a piece holds any word to speak (sound-effect tags alone do not count)."""
+    return bool(re.search(r"\w", _TAG.sub("", piece)))
+
+
+def _pieces(text: str, max_words: int) -> list[str]:
+    """Sentences with their trailing whitespace (line breaks kept), run-on sentences cut by words."""
+    pieces = []
+    for line in text.splitlines(keepends=True):
+        cuts = [m.end() for m in _SENTENCE_END.finditer(line)]
+        for a, b in zip([0, *cuts], [*cuts, len(line)], strict=True):
+            pieces.extend(_cut_long_sentence(line[a:b], max_words))
+    return [p for p in pieces if p]
 
 
 def _cut_long_sentence(sentence: str, max_words: int) -> list[str]:
-    words = sentence.split()
-    if len(words) <= max_words:
+    if _words(sentence) <= max_words:
         return [sentence]
-    return [" ".join(words[i:i + max_words]) + " " for i in range(0, len(words), max_words)]
+    parts, current = [], ""
+    for unit in _UNIT.findall(sentence):  # each CJK character or each spaced word, with its trailing space
+        if current and _words(current + unit) > max_words:
+            parts.append(current)
+            current = ""
+        current += unit
+    return [*parts, current] if current else parts

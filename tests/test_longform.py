@@ -5,6 +5,7 @@ import numpy as np
 from inference import SynthesisRequest
 from inference.longform import MAX_CHUNK_WORDS, split_text
 from inference.prompt import build_conversation
+from inference.text import normalize_text
 
 SENTENCE = "The river runs past the old mill and into the quiet valley below."  # 13 words
 
@@ -22,17 +23,32 @@ def test_long_text_splits_at_sentences_within_the_budget():
     assert " ".join(chunks) == text
 
 
-def test_paragraphs_are_not_merged_and_run_on_sentences_are_cut_by_words():
+def test_run_on_sentences_are_cut_by_words_and_short_lines_are_gathered():
     run_on = " ".join(["word"] * 250)
     chunks = split_text(f"{SENTENCE}\n{run_on}")
-    assert chunks[0] == SENTENCE
-    assert [len(c.split()) for c in chunks[1:]] == [100, 100, 50]
+    assert [len(c.split()) for c in chunks] == [13, 100, 100, 50]  # the sentence stays whole
+    poem = "\n".join(["A short line of the poem here."] * 20)  # 7 words a line, 140 in all
+    chunks = split_text(poem)
+    assert [len(c.split()) for c in chunks] == [98, 42]  # two generations, not twenty
+    assert chunks[0].count("\n") == 13
 
 
 def test_cjk_text_is_measured_in_characters_and_split_at_full_stops():
     sentence = "今天天气很好我们去公园散步吧." # 15 characters -> 5 "words"
     chunks = split_text(sentence * 30, max_words=40)
     assert len(chunks) == 4 and all(c.endswith(".") for c in chunks)
+    run_on = "今天天气很好我们去公园散步吧" * 130  # 1820 characters and no punctuation at all
+    chunks = split_text(run_on)
+    assert len(chunks) == 7 and max(len(c) for c in chunks) <= 300
+    assert "".join(chunks) == run_on
+
+
+def test_pieces_with_nothing_to_say_ride_along_with_their_neighbours():
+    body = " ".join([SENTENCE] * 9)  # 117 words
+    chunks = split_text(normalize_text(f"***\n{body} [laugh] ***"))
+    assert len(chunks) == 2
+    assert chunks[0].startswith("***\nThe river")
+    assert chunks[-1].endswith("below. <SE>[Laughter]</SE> ***.")
 
 
 def test_context_chunks_become_user_and_assistant_turns():
