@@ -5,6 +5,7 @@ Limits live here so the UI, the CLI, the REST API and the worker all quote the s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ MAX_TEXT_CHARS = 2_000
 MAX_SCENE_CHARS = 1_000
 MAX_REFERENCE_TEXT_CHARS = 1_000
 MAX_NEW_TOKENS = 4_096  # ~164 s of audio
+# The 8 codebooks are generated with a one-step delay each: the stream's first row and 7 delay rows
+# come before the first whole frame, so fewer than 9 steps can never give any audio.
+MIN_NEW_TOKENS = 9
 MAX_SEED = 2**32 - 1
 
 
@@ -31,9 +35,14 @@ class SamplingOptions(BaseModel):
     temperature: float = Field(0.7, ge=0.0, le=2.0, description="0 picks the most likely code (greedy)")
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     top_k: int = Field(50, ge=0, le=1024, description="0 disables top-k")
-    max_new_tokens: int = Field(2048, ge=1, le=MAX_NEW_TOKENS, description="one token = 40 ms of audio")
+    max_new_tokens: int = Field(2048, ge=MIN_NEW_TOKENS, le=MAX_NEW_TOKENS, description="one token = 40 ms of audio")
     ras_win_len: int = Field(7, ge=0, le=64, description="repetition-aware sampling window; 0 disables")
     ras_max_repeats: int = Field(2, ge=1, le=64, description="repeats allowed inside the window")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any) -> Any:
+        return _refuse_boolean(value)
 
 
 class SynthesisRequest(BaseModel):
@@ -57,12 +66,17 @@ class SynthesisRequest(BaseModel):
             raise ValueError("there is no text to speak: type at least one word")
         if len(value) > MAX_TEXT_CHARS:
             raise ValueError(f"the text is {len(value)} characters long; the limit is {MAX_TEXT_CHARS}")
-        return value
+        return _plain_text("text", value)
 
     @field_validator("reference_text", "scene")
     @classmethod
-    def _blank_is_none(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
+    def _blank_is_none(cls, value: str | None, info) -> str | None:
+        return _plain_text(info.field_name, value).strip() or None if value is not None else None
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _seed_is_no_boolean(cls, value: Any) -> Any:
+        return _refuse_boolean(value)
 
     @field_validator("reference_audio")
     @classmethod
@@ -89,6 +103,33 @@ class SynthesisRequest(BaseModel):
             raise InvalidRequest(describe_validation_error(err)) from None
 
 
+# The model's own control tokens (<|AUDIO_OUT|>, <|eot_id|>, ...): typed into a text they would open
+# turns or audio slots the prompt does not have.
+_CONTROL_TOKEN = re.compile(r"<\|[^<>|]{1,40}\|>")
+
+
+def _plain_text(name: str, value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} holds characters that are not valid text (a broken emoji or copy-paste?)") from None
+    if token := _CONTROL_TOKEN.search(value):
+        raise ValueError(f"{name} may not contain the model's control token {token.group()}")
+    return value
+
+
+def _refuse_boolean(value: Any) -> Any:
+    """JSON's true/false are numbers to pydantic (true == 1); here they are a mistake, not a 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {str(value).lower()}")
+    return value
+
+
+def _show(value: Any, limit: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def describe_validation_error(err: ValidationError) -> str:
     """One sentence per problem, naming the field the person typed, not pydantic's internals."""
     sentences = []
@@ -104,15 +145,18 @@ def describe_validation_error(err: ValidationError) -> str:
             bound = {"greater_than_equal": "at least", "less_than_equal": "at most",
                      "greater_than": "more than", "less_than": "less than"}[kind]
             limit = next(iter(ctx.values()))
-            sentences.append(f"{name} must be {bound} {limit} (got {got})")
+            sentences.append(f"{name} must be {bound} {limit} (got {_show(got)})")
         elif kind == "string_too_long":
             sentences.append(f"{name} is too long: at most {ctx.get('max_length')} characters")
         elif kind == "missing":
             sentences.append(f"{name} is required")
         elif kind == "value_error":
-            sentences.append(problem["msg"].removeprefix("Value error, "))
+            message = problem["msg"].removeprefix("Value error, ")
+            sentences.append(f"{name} {message}" if message.startswith("must be") else message)
+        elif kind == "string_unicode":
+            sentences.append(f"{name} holds characters that are not valid text (a broken emoji or copy-paste?)")
         elif kind.endswith("_type") or kind.endswith("_parsing"):
-            sentences.append(f"{name} has the wrong type (got {got!r})")
+            sentences.append(f"{name} has the wrong type (got {_show(repr(got))})")
         else:
             sentences.append(f"{name}: {problem['msg']}")
     return "Invalid request: " + "; ".join(sentences) + "."

@@ -67,7 +67,7 @@ def test_worker_side_input_error_is_an_invalid_request(remote):
     from inference.audio import encode_wav
 
     with pytest.raises(InvalidRequest, match="silent"):
-        remote.synthesize(SynthesisRequest.parse(text="Hi.", reference_audio=encode_wav(silent), max_new_tokens=5))
+        remote.synthesize(SynthesisRequest.parse(text="Hi.", reference_audio=encode_wav(silent), max_new_tokens=20))
     assert remote.status()["pending"] == 0
 
 
