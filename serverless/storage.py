@@ -153,5 +153,6 @@ def _inline(audio: bytes) -> dict:
 
 def _describe_error(err: Exception) -> str:
     """A short reason without URLs or headers (which could carry signatures)."""
-    code = getattr(err, "response", {}).get("Error", {}).get("Code") if hasattr(err, "response") else None
+    response = getattr(err, "response", None)  # ClientError has one; connection errors have none (or None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     return f"{type(err).__name__}{': ' + code if code else ''}"

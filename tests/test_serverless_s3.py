@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import socket
+import threading
 from collections.abc import Iterator
 
 import boto3
@@ -109,3 +111,33 @@ def test_storage_retries_then_falls_back_in_process():
     fields, warnings = storage.deliver(b"RIFF....", "audio/wav", "x.wav")
     assert fields == {"storage": "base64", "audio_base64": base64.b64encode(b"RIFF....").decode()}
     assert "after 3 attempts" in warnings[0] and "EndpointConnectionError" in warnings[0]
+
+
+def test_a_server_that_hangs_up_mid_request_still_falls_back():
+    # Accepts each connection and closes it at once: botocore raises an error that carries no response.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted = []
+
+    def hang_up() -> None:
+        for _ in range(6):  # bounded: 2 attempts, a few connections each at most
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            conn.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    try:
+        storage = Storage(S3Config(bucket="b", endpoint_url=f"http://127.0.0.1:{listener.getsockname()[1]}",
+                                   attempts=2, backoff_s=0.01, access_key_id="k", secret_access_key="s"))
+        fields, warnings = storage.deliver(b"RIFF....", "audio/wav", "x.wav")
+    finally:
+        listener.close()
+        thread.join(timeout=10)
+    assert accepted, "the client never reached the server"
+    assert fields["storage"] == "base64" and base64.b64decode(fields["audio_base64"]) == b"RIFF...."
+    assert "after 2 attempts" in warnings[0] and "Error" in warnings[0]
