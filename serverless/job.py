@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import ipaddress
 import os
 import re
 import socket
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -144,7 +147,7 @@ def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
 
     max_bytes = max_bytes or MAX_REFERENCE_BYTES
     deadline = time.monotonic() + URL_TOTAL_TIMEOUT_S
-    with requests.Session() as session:
+    with requests.Session() as session, _checked_connections():
         for _ in range(URL_MAX_REDIRECTS + 1):
             _check_url(url)
             try:
@@ -198,19 +201,60 @@ def _check_url(url: str) -> None:
         )
     if not parts.hostname:
         raise InvalidRequest("reference_audio_url has no host name.")
-    # Cloud metadata services live on link-local addresses; a job must not be able to read them.
+    for address in _resolve(parts.hostname):
+        _check_address(address)
+
+
+def _resolve(host: str) -> set[str]:
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
+        return {info[4][0] for info in socket.getaddrinfo(host, None)}
     except (socket.gaierror, UnicodeError):
-        raise InvalidRequest(f"reference_audio_url: the host {parts.hostname!r} could not be resolved.") from None
+        raise InvalidRequest(f"reference_audio_url: the host {host!r} could not be resolved.") from None
+
+
+# Cloud metadata services a job must never read: link-local 169.254.169.254 (AWS, GCP, Azure) is caught
+# by is_link_local; these are the others (AWS's IPv6 endpoint, Alibaba Cloud).
+_METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _check_address(address: str) -> None:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if ip.version == 6 and ip.ipv4_mapped:  # ::ffff:169.254.169.254 reaches the IPv4 address
+        ip = ip.ipv4_mapped
+    elif ip in _NAT64:
+        ip = ipaddress.ip_address(int(ip) & 0xFFFFFFFF)
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip in _METADATA_ADDRESSES:
+        raise InvalidRequest(f"reference_audio_url points at a link-local or special address ({ip}); not allowed.")
     block_private = os.environ.get("HVS_URL_BLOCK_PRIVATE", "0") == "1"  # also refuse loopback / private networks
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
-            raise InvalidRequest(f"reference_audio_url points at a link-local or special address ({ip}); not allowed.")
-        if block_private and (ip.is_private or ip.is_loopback or ip.is_reserved):
-            raise InvalidRequest(f"reference_audio_url points at a private address ({ip}); this worker only fetches "
-                                 "public URLs.")
+    if block_private and (ip.is_private or ip.is_loopback or ip.is_reserved):
+        raise InvalidRequest(f"reference_audio_url points at a private address ({ip}); this worker only fetches "
+                             "public URLs.")
+
+
+_connecting = threading.local()
+_guard_installed = threading.Lock()
+
+
+def _guard_connections(event: str, args: tuple) -> None:
+    """Audit hook: while this thread fetches a reference, every socket it connects is checked first.
+    A name can resolve to another address when connecting than when checked (DNS rebinding); the
+    address actually dialled is the one that counts. Raised before connecting, so nothing is sent."""
+    if event == "socket.connect" and getattr(_connecting, "active", False):
+        address = args[1]
+        if isinstance(address, tuple) and address and isinstance(address[0], str):
+            _check_address(address[0])
+
+
+@contextlib.contextmanager
+def _checked_connections():
+    if _guard_installed.acquire(blocking=False):  # once per process; audit hooks cannot be removed
+        sys.addaudithook(_guard_connections)
+    _connecting.active = True
+    try:
+        yield
+    finally:
+        _connecting.active = False
 
 
 def _short(url: str, limit: int = 80) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
@@ -72,12 +73,16 @@ BAD_JOBS = [
     ({"text": "Hi.", "reference_audio_url": "ftp://127.0.0.1/a.wav"}, "must be an http:// or https:// URL"),
     ({"text": "Hi.", "reference_audio_url": "data:audio/wav;base64,AAAA"}, "must be an http:// or https:// URL"),
     ({"text": "Hi.", "reference_audio_url": "http://169.254.169.254/latest/meta-data"}, "link-local"),
+    ({"text": "Hi.", "reference_audio_url": "http://[::ffff:169.254.169.254]/latest"}, "(169.254.169.254)"),
+    ({"text": "Hi.", "reference_audio_url": "http://[64:ff9b::a9fe:a9fe]/latest"}, "(169.254.169.254)"),
+    ({"text": "Hi.", "reference_audio_url": "http://[fd00:ec2::254]/latest"}, "special address (fd00:ec2::254)"),
+    ({"text": "Hi.", "reference_audio_url": "http://100.100.100.200/latest"}, "special address (100.100.100.200)"),
 ]
 
 
 @pytest.mark.parametrize(("job_input", "message"), BAD_JOBS, ids=[m for _, m in BAD_JOBS])
 def test_bad_job_inputs(job_input, message, voices):
-    with pytest.raises(InvalidRequest, match=message.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(InvalidRequest, match=re.escape(message)):
         parse_job(job_input, voices)
 
 
@@ -130,3 +135,13 @@ def test_private_addresses_can_be_refused(file_server, monkeypatch):
         fetch_reference(f"{file_server}/speech.wav")
     with pytest.raises(InvalidRequest, match="private address"):
         fetch_reference(f"{file_server}/redirect".replace("127.0.0.1", "localhost"))
+
+
+def test_the_connected_address_is_checked_too(file_server, monkeypatch):
+    # DNS rebinding: the name resolves to a public address when checked, then the connection lands on
+    # a private one. The address actually connected to is refused before anything is read.
+    monkeypatch.setattr(jobmod, "_resolve", lambda host: {"93.184.216.34"})
+    assert fetch_reference(f"{file_server}/speech.wav")  # allowed by default: loopback is not blocked
+    monkeypatch.setenv("HVS_URL_BLOCK_PRIVATE", "1")
+    with pytest.raises(InvalidRequest, match=r"private address \(127\.0\.0\.1\)"):
+        fetch_reference(f"{file_server}/speech.wav")
