@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -67,6 +68,8 @@ def _run(args: argparse.Namespace) -> int:
         text=text, reference_audio=args.reference, reference_text=args.reference_text, scene=args.scene,
         seed=args.seed, **sampling,
     )
+    if not args.show_prompt:
+        _check_writable(args.out)  # before minutes of generation, not after
 
     from .audio import encode
     from .engine import Engine
@@ -80,11 +83,24 @@ def _run(args: argparse.Namespace) -> int:
                   "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
         return 0
     result = engine.synthesize(request)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(encode(result.waveform, suffix, result.sample_rate))
+    try:
+        args.out.write_bytes(encode(result.waveform, suffix, result.sample_rate))
+    except OSError as err:
+        raise InvalidRequest(f"could not write {args.out}: {err.strerror or err}.") from None
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     t = result.timings
     print(f"wrote {args.out} ({result.duration_s:.2f} s at {result.sample_rate} Hz, seed {result.seed}, "
           f"generated in {t.total_s:.2f} s, real-time factor {t.real_time_factor:.2f})", file=sys.stderr)
     return 0
+
+
+def _check_writable(out: Path) -> None:
+    if out.is_dir():
+        raise InvalidRequest(f"--out {out} is a folder; give a file name such as {out / 'take.wav'}.")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InvalidRequest(f"cannot create the folder for --out {out}: {err.strerror or err}.") from None
+    if not os.access(out.parent, os.W_OK):
+        raise InvalidRequest(f"cannot write to {out.parent}: permission denied.")

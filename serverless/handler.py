@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from inference.errors import InvalidRequest, StudioError
@@ -34,21 +34,24 @@ STREAM_OUTPUT_LIMIT = 16_000_000  # base64 characters in one streamed job's outp
 class Worker:
     """One engine, one voice library, one storage; turns job dicts into output dicts."""
 
-    def __init__(self, engine, storage: Storage | None = None, voices: VoiceLibrary | None = None) -> None:
-        self.engine = engine
+    def __init__(self, engine, storage: Storage | None = None, voices: VoiceLibrary | None = None,
+                 load_error: str | None = None) -> None:
+        self.engine = engine  # None when the settings could not even build one (then load_error says why)
         self.storage = storage or Storage(None)
         self.voices = voices or VoiceLibrary()
-        self.load_error: str | None = None
+        self.load_error = load_error
 
     def start(self, warm_up: bool = True) -> Worker:
         """Load (and warm) the model; a failure is kept and reported by every job instead of crash-looping."""
+        if self.load_error:
+            return self
         try:
             self.engine.load()
             if warm_up:
                 self.engine.warm_up()
-        except StudioError as err:
-            self.load_error = str(err)
-            log.error("the model could not be loaded: %s", err)
+        except Exception as err:  # e.g. out of GPU memory while warming up: report it, do not crash-loop
+            self.load_error = str(err) if isinstance(err, StudioError) else f"{type(err).__name__}: {err}"[:500]
+            log.error("the model could not be loaded: %s", self.load_error)
         return self
 
     def run(self, job: dict) -> Iterator[dict]:
@@ -91,7 +94,7 @@ class Worker:
             "type": "health",
             "status": "error" if self.load_error else "ok",
             "load_error": self.load_error,
-            "engine": self.engine.status(),
+            "engine": self.engine.status() if self.engine else {"loaded": False},
             "storage": self.storage.describe(),
             "voices": self.voices.names(),
             "output_formats": list(OUTPUT_FORMATS),
@@ -167,16 +170,23 @@ def handler(job: dict[str, Any]) -> Iterator[dict]:
 def get_worker() -> Worker:
     global _worker
     if _worker is None:
-        from inference import build_engine
-
-        engine = build_engine(
-            backend="local",
-            model_id=os.environ.get("HVS_MODEL") or None,
-            device=os.environ.get("HVS_DEVICE", "auto"),
-            dtype=os.environ.get("HVS_DTYPE", "auto"),
-        )
-        _worker = Worker(engine, Storage.from_env()).start(warm_up=os.environ.get("HVS_WARMUP", "1") != "0")
+        _worker = build_worker(os.environ).start(warm_up=os.environ.get("HVS_WARMUP", "1") != "0")
     return _worker
+
+
+def build_worker(env: Mapping[str, str]) -> Worker:
+    """The worker the environment describes. Settings that cannot work (a GPU that is not there, an
+    S3 variable out of range) give a worker that answers every job with the reason, not a crash loop."""
+    from inference import build_engine
+
+    try:
+        storage = Storage.from_env(env)
+        engine = build_engine(backend="local", model_id=env.get("HVS_MODEL") or None,
+                              device=env.get("HVS_DEVICE", "auto"), dtype=env.get("HVS_DTYPE", "auto"))
+    except (StudioError, ValueError) as err:
+        log.error("the worker is misconfigured: %s", err)
+        return Worker(None, load_error=f"the worker is misconfigured: {err}")
+    return Worker(engine, storage)
 
 
 def run_test_input(raw: str) -> int:

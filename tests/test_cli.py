@@ -51,7 +51,8 @@ def test_show_prompt_prints_the_official_layout_without_generating(tmp_path, spe
 def test_text_from_stdin(tmp_path):
     out = tmp_path / "stdin.wav"
     run = cli("-", "--model", "tiny-random", "--out", str(out), "--max-new-tokens", "20", stdin="From a pipe.")
-    assert run.returncode == 0, run.stderr and out.exists()
+    assert run.returncode == 0, run.stderr
+    assert out.exists()
 
 
 def one_line_error(run, code, words):
@@ -69,5 +70,10 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path):
     notes.write_text("not audio")
     one_line_error(cli("hi", "--reference", str(notes), "--model", "tiny-random"), 2, "not a supported audio format")
     one_line_error(cli("hi", "--out", str(tmp_path / "x.ogg"), "--model", "tiny-random"), 2, ".wav or .mp3")
+    one_line_error(cli("hi", "--out", str(notes / "take.wav"), "--model", "tiny-random"), 2,
+                   "cannot create the folder for --out")
+    (tmp_path / "takes.wav").mkdir()
+    one_line_error(cli("hi", "--out", str(tmp_path / "takes.wav"), "--model", "tiny-random"), 2, "is a folder")
+    one_line_error(cli("hi <|eot_id|>", "--model", "tiny-random"), 2, "control token <|eot_id|>")
     one_line_error(cli("hi", "--model", "someone/missing-model"), 3, "--model tiny-random")
     one_line_error(cli("hi", "--model", "tiny-random", "--device", "cuda"), 3, "no CUDA GPU")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inference import build_engine
-from serverless.handler import Worker
+from serverless.handler import Worker, build_worker
 
 
 def test_model_that_cannot_load_is_reported_by_every_job(tmp_path):
@@ -34,6 +34,32 @@ def test_a_crash_in_one_job_does_not_take_the_worker_down(engine, monkeypatch):
                               "running.", "error_type": "internal"}
     (second,) = worker.run({"id": "b", "input": {"text": "Hi.", "max_new_tokens": 10, "seed": 4}})
     assert second["type"] == "result" and second["seed"] == 4
+
+
+@pytest.mark.parametrize(("env", "reason"), [
+    ({"HVS_MODEL": "tiny-random", "HVS_DEVICE": "cuda"}, "no CUDA GPU is available"),
+    ({"HVS_MODEL": "tiny-random", "HVS_DEVICE": "tpu"}, "Unknown device 'tpu'"),
+    ({"HVS_MODEL": "tiny-random", "HVS_S3_BUCKET": "b", "HVS_S3_ATTEMPTS": "50"}, "HVS_S3_ATTEMPTS must be between"),
+    ({"HVS_MODEL": "tiny-random", "HVS_S3_BUCKET": "b", "HVS_S3_URL_EXPIRY": "soon"}, "must be a number"),
+])
+def test_settings_that_cannot_work_are_reported_by_every_job(env, reason):
+    worker = build_worker(env).start()
+    (health,) = worker.run({"id": "h", "input": {"health": True}})
+    assert health["status"] == "error" and reason in health["load_error"], health
+    assert health["engine"] == {"loaded": False}
+    (item,) = worker.run({"id": "j", "input": {"text": "Hi."}})
+    assert "misconfigured" in item["error"] and reason in item["error"] and item["error_type"] == "studio_error"
+
+
+def test_a_failure_while_warming_up_is_kept_not_raised(engine, monkeypatch):
+    def out_of_memory():
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(engine, "warm_up", out_of_memory)
+    worker = Worker(engine).start()
+    assert worker.load_error == "RuntimeError: CUDA out of memory (simulated)"
+    (item,) = worker.run({"id": "j", "input": {"text": "Hi."}})
+    assert "out of memory" in item["error"]
 
 
 @pytest.mark.parametrize("job", [{}, {"id": "x"}, {"id": "x", "input": None}])
