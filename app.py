@@ -55,6 +55,9 @@ def browser_secret() -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
+        log.warning("HVS_BROWSER_SECRET is not set: made a new key in %s. Voices visitors saved in their browsers "
+                    "under an earlier key can no longer be read. Where that file does not survive a restart "
+                    "(a Space, a container) or several replicas serve the page, set HVS_BROWSER_SECRET.", path)
     return path.read_text().strip()
 
 
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
         css=CSS, footer_links=["api"], show_error=True,
+        allowed_paths=[str(studio.takes.folder)],  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
         app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up)]},
     )
 

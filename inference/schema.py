@@ -153,6 +153,8 @@ def describe_validation_error(err: ValidationError) -> str:
         elif kind == "value_error":
             message = problem["msg"].removeprefix("Value error, ")
             sentences.append(f"{name} {message}" if message.startswith("must be") else message)
+        elif kind == "int_from_float":
+            sentences.append(f"{name} must be a whole number (got {_show(got)})")
         elif kind == "string_unicode":
             sentences.append(f"{name} holds characters that are not valid text (a broken emoji or copy-paste?)")
         elif kind.endswith("_type") or kind.endswith("_parsing"):

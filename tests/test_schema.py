@@ -18,6 +18,7 @@ from inference.schema import MAX_TEXT_CHARS, SynthesisRequest
         ({"text": "hi", "top_k": 5000}, "top_k must be at most 1024"),
         ({"text": "hi", "max_new_tokens": 8}, "max_new_tokens must be at least 9"),  # no whole frame yet
         ({"text": "hi", "max_new_tokens": 10**60}, r"must be at most 4096 \(got 1000000000\d{30}\.\.\.\)\.$"),
+        ({"text": "hi", "top_k": 50.5}, r"top_k must be a whole number \(got 50.5\)"),
         ({"text": "hi", "max_new_tokens": True}, "max_new_tokens must be a number, not true"),
         ({"text": "hi", "seed": False}, "seed must be a number, not false"),
         ({"text": "hi", "temperature": True}, "temperature must be a number, not true"),

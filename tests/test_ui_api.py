@@ -15,9 +15,12 @@ from tests.studio_server import healthz, run_studio
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    log = tmp_path_factory.mktemp("studio") / "server.log"
-    with run_studio(log, "--queue-size", "4") as url:
-        yield url, Client(url, verbose=False)
+    folder = tmp_path_factory.mktemp("studio")
+    # Takes kept in a folder outside the server's temp dir and working dir, as on a pod's volume.
+    env = {"TMPDIR": str(folder / "tmp"), "HVS_TAKES_DIR": str(folder / "volume" / "takes")}
+    (folder / "tmp").mkdir()
+    with run_studio(folder / "server.log", "--queue-size", "4", env=env) as url:
+        yield url, Client(url, verbose=False), folder / "volume" / "takes"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +35,7 @@ def _speak(client: Client, **fields) -> str:
 
 
 def test_healthz_reports_the_engine(studio):
-    url, _ = studio
+    url, _, _ = studio
     health = healthz(url)
     assert health["status"] == "ok"
     assert health["model"] == "tiny-random" and health["device"] == "cpu" and health["dtype"] == "float32"
@@ -41,18 +44,19 @@ def test_healthz_reports_the_engine(studio):
 
 
 def test_only_the_documented_endpoint_is_exposed(studio):
-    _, client = studio
+    _, client, _ = studio
     api = client.view_api(print_info=False, return_format="dict")
     assert list(api["named_endpoints"]) == ["/synthesize"]
     assert not api["unnamed_endpoints"]
     names = [p["parameter_name"] for p in api["named_endpoints"]["/synthesize"]["parameters"]]
-    assert names[:9] == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
-                         "seed", "max_new_tokens"]
+    assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
+                     "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats"]
 
 
 def test_synthesize_returns_a_24khz_wav_and_the_seed_reproduces_it(studio):
-    _, client = studio
+    _, client, takes = studio
     first = _speak(client, text="Hello there.", seed=7, tone="friendly", setting="quiet room")
+    assert len(list(takes.glob("api-*.wav"))) == 1  # served from HVS_TAKES_DIR
     info = sf.info(first)
     assert info.samplerate == 24_000 and info.channels == 1 and info.format == "WAV" and info.duration > 0
     again = _speak(client, text="Hello there.", seed=7, tone="friendly", setting="quiet room")
@@ -60,13 +64,20 @@ def test_synthesize_returns_a_24khz_wav_and_the_seed_reproduces_it(studio):
 
 
 def test_synthesize_clones_an_uploaded_voice_and_a_preset(studio, speech_wav):
-    _, client = studio
+    _, client, _ = studio
     cloned = _speak(client, text="Cloned.", reference_audio=handle_file(str(speech_wav)),
                     reference_text="Hello, this is my voice.", seed=1)
     assert sf.info(cloned).samplerate == 24_000
     preset = _speak(client, text="Preset.", voice="robot_en", seed=1)
     described = _speak(client, text="Described.", voice="warm-british-male", seed=1)
     assert sf.info(preset).duration > 0 and sf.info(described).duration > 0
+
+
+def test_repetition_options_reach_the_model(studio):
+    _, client, _ = studio
+    default = sf.read(_speak(client, text="Again and again.", seed=5, max_new_tokens=60))[0]
+    strict = sf.read(_speak(client, text="Again and again.", seed=5, max_new_tokens=60, ras_max_repeats=1))[0]
+    assert len(default) == len(strict) and not np.array_equal(default, strict)
 
 
 @pytest.mark.parametrize(("fields", "words"), [
@@ -79,15 +90,19 @@ def test_synthesize_clones_an_uploaded_voice_and_a_preset(studio, speech_wav):
     ({"text": "Hi.", "max_new_tokens": 100_000}, "max_new_tokens must be at most"),
     ({"text": "Hi.", "seed": -3}, "seed must be at least 0"),
     ({"text": "Hi.", "tone": "furious"}, "Unknown tone 'furious'"),
+    ({"text": "Hi.", "top_k": 2.5}, "top_k must be a whole number"),
+    ({"text": "Hi.", "ras_win_len": 100}, "ras_win_len must be at most 64"),
+    ({"text": "Hi.", "ras_max_repeats": 0}, "ras_max_repeats must be at least 1"),
+    ({"text": "Hi <|eot_id|> there."}, "control token"),
 ])
 def test_bad_options_are_readable_errors(studio, fields, words):
-    _, client = studio
+    _, client, _ = studio
     with pytest.raises(Exception, match=words.replace("(", r"\(")):
         client.predict(api_name="/synthesize", **fields)
 
 
 def test_bad_reference_files_are_readable_errors_and_the_server_keeps_serving(studio, silent_wav, tmp_path):
-    url, client = studio
+    url, client, _ = studio
     not_audio = tmp_path / "notes.txt"
     not_audio.write_text("this is not audio")
     with pytest.raises(Exception, match="no audio track|could not be read|not.*audio"):

@@ -158,6 +158,21 @@ def test_library_is_bounded(speech_wav):
         library.make_entry(speech_wav, "   ", "")
 
 
+def test_a_full_library_fits_in_a_browser_and_more_is_refused_with_a_reason(speech_wav, tmp_path, monkeypatch):
+    speech = sf.read(speech_wav, dtype="float32")[0]
+    clip = tmp_path / "long-speech.wav"
+    sf.write(clip, np.tile(speech, int(library.MAX_SAVED_S * 24_000 / len(speech)) + 1), 24_000)
+    entry = library.make_entry(clip, "v", "A transcript. " * 70)  # the longest transcript the engine takes
+    entries = []
+    for i in range(library.MAX_VOICES):
+        entries = library.save(entries, {**entry, "name": f"v{i}"})
+    # 8 voices of the longest clip fit well inside what localStorage keeps (~5 M characters per site)
+    assert library.stored_chars(entries) < 0.6 * library.STORED_BUDGET_CHARS
+    monkeypatch.setattr(library, "STORED_BUDGET_CHARS", library.stored_chars(entries[:3]) + 10)
+    with pytest.raises(InvalidRequest, match="no room for this voice"):
+        library.save(entries[:3], {**entry, "name": "one more"})
+
+
 def test_library_caps_clip_length(tmp_path):
     long = tmp_path / "long.wav"
     sf.write(long, 0.3 * np.sin(np.arange(24_000 * 40) / 10).astype(np.float32), 24_000)

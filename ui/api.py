@@ -21,7 +21,7 @@ API_DESCRIPTION = """Speak `text` and return a 24 kHz WAV file.
 Parameters: `text` (required, at most {max_chars} characters; tags like [laugh] allowed), `reference_audio`
 (optional file of the voice to clone), `reference_text` (its transcript), `scene` (free-text tone/scene),
 `temperature`, `top_p`, `top_k`, `seed` (same seed + same inputs = same take), `max_new_tokens`
-(25 per second of audio), and optionally `tone` ({tones}), `setting` ({settings}) and `voice`
+(25 per second of audio), `ras_win_len` / `ras_max_repeats` (repetition-aware sampling), and optionally `tone` ({tones}), `setting` ({settings}) and `voice`
 (a preset voice: {voices}; or a voice description name or words, used when no reference is given).
 Blank/omitted options take the model's defaults. Errors come back as a readable message.
 
@@ -32,15 +32,18 @@ By calling this endpoint with a reference clip you confirm you have the right to
 def wire_api(studio: Studio) -> None:
     """The documented endpoint for gradio_client. Hidden components give it named, typed parameters."""
     with gr.Column(visible=False):
+        # No `precision` on whole-number fields: it would round 2.5 to 2 silently; validation refuses it instead.
         text = gr.Textbox(label="text")
         reference_audio = gr.File(label="reference_audio", type="filepath")
         reference_text = gr.Textbox(label="reference_text")
         scene = gr.Textbox(label="scene")
         temperature = gr.Number(None, label="temperature")
         top_p = gr.Number(None, label="top_p")
-        top_k = gr.Number(None, label="top_k", precision=0)
-        seed = gr.Number(None, label="seed", precision=0)
-        max_new_tokens = gr.Number(None, label="max_new_tokens", precision=0)
+        top_k = gr.Number(None, label="top_k")
+        seed = gr.Number(None, label="seed")
+        max_new_tokens = gr.Number(None, label="max_new_tokens")
+        ras_win_len = gr.Number(None, label="ras_win_len")
+        ras_max_repeats = gr.Number(None, label="ras_max_repeats")
         tone = gr.Textbox(label="tone")
         setting = gr.Textbox(label="setting")
         voice = gr.Textbox(label="voice")
@@ -50,17 +53,18 @@ def wire_api(studio: Studio) -> None:
     def synthesize(text: str, reference_audio: str | None = None, reference_text: str | None = None,
                    scene: str | None = None, temperature: float | None = None, top_p: float | None = None,
                    top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
-                   tone: str | None = None, setting: str | None = None, voice: str | None = None) -> str:
+                   tone: str | None = None, setting: str | None = None, voice: str | None = None,
+                   ras_win_len: int | None = None, ras_max_repeats: int | None = None) -> str:
         try:
             chosen = api_voice(voice, studio.voices, studio.presets)
             if reference_audio:
                 chosen = Voice("reference", Path(reference_audio), (reference_text or "").strip() or None,
                                chosen.description)
             composed = studio.scene(chosen, tone, setting, scene)
-            request = studio.request(chosen, text or "", composed, None if seed is None else int(seed),
-                                     temperature=temperature, top_p=top_p,
-                                     top_k=None if top_k is None else int(top_k),
-                                     max_new_tokens=None if max_new_tokens is None else int(max_new_tokens))
+            whole = {"top_k": top_k, "max_new_tokens": max_new_tokens, "ras_win_len": ras_win_len,
+                     "ras_max_repeats": ras_max_repeats}
+            request = studio.request(chosen, text or "", composed, _whole(seed), temperature=temperature,
+                                     top_p=top_p, **{name: _whole(value) for name, value in whole.items()})
             path, _ = studio.synthesize_file(request)
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
@@ -70,7 +74,12 @@ def wire_api(studio: Studio) -> None:
         max_chars=MAX_TEXT_CHARS, tones=", ".join(studio.presets.tones) or "none",
         settings=", ".join(studio.presets.settings) or "none", voices=", ".join(studio.voices.names()) or "none")
     trigger.click(synthesize, [text, reference_audio, reference_text, scene, temperature, top_p, top_k, seed,
-                               max_new_tokens, tone, setting, voice], audio,
+                               max_new_tokens, tone, setting, voice, ras_win_len, ras_max_repeats], audio,
                   api_name="synthesize", api_description=description)
 
 
+
+
+def _whole(value: float | None) -> int | None:
+    """gr.Number hands over floats; a whole number stays exact, a fraction is left for validation to refuse."""
+    return None if value is None else int(value) if float(value).is_integer() else value

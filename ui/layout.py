@@ -100,7 +100,7 @@ def _insert_tag_js(tag: str) -> str:
 
 
 COUNTER_JS = f"""(text) => {{
-  const n = (text || '').length, limit = {MAX_TEXT_CHARS};
+  const n = [...(text || '')].length, limit = {MAX_TEXT_CHARS};  // characters as Python counts them, not UTF-16 units
   return n > limit ? `<span class="over">${{n}} / ${{limit}} characters: too long</span>` : `${{n}} / ${{limit}} characters`;
 }}"""
 
@@ -311,7 +311,8 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
                c.history: finished.history, **shown, **_history_updates(c, finished.history)}
 
     outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, *c.players}
-    generate_btn.click(generate, inputs, outputs, **PRIVATE)
+    # Progress (and an error) shows on the players only, never over the seed or transcript fields.
+    generate_btn.click(generate, inputs, outputs, show_progress_on=[c.live, c.output], **PRIVATE)
 
     def full_prompt(v: dict) -> str:
         try:
@@ -335,7 +336,7 @@ def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
 
-    transcribe_btn.click(transcribe, c.clip, c.clip_text, **PRIVATE)
+    transcribe_btn.click(transcribe, c.clip, c.clip_text, show_progress="minimal", **PRIVATE)
 
     def guarded(fn):
         def run(v: dict) -> dict:
@@ -351,7 +352,8 @@ def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn
             raise gr.Error("Record or upload a clip first, then save it.", print_exception=False)
         entry = library.make_entry(v[c.clip], v[c.saved_name], v[c.clip_text])
         entries = library.save(v[c.library], entry)
-        gr.Info(f"Saved {entry['name']!r} in this browser.")
+        replaced = entry["name"] in library.names(v[c.library])
+        gr.Info(f"{'Replaced' if replaced else 'Saved'} {entry['name']!r} in this browser.")
         return {c.library: entries, c.saved: _library_choices(entries, entry["name"])}
 
     @guarded
@@ -372,7 +374,9 @@ def _wire_library(c: Controls, studio: Studio, transcribe_btn, save_btn, use_btn
 
     inputs = {c.clip, c.clip_text, c.library, c.saved, c.saved_name}
     outputs = {c.library, c.saved}
-    save_btn.click(save, inputs, outputs, **PRIVATE)
-    use_btn.click(use, inputs, {c.clip, c.clip_text, c.saved_name, c.mode}, **PRIVATE)
-    rename_btn.click(rename, inputs, outputs, **PRIVATE)
-    delete_btn.click(delete, inputs, outputs, **PRIVATE)
+    # Quick edits: no progress overlay, which after an error would cover the fields until the next change.
+    quiet = {**PRIVATE, "show_progress": "hidden"}
+    save_btn.click(save, inputs, outputs, **quiet)
+    use_btn.click(use, inputs, {c.clip, c.clip_text, c.saved_name, c.mode}, **quiet)
+    rename_btn.click(rename, inputs, outputs, **quiet)
+    delete_btn.click(delete, inputs, outputs, **quiet)

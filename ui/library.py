@@ -1,7 +1,11 @@
 """The personal voice library, kept in the visitor's own browser (gr.BrowserState, localStorage).
 
-Entries are plain dicts so they survive JSON: {"name", "transcript", "audio": base64 FLAC at 24 kHz}.
+Entries are plain dicts so they survive JSON: {"name", "transcript", "audio": base64 Ogg Opus at 24 kHz}.
 The server never stores them; it only turns an entry back into a temporary file when it is used.
+
+Size is what limits a library: a browser keeps about 5 million characters of localStorage per site,
+and Gradio stores the library encrypted and base64-encoded once more. Opus at ~80 kbps (transparent
+for speech) makes a 15 s voice about 0.23 M characters there, where FLAC took 0.6 M.
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -21,8 +27,10 @@ from inference.errors import InvalidRequest
 from inference.schema import SAMPLE_RATE
 
 MAX_VOICES = 8
-MAX_SAVED_S = 20.0  # localStorage holds ~5 MB per site: 8 voices x 20 s of FLAC fit comfortably
+MAX_SAVED_S = 15.0  # cloning gains little from longer references; the engine uses up to 30 s
 MAX_NAME_CHARS = 40
+OPUS_LEVEL = 0.7  # libsndfile's 0 (largest) .. 1 (smallest) scale: ~80 kbps
+STORED_BUDGET_CHARS = 4_000_000  # of the ~5 M characters a browser keeps per site
 _FILES_KEPT = 50
 
 
@@ -40,12 +48,13 @@ def names(library: list[dict] | None) -> list[str]:
 
 
 def make_entry(audio_path: str | Path, name: str, transcript: str | None) -> dict:
-    """Encode a clip (any format) as a library entry: mono 24 kHz FLAC, at most MAX_SAVED_S seconds."""
+    """Encode a clip (any format) as a library entry: mono 24 kHz Opus, at most MAX_SAVED_S seconds."""
     wave = decode_audio(Path(audio_path), SAMPLE_RATE)[: int(MAX_SAVED_S * SAMPLE_RATE)]
     if wave.size == 0 or float(np.max(np.abs(wave))) < 1e-3:
         raise InvalidRequest("The clip is silent; record or upload a voice before saving it.")
     buffer = io.BytesIO()
-    sf.write(buffer, wave, SAMPLE_RATE, format="FLAC", subtype="PCM_16")
+    with sf.SoundFile(buffer, "w", SAMPLE_RATE, 1, format="OGG", subtype="OPUS", compression_level=OPUS_LEVEL) as f:
+        f.write(wave)
     return {
         "name": _clean_name(name),
         "transcript": (transcript or "").strip(),
@@ -53,12 +62,23 @@ def make_entry(audio_path: str | Path, name: str, transcript: str | None) -> dic
     }
 
 
+def stored_chars(library: list[dict] | None) -> int:
+    """About how many characters of localStorage the library takes once encrypted (base64 again: x4/3)."""
+    return len(json.dumps(library or [])) * 4 // 3
+
+
 def save(library: list[dict] | None, entry: dict) -> list[dict]:
-    """Add an entry (replacing one with the same name). Raises InvalidRequest when the library is full."""
+    """Add an entry (replacing one with the same name). Raises InvalidRequest when the library is full,
+    by count or by the space a browser gives it, instead of letting the browser drop the save silently."""
     rest = [e for e in library or [] if e.get("name") != entry["name"]]
     if len(rest) >= MAX_VOICES:
         raise InvalidRequest(f"Your library is full ({MAX_VOICES} voices). Delete one first.")
-    return [entry, *rest]
+    entries = [entry, *rest]
+    if stored_chars(entries) > STORED_BUDGET_CHARS:
+        raise InvalidRequest(f"Your browser has no room for this voice: the library would take "
+                             f"{stored_chars(entries) / 1e6:.1f} M of the {STORED_BUDGET_CHARS / 1e6:.0f} M characters "
+                             "a browser keeps. Delete a voice or save a shorter clip.")
+    return entries
 
 
 def find(library: list[dict] | None, name: str | None) -> dict:
@@ -82,14 +102,17 @@ def delete(library: list[dict] | None, name: str | None) -> list[dict]:
 
 
 def to_file(entry: dict, folder: Path | str | None = None) -> Path:
-    """The entry's audio as a FLAC file (same content -> same file), for the audio player and the engine."""
+    """The entry's audio as a WAV file (same content -> same file), which every browser's player and the
+    engine read. Entries saved as FLAC by earlier versions decode the same way."""
     data = base64.b64decode(entry["audio"], validate=True)
     folder = Path(folder or Path(tempfile.gettempdir()) / "higgs-voice-studio" / "library")
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:20]}.flac"
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:20]}.wav"
     if not path.is_file():
-        path.write_bytes(data)
-        files = sorted(folder.glob("*.flac"), key=os.path.getmtime)
+        partial = path.with_suffix(f".{secrets.token_hex(4)}.part")  # two visitors may use the same voice at once
+        sf.write(partial, decode_audio(data, SAMPLE_RATE), SAMPLE_RATE, subtype="PCM_16", format="WAV")
+        partial.replace(path)
+        files = sorted(folder.glob("*.wav"), key=os.path.getmtime)
         for old in files[: max(len(files) - _FILES_KEPT, 0)]:
             old.unlink(missing_ok=True)
     return path
