@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
         css=CSS, footer_links=["api"], show_error=True,
-        allowed_paths=[str(studio.takes.folder)],  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
+        allowed_paths=studio.takes.served_paths(),  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
         app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up)]},
     )
 

@@ -13,7 +13,9 @@ CONTEXT_CHUNKS = 2  # earlier chunks kept in the prompt so the voice carries ove
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"  # kana, CJK ideographs, hangul: written without spaces
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _CJK_CHARS_PER_WORD = 3
-_TAG = re.compile(r"</?SE(_[se])?>|\[[^\]]*\]")  # sound-effect markup, which speaks no words
+# sound-effect markup, which speaks no words: short bracketed tags only, so a long bracketed aside still
+# counts against the budget
+_TAG = re.compile(r"</?SE(_[se])?>|\[[^\]\n]{1,30}\]")
 _UNIT = re.compile(f"[{_CJK}]\\s*|[^\\s{_CJK}]+\\s*|\\s+")  # a CJK character or a spaced word
 # a sentence ends after . ! ? ; or a sound-effect tag, followed by a space or by CJK text
 _SENTENCE_END = re.compile(f"(?<=[.!?;])\\s*(?=[{_CJK}])|(?<=[.!?;])\\s+|(?<=</SE>)\\s+|(?<=</SE_e>)\\s+")

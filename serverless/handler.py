@@ -179,13 +179,19 @@ def build_worker(env: Mapping[str, str]) -> Worker:
     S3 variable out of range) give a worker that answers every job with the reason, not a crash loop."""
     from inference import build_engine
 
+    problems, storage, engine = [], None, None
     try:
         storage = Storage.from_env(env)
+    except ValueError as err:
+        problems.append(str(err))
+    try:
         engine = build_engine(backend="local", model_id=env.get("HVS_MODEL") or None,
                               device=env.get("HVS_DEVICE", "auto"), dtype=env.get("HVS_DTYPE", "auto"))
-    except (StudioError, ValueError) as err:
-        log.error("the worker is misconfigured: %s", err)
-        return Worker(None, load_error=f"the worker is misconfigured: {err}")
+    except StudioError as err:
+        problems.append(str(err))
+    if problems:
+        log.error("the worker is misconfigured: %s", " ".join(problems))
+        return Worker(None, storage, load_error=f"the worker is misconfigured: {' '.join(problems)}")
     return Worker(engine, storage)
 
 

@@ -147,13 +147,16 @@ def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
 
     max_bytes = max_bytes or MAX_REFERENCE_BYTES
     deadline = time.monotonic() + URL_TOTAL_TIMEOUT_S
-    with requests.Session() as session, _checked_connections():
+    with requests.Session() as session:
         for _ in range(URL_MAX_REDIRECTS + 1):
             _check_url(url)
+            # Through an egress proxy (HTTP(S)_PROXY) the proxy dials the target, not this process.
+            proxied = bool(requests.utils.get_environ_proxies(url))
             try:
-                response = session.get(url, stream=True, allow_redirects=False,
-                                       timeout=(URL_CONNECT_TIMEOUT_S, URL_READ_TIMEOUT_S),
-                                       headers={"User-Agent": "higgs-voice-studio-worker"})
+                with contextlib.nullcontext() if proxied else _checked_connections():
+                    response = session.get(url, stream=True, allow_redirects=False,
+                                           timeout=(URL_CONNECT_TIMEOUT_S, URL_READ_TIMEOUT_S),
+                                           headers={"User-Agent": "higgs-voice-studio-worker"})
             except requests.Timeout:
                 raise InvalidRequest(f"reference_audio_url timed out: {_short(url)} did not answer in time.") from None
             except requests.RequestException as err:

@@ -72,3 +72,9 @@ def test_engine_speaks_a_long_text_in_chunks(engine, speech_wav):
     streamed = list(engine.stream(request, first_chunk_frames=4, chunk_frames=4))
     assert np.array_equal(streamed[-1].result.waveform, result.waveform)
     assert sum(len(c.waveform) for c in streamed) == len(result.waveform)
+
+
+def test_long_bracketed_asides_still_count_against_the_budget():
+    aside = "[" + " ".join(["quiet rain falls on the old town"] * 10) + "]"  # 70 words in brackets
+    chunks = split_text("Chapter one.\n" + "\n".join([aside] * 5))
+    assert [len(c.split()) for c in chunks] == [72, 70, 70, 70, 70]

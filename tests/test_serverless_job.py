@@ -145,3 +145,14 @@ def test_the_connected_address_is_checked_too(file_server, monkeypatch):
     monkeypatch.setenv("HVS_URL_BLOCK_PRIVATE", "1")
     with pytest.raises(InvalidRequest, match=r"private address \(127\.0\.0\.1\)"):
         fetch_reference(f"{file_server}/speech.wav")
+
+
+def test_fetches_through_an_egress_proxy_are_not_refused_for_the_proxys_address(file_server, monkeypatch):
+    # The proxy (here the file server, on loopback) dials the target; the target's address is what counts.
+    monkeypatch.setenv("HVS_URL_BLOCK_PRIVATE", "1")
+    monkeypatch.setenv("HTTP_PROXY", file_server)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert fetch_reference("http://93.184.216.34/speech.wav").startswith(b"RIFF")
+    with pytest.raises(InvalidRequest, match="link-local"):
+        fetch_reference("http://169.254.169.254/latest")  # checked before the proxy is asked

@@ -51,6 +51,12 @@ def test_settings_that_cannot_work_are_reported_by_every_job(env, reason):
     assert "misconfigured" in item["error"] and reason in item["error"] and item["error_type"] == "studio_error"
 
 
+def test_a_misconfigured_worker_still_shows_its_storage():
+    worker = build_worker({"HVS_MODEL": "tiny-random", "HVS_DEVICE": "cuda", "HVS_S3_BUCKET": "my-bucket"}).start()
+    (health,) = worker.run({"id": "h", "input": {"health": True}})
+    assert health["storage"]["s3"] is True and health["storage"]["bucket"] == "my-bucket"
+
+
 def test_a_failure_while_warming_up_is_kept_not_raised(engine, monkeypatch):
     def out_of_memory():
         raise RuntimeError("CUDA out of memory (simulated)")

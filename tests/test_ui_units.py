@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -195,6 +196,19 @@ def test_take_store_and_history_are_bounded(tmp_path):
     assert len(history) == 5 and history[0]["text"] == "take 8"
     paths[-1].unlink()
     assert all(t["path"] != str(paths[-1]) for t in add_take(history, Take(str(paths[-2]), "n", 0, "v", 0.1)))
+
+
+def test_only_a_takes_folder_outside_temp_and_cwd_is_opened_to_the_web(tmp_path, monkeypatch, caplog):
+    assert TakeStore(tmp_path / "takes").served_paths() == []  # under the temp dir: Gradio copies from it
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "elsewhere"))
+    (tmp_path / "elsewhere").mkdir()
+    volume = tmp_path / "volume"
+    store = TakeStore(volume)
+    assert store.served_paths() == [str(volume.resolve())] and not caplog.records
+    assert len(store.save(np.zeros(240, np.float32), 24_000).stem.split("-")[-1]) == 32  # 128 random bits
+    (volume / ".cache").mkdir()
+    assert store.served_paths() == [str(volume.resolve())]
+    assert "holds other files (.cache)" in caplog.text
 
 
 # ---- transcriber -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -98,7 +99,8 @@ class _Files(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(5)
             return
-        status, headers, body = self.routes.get(self.path, (404, {}, b"not found"))
+        path = urlsplit(self.path).path  # a proxied request names the whole URL
+        status, headers, body = self.routes.get(path, (404, {}, b"not found"))
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import tempfile
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+log = logging.getLogger(__name__)
 
 HISTORY_SIZE = 5  # takes kept per visitor
 MAX_FILES = 200  # takes kept on disk for everyone together; the oldest are deleted first
@@ -28,11 +31,25 @@ class TakeStore:
         self._lock = threading.Lock()
 
     def save(self, waveform: np.ndarray, sample_rate: int, stem: str = "take") -> Path:
-        name = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}.wav"
+        # unguessable: a take is reachable by its URL, and only its visitor is given that URL
+        name = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(16)}.wav"
         path = self.folder / name
         sf.write(path, np.asarray(waveform, dtype=np.float32), sample_rate, subtype="PCM_16")
         self._prune()
         return path
+
+    def served_paths(self) -> list[str]:
+        """What the web server must be allowed to serve from: nothing extra when the folder is under the
+        temp dir or the working directory (Gradio copies takes from there into its cache), else the folder.
+        Everything in an allowed folder can be fetched by URL, so it must hold nothing but takes."""
+        folder = self.folder.resolve()
+        if any(folder.is_relative_to(base) for base in (Path(tempfile.gettempdir()).resolve(), Path.cwd().resolve())):
+            return []
+        others = [p.name for p in folder.iterdir() if p.suffix != ".wav"][:3]
+        if others:
+            log.warning("HVS_TAKES_DIR %s holds other files (%s): anything in it can be downloaded by URL; give the "
+                        "takes a folder of their own.", folder, ", ".join(others))
+        return [str(folder)]
 
     def _prune(self) -> None:
         with self._lock:
