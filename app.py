@@ -10,7 +10,6 @@ import argparse
 import logging
 import os
 import secrets
-from pathlib import Path
 
 log = logging.getLogger("app")
 
@@ -50,7 +49,9 @@ def browser_secret() -> str:
     """Key for the voice library kept in visitors' browsers; stable across restarts so libraries stay readable."""
     if os.environ.get("HVS_BROWSER_SECRET"):
         return os.environ["HVS_BROWSER_SECRET"]
-    path = Path(os.environ.get("HVS_CACHE") or Path.home() / ".cache") / "higgs-voice-studio" / "browser-secret"
+    from inference.paths import cache_root
+
+    path = cache_root() / "browser-secret"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))

@@ -16,8 +16,14 @@ from .loading import DEFAULT_MODEL_ID
 from .schema import MAX_TEXT_CHARS, SamplingOptions, SynthesisRequest
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """A mistyped option is a user mistake too: one line, not the whole usage text."""
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m inference", description="Speak a text with Higgs Audio V2, optionally in a cloned voice."
     )
     parser.add_argument("text", help=f"what to say (at most {MAX_TEXT_CHARS} characters; '-' reads stdin)")
@@ -42,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(levelname)s %(message)s")
+    if args.quiet:  # before transformers is imported: no progress bars, no library notices
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
         return _run(args)
     except InvalidRequest as err:
@@ -87,6 +96,8 @@ def _run(args: argparse.Namespace) -> int:
         args.out.write_bytes(encode(result.waveform, suffix, result.sample_rate))
     except OSError as err:
         raise InvalidRequest(f"could not write {args.out}: {err.strerror or err}.") from None
+    if args.quiet:
+        return 0
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     t = result.timings

@@ -8,12 +8,12 @@ output is noise: it exists so tests, CI and demos run without the 12 GB weights 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from . import prompt
+from .paths import cache_root
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,7 @@ _CORPUS = [
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("HVS_CACHE") or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
-    # Absolute, so a relative HVS_CACHE names one place even if the process later changes directory.
-    return Path(root).resolve() / "higgs-voice-studio" / f"tiny-random-{_VERSION}"
+    return cache_root() / f"tiny-random-{_VERSION}"
 
 
 def ensure_tiny_checkpoint() -> Path:

@@ -44,13 +44,16 @@ def preload(model_ids: list[str]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse
     import os
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     from inference.loading import DEFAULT_MODEL_ID
 
-    models = (argv if argv is not None else sys.argv[1:]) or [os.environ.get("HVS_MODEL") or DEFAULT_MODEL_ID]
-    for path in preload(models):
+    parser = argparse.ArgumentParser(prog="python -m serverless.preload", description=__doc__.split("\n")[0])
+    parser.add_argument("models", nargs="*", help=f"Hub ids (default: $HVS_MODEL, else {DEFAULT_MODEL_ID})")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    for path in preload(args.models or [os.environ.get("HVS_MODEL") or DEFAULT_MODEL_ID]):
         print(path)
     return 0
 

@@ -50,9 +50,10 @@ def test_show_prompt_prints_the_official_layout_without_generating(tmp_path, spe
 
 def test_text_from_stdin(tmp_path):
     out = tmp_path / "stdin.wav"
-    run = cli("-", "--model", "tiny-random", "--out", str(out), "--max-new-tokens", "20", stdin="From a pipe.")
+    run = cli("-", "--model", "tiny-random", "--out", str(out), "--max-new-tokens", "20", "--quiet",
+              stdin="From a pipe.")
     assert run.returncode == 0, run.stderr
-    assert out.exists()
+    assert out.exists() and run.stderr == "" and run.stdout == ""  # --quiet: nothing but errors
 
 
 def one_line_error(run, code, words):
@@ -64,6 +65,9 @@ def one_line_error(run, code, words):
 
 def test_user_mistakes_are_one_line_without_traceback(tmp_path):
     one_line_error(cli("   ", "--model", "tiny-random"), 2, "no text to speak")
+    mistyped = cli("hi", "--seed", "abc")
+    one_line_error(mistyped, 2, "--seed: invalid int value: 'abc'")
+    assert mistyped.stderr.count("\n") == 1  # not argparse's whole usage text
     one_line_error(cli("hi", "--temperature", "9", "--model", "tiny-random"), 2, "temperature must be at most 2.0")
     one_line_error(cli("hi", "--reference", "/nope.wav", "--model", "tiny-random"), 2, "no reference audio file")
     notes = tmp_path / "notes.wav"
