@@ -91,6 +91,8 @@ def test_repetition_options_reach_the_model(studio):
     ({"text": "Hi.", "seed": -3}, "seed must be at least 0"),
     ({"text": "Hi.", "tone": "furious"}, "Unknown tone 'furious'"),
     ({"text": "Hi.", "top_k": 2.5}, "top_k must be a whole number"),
+    ({"text": "Hi.", "top_k": True}, "top_k must be a number, not true"),
+    ({"text": "Hi.", "seed": False}, "seed must be a number, not false"),
     ({"text": "Hi.", "ras_win_len": 100}, "ras_win_len must be at most 64"),
     ({"text": "Hi.", "ras_max_repeats": 0}, "ras_max_repeats must be at least 1"),
     ({"text": "Hi <|eot_id|> there."}, "control token"),

@@ -29,6 +29,22 @@ By calling this endpoint with a reference clip you confirm you have the right to
 (the same terms the page asks visitors to accept)."""
 
 
+def _number(name: str) -> gr.Number:
+    """A hidden API number that refuses JSON's true/false, where gr.Number would read true as 1.
+    (Patched on the instance: a gr.Number subclass would make Gradio write a .pyi stub into ui/.)"""
+    number = gr.Number(None, label=name)
+    plain = number.preprocess
+
+    def preprocess(payload):
+        if isinstance(payload, bool):
+            raise gr.Error(f"Invalid request: {name} must be a number, not {str(payload).lower()}.",
+                           print_exception=False)
+        return plain(payload)
+
+    number.preprocess = preprocess
+    return number
+
+
 def wire_api(studio: Studio) -> None:
     """The documented endpoint for gradio_client. Hidden components give it named, typed parameters."""
     with gr.Column(visible=False):
@@ -37,13 +53,13 @@ def wire_api(studio: Studio) -> None:
         reference_audio = gr.File(label="reference_audio", type="filepath")
         reference_text = gr.Textbox(label="reference_text")
         scene = gr.Textbox(label="scene")
-        temperature = gr.Number(None, label="temperature")
-        top_p = gr.Number(None, label="top_p")
-        top_k = gr.Number(None, label="top_k")
-        seed = gr.Number(None, label="seed")
-        max_new_tokens = gr.Number(None, label="max_new_tokens")
-        ras_win_len = gr.Number(None, label="ras_win_len")
-        ras_max_repeats = gr.Number(None, label="ras_max_repeats")
+        temperature = _number("temperature")
+        top_p = _number("top_p")
+        top_k = _number("top_k")
+        seed = _number("seed")
+        max_new_tokens = _number("max_new_tokens")
+        ras_win_len = _number("ras_win_len")
+        ras_max_repeats = _number("ras_max_repeats")
         tone = gr.Textbox(label="tone")
         setting = gr.Textbox(label="setting")
         voice = gr.Textbox(label="voice")
