@@ -106,13 +106,14 @@ class SynthesisRequest(BaseModel):
 # The model's own control tokens (<|AUDIO_OUT|>, <|eot_id|>, ...): typed into a text they would open
 # turns or audio slots the prompt does not have.
 _CONTROL_TOKEN = re.compile(r"<\|[^<>|]{1,40}\|>")
+_NOT_TEXT = "holds characters that are not valid text (a broken emoji or copy-paste?)"
 
 
 def _plain_text(name: str, value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(f"{name} holds characters that are not valid text (a broken emoji or copy-paste?)") from None
+        raise ValueError(f"{name} {_NOT_TEXT}") from None
     if token := _CONTROL_TOKEN.search(value):
         raise ValueError(f"{name} may not contain the model's control token {token.group()}")
     return value
@@ -156,7 +157,7 @@ def describe_validation_error(err: ValidationError) -> str:
         elif kind == "int_from_float":
             sentences.append(f"{name} must be a whole number (got {_show(got)})")
         elif kind == "string_unicode":
-            sentences.append(f"{name} holds characters that are not valid text (a broken emoji or copy-paste?)")
+            sentences.append(f"{name} {_NOT_TEXT}")  # pydantic's own check, on optional strings
         elif kind.endswith("_type") or kind.endswith("_parsing"):
             sentences.append(f"{name} has the wrong type (got {_show(repr(got))})")
         else:

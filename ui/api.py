@@ -30,18 +30,12 @@ By calling this endpoint with a reference clip you confirm you have the right to
 
 
 def _number(name: str) -> gr.Number:
-    """A hidden API number that refuses JSON's true/false, where gr.Number would read true as 1.
+    """A hidden API number that hands JSON's true/false on unchanged (gr.Number would read true as 1), so
+    that request validation refuses them as it does at every front door.
     (Patched on the instance: a gr.Number subclass would make Gradio write a .pyi stub into ui/.)"""
     number = gr.Number(None, label=name)
     plain = number.preprocess
-
-    def preprocess(payload):
-        if isinstance(payload, bool):
-            raise gr.Error(f"Invalid request: {name} must be a number, not {str(payload).lower()}.",
-                           print_exception=False)
-        return plain(payload)
-
-    number.preprocess = preprocess
+    number.preprocess = lambda payload: payload if isinstance(payload, bool) else plain(payload)
     return number
 
 
@@ -94,8 +88,9 @@ def wire_api(studio: Studio) -> None:
                   api_name="synthesize", api_description=description)
 
 
-
-
-def _whole(value: float | None) -> int | None:
-    """gr.Number hands over floats; a whole number stays exact, a fraction is left for validation to refuse."""
-    return None if value is None else int(value) if float(value).is_integer() else value
+def _whole(value: float | bool | None) -> int | float | bool | None:
+    """gr.Number hands over floats; a whole number becomes an int, anything else (a fraction, true/false)
+    is left as it came for validation to refuse."""
+    if value is None or isinstance(value, bool) or not float(value).is_integer():
+        return value
+    return int(value)
