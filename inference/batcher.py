@@ -35,6 +35,7 @@ class Batcher:
         self._start_lock = threading.Lock()
         self.steps = 0  # decode steps run (a step advances every generating row by one frame)
         self.row_steps = 0  # frames generated, all rows together
+        self.peak = 0  # the most rows that have generated together
 
     @property
     def generating(self) -> int:
@@ -88,6 +89,7 @@ class Batcher:
             future.set_exception(err)
             return
         self._futures[id(row)] = future
+        self.peak = max(self.peak, len(self._decoder.rows))
 
     def _step(self) -> None:
         try:
