@@ -24,11 +24,11 @@ log = logging.getLogger(__name__)
 
 
 class Batcher:
-    def __init__(self, model, max_batch: int, window_s: float = 0.02) -> None:
+    def __init__(self, model, max_batch: int, window_s: float = 0.02, compile: bool = False) -> None:
         self.model = model
         self.max_batch = max_batch
         self.window_s = window_s  # an idle batcher waits this long for company before starting
-        self._decoder = Decoder(model)
+        self._decoder = Decoder(model, compile=compile)
         self._waiting: queue.Queue[tuple[Job, Future]] = queue.Queue()
         self._futures: dict[int, Future] = {}
         self._thread: threading.Thread | None = None

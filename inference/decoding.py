@@ -64,8 +64,11 @@ class Row:
 class Decoder:
     """Owns the KV cache of the rows generating together. Used by one thread (the batcher)."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, compile: bool = False) -> None:
         self.model = model
+        # Only the decode step is compiled: its shapes (rows, cache length) vary smoothly, so one dynamic
+        # graph serves them all; prefill lengths vary too much and run eagerly.
+        self.step = torch.compile(model, dynamic=True) if compile else model
         config = model.config
         self.num_codebooks = config.num_codebooks
         self.codebook_size = config.codebook_size
@@ -162,8 +165,8 @@ class Decoder:
         audio = torch.stack([row.frames[-1] for row in self.rows]).unsqueeze(1).to(device)  # (B, 1, K)
         self.mask = torch.cat([self.mask, self.mask.new_ones((len(self.rows), 1))], dim=1)
         positions = torch.tensor([[row.length] for row in self.rows], device=device)
-        outputs = self.model(audio_input_ids=audio, attention_mask=self.mask, position_ids=positions,
-                             cache=self.cache, use_cache=True)
+        outputs = self.step(audio_input_ids=audio, attention_mask=self.mask, position_ids=positions,
+                            cache=self.cache, use_cache=True)
         logits = outputs.logits[:, -1].float()
         for index, row in enumerate(self.rows):
             row.length += 1

@@ -18,8 +18,8 @@ import torch
 
 from .batcher import Batcher
 from .decoding import Job
-from .errors import Cancelled, InvalidRequest, StudioError
-from .loading import DEFAULT_MODEL_ID, load_model, pick_device, pick_dtype, resolve_checkpoint
+from .errors import Cancelled, InvalidRequest, ModelLoadError, StudioError
+from .loading import DEFAULT_MODEL_ID, check_quantize, load_model, pick_device, pick_dtype, resolve_checkpoint
 from .longform import CONTEXT_CHUNKS, split_text
 from .prompt import build_conversation
 from .reference import prepare_reference
@@ -30,6 +30,7 @@ from .tiny_model import NOISE_WARNING, TINY_MODEL_ID
 log = logging.getLogger(__name__)
 
 WARMUP_TEXT = "Warming up."
+MAX_BATCH = 64
 CANCEL_WAIT_S = 10.0  # a cancelled row leaves the batch at the next step; this bounds the wait for it
 
 
@@ -69,12 +70,15 @@ class Engine:
     """Loaded once, shared by every front door. `synthesize` and `stream` are thread-safe."""
 
     def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto",
-                 max_batch: int | None = None, batch_window_ms: float = 20.0) -> None:
+                 max_batch: int | str | None = None, batch_window_ms: float = 20.0, compile: bool = False,
+                 quantize: str | None = None) -> None:
         self.model_id = model_id
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
-        self.max_batch = max_batch or default_max_batch(self.device)
+        self.max_batch = batch_size(max_batch, self.device)
         self.batch_window_s = batch_window_ms / 1000
+        self.compile = compile
+        self.quantize = check_quantize(quantize, self.device)
         self.processor = None
         self.model = None
         self.batcher: Batcher | None = None
@@ -101,15 +105,23 @@ class Engine:
                     log.warning(NOISE_WARNING)
                 started = time.perf_counter()
                 checkpoint = resolve_checkpoint(self.model_id)
-                self.processor, self.model = load_model(checkpoint, self.device, self.dtype)
-                self.batcher = Batcher(self.model, self.max_batch, self.batch_window_s)
+                self.processor, self.model = load_model(checkpoint, self.device, self.dtype, self.quantize)
+                self.batcher = Batcher(self.model, self.max_batch, self.batch_window_s, compile=self.compile)
                 self.load_s = time.perf_counter() - started
                 log.info("loaded %s on %s (%s) in %.1f s", self.model_id, self.device, self.dtype, self.load_s)
         return self
 
     def warm_up(self) -> None:
-        """One short take so the first visitor does not pay for lazy initialisation."""
-        self.synthesize(SynthesisRequest.parse(text=WARMUP_TEXT, max_new_tokens=16, seed=0))
+        """One short take so the first visitor does not pay for lazy initialisation. With `compile`, also
+        two takes at once: the decode step is compiled for one row and for a batch (dynamic sizes)."""
+        warm = SynthesisRequest.parse(text=WARMUP_TEXT, max_new_tokens=16, seed=0)
+        self.synthesize(warm)
+        if self.compile and self.max_batch > 1:
+            pair = [threading.Thread(target=self.synthesize, args=(warm,)) for _ in range(2)]
+            for thread in pair:
+                thread.start()
+            for thread in pair:
+                thread.join()
         self.warmed = True
 
     def status(self) -> dict:
@@ -122,6 +134,9 @@ class Engine:
             "busy": bool(self.batcher and (self.batcher.generating or self.batcher.waiting)),
             "generating": self.batcher.generating if self.batcher else 0,
             "max_batch": self.max_batch,
+            "peak_batch": self.batcher.peak if self.batcher else 0,
+            "compiled": self.compile,
+            "quantize": self.quantize,
             "pending": self._pending,
             "noise": self.is_noise,
         }
@@ -312,8 +327,14 @@ class Engine:
                 self._pending -= 1
 
 
-def default_max_batch(device: torch.device) -> int:
-    """HVS_MAX_BATCH, else 8 on a GPU (a 3B model's step costs about the same for 1 or 8 rows) and 4 on CPU."""
-    if os.environ.get("HVS_MAX_BATCH"):
-        return int(os.environ["HVS_MAX_BATCH"])
-    return 8 if device.type == "cuda" else 4
+def batch_size(value: int | str | None, device: torch.device) -> int:
+    """--max-batch / HVS_MAX_BATCH, a whole number from 1 to MAX_BATCH. Unset: 8 on a GPU (a 3B model's
+    decode step is bound by memory bandwidth, so 8 rows cost little more than 1) and 4 on CPU."""
+    value = os.environ.get("HVS_MAX_BATCH") if value is None else value
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return 8 if device.type == "cuda" else 4
+    if not text.isdigit() or not 1 <= int(text) <= MAX_BATCH:
+        raise ModelLoadError(f"The batch size (--max-batch / HVS_MAX_BATCH) must be a whole number from 1 to "
+                             f"{MAX_BATCH}, not {text[:20]!r}.")
+    return int(text)

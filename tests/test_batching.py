@@ -5,6 +5,7 @@ same take, whichever takes it shared its decode steps with.
 """
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,7 +46,7 @@ def test_concurrent_takes_with_different_voices_and_options_equal_their_solo_tak
     requests = [
         request(seed=1, reference_audio=speech_wav, reference_text="Hello, this is my voice."),  # clone
         request(seed=2, text="A preset voice reads this.", reference_audio="assets/voices/robot_en.wav",
-                reference_text=open("assets/voices/robot_en.txt").read()),  # preset
+                reference_text=Path("assets/voices/robot_en.txt").read_text()),  # preset
         request(seed=3, text="A smart voice, chosen by the model.", temperature=1.2, top_k=5),
         request(seed=4, text="Greedy and short.", temperature=0, max_new_tokens=25),
         request(seed=5, text="Narrow nucleus, strict repetition rule.", top_p=0.3, ras_win_len=3,
