@@ -33,6 +33,10 @@ class Batcher:
         self._futures: dict[int, Future] = {}
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        # Held for every step and prefill; the engine's audio decodes take it too. On CPU, tensor work in
+        # two threads at once only fights for the cores and changes how reductions are split (so a decode
+        # beside a step could differ in the last bits from the same decode alone).
+        self.device_lock = threading.Lock()
         self.steps = 0  # decode steps run (a step advances every generating row by one frame)
         self.row_steps = 0  # frames generated, all rows together
         self.peak = 0  # the most rows that have generated together
@@ -83,7 +87,8 @@ class Batcher:
             future.done() or future.set_exception(Cancelled("The take was stopped before it started."))
             return
         try:
-            row = self._decoder.admit(job)
+            with self.device_lock:
+                row = self._decoder.admit(job)
         except Exception as err:  # this job's prompt alone is at fault (or memory): the others carry on
             log.exception("a take failed before its first step")
             future.set_exception(err)
@@ -92,13 +97,13 @@ class Batcher:
         self.peak = max(self.peak, len(self._decoder.rows))
 
     def _step(self) -> None:
+        finished = []
         try:
-            finished = self._decoder.sample()
-            self.steps += 1
-            self.row_steps += len(finished) + len(self._decoder.rows)
-            for row in finished:
-                self._finish(row)
-            self._decoder.forward()
+            with self.device_lock:
+                finished = self._decoder.sample()
+                self.steps += 1
+                self.row_steps += len(finished) + len(self._decoder.rows)
+                self._decoder.forward()
         except Exception as err:
             log.exception("a batched step failed; its %d takes fail, the batcher carries on",
                           len(self._decoder.rows))
@@ -106,6 +111,8 @@ class Batcher:
             self._decoder.remove(failed)
             for row in failed:
                 self._futures.pop(id(row)).set_exception(err)
+        for row in finished:  # after the lock: a waiting caller may decode at once
+            self._finish(row)
 
     def _finish(self, row: Row) -> None:
         future = self._futures.pop(id(row))

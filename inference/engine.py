@@ -85,7 +85,6 @@ class Engine:
         self.load_s = 0.0
         self.warmed = False
         self._load_lock = threading.Lock()
-        self._decode_lock = threading.Lock()  # audio decodes run one at a time: parallel ones only fight for cores
         self._pending = 0
         self._pending_lock = threading.Lock()
 
@@ -225,8 +224,7 @@ class Engine:
                 if frames.shape[0] == 0:
                     raise StudioError(
                         "The model produced no audio for this text. Try another seed or a higher temperature.")
-                with self._decode_lock:
-                    waveform = np.clip(self._decode_frames(frames), -1.0, 1.0)
+                waveform = np.clip(self._decode_frames(frames), -1.0, 1.0)
                 timings.generate_s += generate_s
                 timings.decode_s += time.perf_counter() - started
                 pieces.append(waveform)
@@ -284,7 +282,7 @@ class Engine:
     def _decode_frames(self, frames: torch.Tensor) -> np.ndarray:
         if frames.shape[0] == 0:
             return np.zeros(0, np.float32)
-        with torch.inference_mode():
+        with self.batcher.device_lock, torch.inference_mode():  # not beside a batch step (see Batcher)
             audio = self.processor.audio_tokenizer.decode(frames.T.unsqueeze(0).to(self.device)).audio_values
         return audio.reshape(-1).float().cpu().numpy()
 
