@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class Batcher:
-    def __init__(self, model, max_batch: int, window_s: float = 0.02, compile: bool = False) -> None:
+    def __init__(self, model, max_batch: int, window_s: float = 0.02, compile: bool | str = False) -> None:
         self.model = model
         self.max_batch = max_batch
         self.window_s = window_s  # an idle batcher waits this long for company before starting
@@ -40,6 +40,10 @@ class Batcher:
         self.steps = 0  # decode steps run (a step advances every generating row by one frame)
         self.row_steps = 0  # frames generated, all rows together
         self.peak = 0  # the most rows that have generated together
+
+    def stop_compiling(self) -> None:
+        """Decode eagerly from now on (the compiled step failed to build)."""
+        self._decoder.step = self.model
 
     @property
     def generating(self) -> int:

@@ -64,11 +64,13 @@ class Row:
 class Decoder:
     """Owns the KV cache of the rows generating together. Used by one thread (the batcher)."""
 
-    def __init__(self, model, compile: bool = False) -> None:
+    def __init__(self, model, compile: bool | str = False) -> None:
         self.model = model
         # Only the decode step is compiled: its shapes (rows, cache length) vary smoothly, so one dynamic
-        # graph serves them all; prefill lengths vary too much and run eagerly.
-        self.step = torch.compile(model, dynamic=True) if compile else model
+        # graph serves them all; prefill lengths vary too much and run eagerly. `compile` may name a
+        # torch.compile backend (True = inductor).
+        backend = compile if isinstance(compile, str) else "inductor"
+        self.step = torch.compile(model, dynamic=True, backend=backend) if compile else model
         config = model.config
         self.num_codebooks = config.num_codebooks
         self.codebook_size = config.codebook_size

@@ -70,7 +70,7 @@ class Engine:
     """Loaded once, shared by every front door. `synthesize` and `stream` are thread-safe."""
 
     def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto",
-                 max_batch: int | str | None = None, batch_window_ms: float = 20.0, compile: bool = False,
+                 max_batch: int | str | None = None, batch_window_ms: float = 20.0, compile: bool | str = False,
                  quantize: str | None = None) -> None:
         self.model_id = model_id
         self.device = pick_device(device)
@@ -114,14 +114,31 @@ class Engine:
         """One short take so the first visitor does not pay for lazy initialisation. With `compile`, also
         two takes at once: the decode step is compiled for one row and for a batch (dynamic sizes)."""
         warm = SynthesisRequest.parse(text=WARMUP_TEXT, max_new_tokens=16, seed=0)
+        if self.compile:
+            try:
+                self._warm_compiled(warm)
+            except Exception as err:  # a compiler or toolchain problem must not keep the studio down
+                log.error("compiling the decode step failed (%s); decoding without compiling",
+                          str(err).splitlines()[0][:300] if str(err) else type(err).__name__)
+                self.batcher.stop_compiling()
+                self.compile = False
         self.synthesize(warm)
-        if self.compile and self.max_batch > 1:
-            pair = [threading.Thread(target=self.synthesize, args=(warm,)) for _ in range(2)]
+        self.warmed = True
+
+    def _warm_compiled(self, warm: SynthesisRequest) -> None:
+        """Compile the decode step before any visitor: for one row, and for a batch (dynamic sizes)."""
+        started = time.perf_counter()
+        self.synthesize(warm)
+        if self.max_batch > 1:
+            errors = []
+            pair = [threading.Thread(target=lambda: _keep_error(errors, self.synthesize, warm)) for _ in range(2)]
             for thread in pair:
                 thread.start()
             for thread in pair:
                 thread.join()
-        self.warmed = True
+            if errors:
+                raise errors[0]
+        log.info("decode step compiled in %.1f s", time.perf_counter() - started)
 
     def status(self) -> dict:
         return {
@@ -323,6 +340,13 @@ class Engine:
         finally:
             with self._pending_lock:
                 self._pending -= 1
+
+
+def _keep_error(errors: list, fn, *args) -> None:
+    try:
+        fn(*args)
+    except Exception as err:  # re-raised by the thread that waits
+        errors.append(err)
 
 
 def batch_size(value: int | str | None, device: torch.device) -> int:

@@ -1,0 +1,81 @@
+"""The GPU fast path's switches, checked where they can run (CPU): compiled decode step, quantization
+and batch-size settings with clear errors, and the GPU benchmark's dry run."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from inference import Engine, ModelLoadError, SynthesisRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def request(**fields):
+    return SynthesisRequest.parse(**{"text": "A compiled decode step.", "max_new_tokens": 30, **fields})
+
+
+def test_a_compiled_decode_step_gives_the_same_takes(engine):
+    """torch.compile's graph capture of the decode step (aot_eager backend: no C++ toolchain needed on CPU)
+    gives the same waveform as eager decoding, for a sampled and a greedy take."""
+    compiled = Engine("tiny-random", compile="aot_eager").load()
+    compiled.warm_up()
+    assert compiled.status()["compiled"] == "aot_eager"
+    for fields in ({"seed": 5}, {"temperature": 0}):
+        assert np.array_equal(compiled.synthesize(request(**fields)).waveform,
+                              engine.synthesize(request(**fields)).waveform)
+
+
+def test_a_compiler_that_fails_falls_back_to_eager_decoding(caplog):
+    from torch._dynamo import register_backend
+
+    @register_backend
+    def hvs_broken_toolchain(graph, example_inputs):
+        raise RuntimeError("C++ compile error: no compiler here")
+
+    broken = Engine("tiny-random", compile="hvs_broken_toolchain").load()
+    broken.warm_up()  # does not raise: the studio still starts
+    assert broken.status()["warmed"] and broken.status()["compiled"] is False
+    assert "compiling the decode step failed" in caplog.text
+    assert broken.synthesize(request(seed=1)).duration_s > 0
+
+
+def test_quantization_and_batch_settings_fail_clearly():
+    with pytest.raises(ModelLoadError, match="needs a CUDA GPU"):
+        Engine("tiny-random", device="cpu", quantize="8bit")
+    with pytest.raises(ModelLoadError, match="use 8bit or 4bit"):
+        Engine("tiny-random", quantize="3bit")
+    for bad in (0, 65, "eight", "-1"):
+        with pytest.raises(ModelLoadError, match="whole number from 1 to 64"):
+            Engine("tiny-random", max_batch=bad)
+    assert Engine("tiny-random", max_batch="6").max_batch == 6
+
+
+def test_the_batch_size_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("HVS_MAX_BATCH", "3")
+    assert Engine("tiny-random").max_batch == 3
+    monkeypatch.setenv("HVS_MAX_BATCH", "lots")
+    with pytest.raises(ModelLoadError, match="HVS_MAX_BATCH"):
+        Engine("tiny-random")
+
+
+def test_sdpa_attention_is_used(engine):
+    assert engine.model.config._attn_implementation == "sdpa"
+
+
+def test_gpu_benchmark_dry_run(tmp_path):
+    """bench/gpu.sh --dry-run: the whole GPU benchmark on a scaled-down model on CPU, table and JSON."""
+    run = subprocess.run(["bash", "bench/gpu.sh", "--dry-run"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env={**__import__("os").environ, "OUT": str(tmp_path)})
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "steps/s/take" in run.stdout
+    table = json.loads((tmp_path / "gpu_bench.json").read_text())
+    assert [row["batch"] for row in table["rows"]] == [1, 2]
+    for row in table["rows"]:
+        assert row["steps_per_s_per_take"] > 0 and row["steps_per_s_aggregate"] >= row["steps_per_s_per_take"]
+        assert row["rtf"] > 0 and row["first_audio_s"] > 0
+    assert (tmp_path / "gpu_bench.log").read_text().count("\n") >= 4
+    assert torch.cuda.is_available() or table["device"] == "cpu"
