@@ -102,3 +102,26 @@ def test_a_bad_job_does_not_spoil_the_next(worker_url):
     runsync(worker_url, {"text": "Hi.", "reference_audio_base64": base64.b64encode(b"\0" * 4000).decode()})
     (result,) = runsync(worker_url, {**JOB, "max_new_tokens": 15})
     assert result["type"] == "result"
+
+
+def test_concurrent_jobs_are_batched_on_one_worker(worker_url):
+    """The worker takes several jobs at once (async handler): their takes generate in one batch, and
+    each equals the same job run alone."""
+    import threading
+
+    jobs = [{**JOB, "text": f"Job number {seed} on a shared worker.", "seed": seed, "max_new_tokens": 200}
+            for seed in (31, 32)]
+    alone = [runsync(worker_url, job)[0]["audio_base64"] for job in jobs]
+    together: list = [None, None]
+
+    def run(index):
+        together[index] = runsync(worker_url, jobs[index])[0]["audio_base64"]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert together == alone
+    (health,) = runsync(worker_url, {"health": True})
+    assert health["engine"]["peak_batch"] >= 2 and health["engine"]["max_batch"] >= 2
