@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import secrets
+import sys
 
 log = logging.getLogger("app")
 
@@ -91,14 +92,20 @@ def main(argv: list[str] | None = None) -> None:
     from inference.voices import VoiceLibrary
     from ui import CSS, Studio, build_ui
 
-    engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)
-    if args.backend == "local":
-        attach_gpu_on_demand(engine)  # a no-op off ZeroGPU
-    engine.load()
-    # On ZeroGPU a GPU is only attached inside a request, so a warm-up would spend a visitor's quota.
-    needs_warm_up = args.backend != "local" or not on_zerogpu()
-    if needs_warm_up:
-        engine.warm_up()
+    from inference.errors import ModelLoadError
+
+    try:
+        engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)
+        if args.backend == "local":
+            attach_gpu_on_demand(engine)  # a no-op off ZeroGPU
+        engine.load()
+        # On ZeroGPU a GPU is only attached inside a request, so a warm-up would spend a visitor's quota.
+        needs_warm_up = args.backend != "local" or not on_zerogpu()
+        if needs_warm_up:
+            engine.warm_up()
+    except ModelLoadError as err:  # one line, like the CLI, instead of a long traceback
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(3) from None
     log.info("engine ready: %s", engine.status())
 
     studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))

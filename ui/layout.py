@@ -16,6 +16,8 @@ NOTICE = (
 )
 CSS = """
 #hvs-notice { font-size: .9em; }
+/* the theme loads Source Sans Pro at 400 and 600 only: bold text at 700 would fall back to another font */
+.gradio-container strong, .gradio-container b { font-weight: 600; }
 """ + voice_tab.CSS
 
 
@@ -24,11 +26,11 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
     """The whole page. `studio` carries the engine and helpers; nothing per visitor is kept outside the page."""
     engine_status = studio.engine.status()
     with gr.Blocks(title=TITLE, delete_cache=delete_cache, analytics_enabled=False) as demo:
-        gr.Markdown(f"# {TITLE}\nOne-shot voice cloning with Boson AI's **Higgs Audio V2**: pick or record a voice, "
+        gr.Markdown(f"# {TITLE}\nOne-shot voice cloning with Boson AI's **Higgs Audio V2**: upload or record a voice, "
                     "type what it should say and how, then listen.")
         if studio.engine.is_noise:
             gr.Markdown(f"⚠️ This server runs the test model **{studio.engine.model_id}** (random weights): "
-                        "takes are noise, not speech.")
+                        "takes are noise, not speech, and Max length starts short.")
         gr.Markdown(NOTICE, elem_id="hvs-notice")
 
         with gr.Tab("Voice"):
