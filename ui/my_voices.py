@@ -73,7 +73,7 @@ def wire(mv: MyVoices, demo: gr.Blocks, clip: gr.Audio, clip_text: gr.Textbox, c
     def new_clip(loaded: str) -> dict:
         """A clip recorded or uploaded over a saved voice is a new voice: its consent is asked again."""
         if not loaded:
-            return {}
+            return {mv.loaded: ""}  # nothing to forget (an empty dict would read as one missing value)
         return {mv.loaded: "", consent: False, mv.picker: gr.Radio(value=None)}
 
     for event in (clip.upload, clip.stop_recording, clip.clear):

@@ -127,13 +127,13 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                             waveform_options=gr.WaveformOptions(show_recording_waveform=True))
             consent = gr.Checkbox(label="I have the right to use this voice (it is mine, or its speaker "
                                         "agreed to this use).", elem_id="hvs-consent")
-            with gr.Row(equal_height=True):
-                clip_text = gr.Textbox(label="What the clip says (transcript)", lines=1, max_lines=4, scale=4,
+            with gr.Row(equal_height=False):
+                clip_text = gr.Textbox(label="What the clip says (transcript)", lines=2, max_lines=4, scale=4,
                                        placeholder="Left empty, it is transcribed automatically.",
                                        elem_id="hvs-clip-text")
                 transcribe_btn = gr.Button("Transcribe", size="sm", scale=1, min_width=90)
             my_voices.build_manager(voices)
-            voice_note = gr.Markdown(elem_id="hvs-voice-note")
+            voice_note = gr.Markdown(_who_speaks(None, SMART, ""), elem_id="hvs-voice-note")
             mode = gr.Radio(list(MODES), value=SMART, label="No clip? Another voice", elem_id="hvs-mode",
                             info="Used when the clip box is empty. Smart voice: the model picks a voice that "
                                  "suits the text.")
@@ -318,7 +318,8 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
             yield {c.status: _problem(err)}
             return
         result = finished.result
-        notes += [w for w in result.warnings if "random weights" not in w]
+        said = ("random weights", "No transcript was given") if notes else ("random weights",)
+        notes += [w for w in result.warnings if not any(words in w for words in said)]
         info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
         shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
         yield {c.status: "", c.output: str(finished.path), c.info: info, c.seed: result.seed,
