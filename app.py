@@ -88,11 +88,10 @@ def main(argv: list[str] | None = None) -> None:
 
     import_spaces()  # before anything imports torch
     from inference import build_engine
+    from inference.errors import ModelLoadError
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
     from ui import CSS, Studio, build_ui
-
-    from inference.errors import ModelLoadError
 
     try:
         engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)

@@ -210,6 +210,8 @@ class Engine:
                     prompt, config, (seed + index) % 2**32, streaming, first_chunk_frames, chunk_frames, cancel)
                 started = time.perf_counter()
                 frames = self._codes_to_frames(codes[0])
+                if frames.shape[0] == 0 and cancel is not None and cancel.is_set():
+                    raise StudioError("The take was cancelled before any audio was made.")
                 if frames.shape[0] == 0:
                     raise StudioError(
                         "The model produced no audio for this text. Try another seed or a higher temperature.")
