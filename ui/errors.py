@@ -21,7 +21,7 @@ def readable(err: Exception) -> str:
         text = str(err)
         for prefix in _JARGON:
             text = text.removeprefix(prefix)
-        return text[:1].upper() + text[1:]
+        return text  # a field name may come first ("temperature must be ..."): API callers read it as is
     log.exception("unexpected failure", exc_info=err)
     return f"Something went wrong on the server ({type(err).__name__}). Please try again."
 

@@ -202,7 +202,8 @@ QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 
 
 def _problem(err: Exception) -> str:
-    return f"⚠️ {readable(err)}"
+    text = readable(err)
+    return f"⚠️ {text[:1].upper()}{text[1:]}"
 
 
 def _who_speaks(clip: str | None, mode: str | None, name: str | None) -> str:
