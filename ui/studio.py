@@ -22,6 +22,7 @@ from inference.errors import InvalidAudio, InvalidRequest, StudioError
 from inference.scene import ScenePresets, compose_scene
 from inference.schema import FRAME_RATE, SynthesisRequest, SynthesisResult
 from inference.voices import VoiceLibrary
+from inference.zerogpu import on_zerogpu
 
 from .takes import HISTORY_SIZE, Take, TakeStore, add_take
 from .voice import Voice
@@ -120,7 +121,10 @@ class Studio:
         produced_s = 0.0
         if cancel is not None and cancel.is_set():
             raise Stopped("Stopped before the take began.")
-        stream = self.engine.stream(request, cancel=cancel) if cancel is not None else self.engine.stream(request)
+        # The event stops the engine mid-step. ZeroGPU runs the call in another process that an Event cannot
+        # reach, so there the stream is only closed at its next piece (within ~1 s of audio).
+        pass_cancel = cancel is not None and not on_zerogpu()
+        stream = self.engine.stream(request, cancel=cancel) if pass_cancel else self.engine.stream(request)
         with contextlib.closing(stream):  # leaving early closes the engine's stream, which ends the generation
             for chunk in stream:
                 if cancel is not None and cancel.is_set():
