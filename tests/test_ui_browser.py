@@ -184,7 +184,12 @@ def test_record_type_generate_and_play(studio, browser, output_dir):
         # Rename and delete say what they did; delete can be undone and clears the name box.
         page.get_by_text("Save or manage my voices").click()
         name = page.locator("#hvs-voice-name input")
+        # The panel mounts with the picked voice's name in the box; type over it once it is there.
+        page.wait_for_function("() => document.querySelector('#hvs-voice-name input')?.value === 'Test voice'",
+                               timeout=30_000)
         name.fill("Calm voice")
+        page.wait_for_timeout(300)
+        assert name.input_value() == "Calm voice"
         page.get_by_role("button", name="Rename").click()
         page.locator("#hvs-library-note").get_by_text("Renamed Test voice to Calm voice").wait_for(timeout=30_000)
         page.get_by_role("button", name="Delete").click()
