@@ -15,3 +15,7 @@ class InvalidAudio(InvalidRequest):
 
 class ModelLoadError(StudioError):
     """The model could not be fetched or loaded."""
+
+
+class Cancelled(StudioError):
+    """The caller stopped the take (Stop, a closed page, a cancelled job) before it ended."""

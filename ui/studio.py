@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import soundfile as sf
 
-from inference.errors import InvalidAudio, InvalidRequest, StudioError
+from inference.errors import Cancelled, InvalidAudio, InvalidRequest, StudioError
 from inference.scene import ScenePresets, compose_scene
 from inference.schema import FRAME_RATE, SynthesisRequest, SynthesisResult
 from inference.voices import VoiceLibrary
@@ -126,17 +126,21 @@ class Studio:
         pass_cancel = cancel is not None and not on_zerogpu()
         stream = self.engine.stream(request, cancel=cancel) if pass_cancel else self.engine.stream(request)
         with contextlib.closing(stream):  # leaving early closes the engine's stream, which ends the generation
-            for chunk in stream:
-                if cancel is not None and cancel.is_set():
-                    raise Stopped(f"Stopped after {produced_s:.1f} s of audio. The model is free for the next take.")
-                produced_s += len(chunk.waveform) / chunk.sample_rate
-                if on_progress is not None:
-                    on_progress(min(produced_s / budget_s, 0.99),
-                                f"{produced_s:.1f} s of audio so far (at most {budget_s:.0f} s)")
-                if len(chunk.waveform):
-                    yield wav_bytes(chunk.waveform, chunk.sample_rate)
-                if chunk.result is not None:
-                    result = chunk.result
+            try:
+                for chunk in stream:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("stopped between pieces")
+                    produced_s += len(chunk.waveform) / chunk.sample_rate
+                    if on_progress is not None:
+                        on_progress(min(produced_s / budget_s, 0.99),
+                                    f"{produced_s:.1f} s of audio so far (at most {budget_s:.0f} s)")
+                    if len(chunk.waveform):
+                        yield wav_bytes(chunk.waveform, chunk.sample_rate)
+                    if chunk.result is not None:
+                        result = chunk.result
+            except Cancelled:  # the engine's word for a take whose cancel event was set
+                raise Stopped(f"Stopped after {produced_s:.1f} s of audio. The model is free for the next take.") \
+                    from None
         if result is None:  # the engine contract says the last chunk carries it
             raise StudioError("The generation ended without a result.")
         path = self.takes.save(result.waveform, result.sample_rate)
