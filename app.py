@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import secrets
+import sys
 
 log = logging.getLogger("app")
 
@@ -95,20 +96,25 @@ def main(argv: list[str] | None = None) -> None:
 
     import_spaces()  # before anything imports torch
     from inference import build_engine
+    from inference.errors import ModelLoadError
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
     from ui import CSS, Studio, build_ui
 
-    engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype,
-                          max_batch=args.max_batch, batch_window_ms=args.batch_window_ms, compile=args.compile,
-                          quantize=args.quantize)
-    if args.backend == "local":
-        attach_gpu_on_demand(engine)  # a no-op off ZeroGPU
-    engine.load()
-    # On ZeroGPU a GPU is only attached inside a request, so a warm-up would spend a visitor's quota.
-    needs_warm_up = args.backend != "local" or not on_zerogpu()
-    if needs_warm_up:
-        engine.warm_up()
+    try:
+        engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype,
+                              max_batch=args.max_batch, batch_window_ms=args.batch_window_ms, compile=args.compile,
+                              quantize=args.quantize)
+        if args.backend == "local":
+            attach_gpu_on_demand(engine)  # a no-op off ZeroGPU
+        engine.load()
+        # On ZeroGPU a GPU is only attached inside a request, so a warm-up would spend a visitor's quota.
+        needs_warm_up = args.backend != "local" or not on_zerogpu()
+        if needs_warm_up:
+            engine.warm_up()
+    except ModelLoadError as err:  # one line, like the CLI, instead of a long traceback
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(3) from None
     log.info("engine ready: %s", engine.status())
 
     studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))

@@ -51,6 +51,12 @@ class Transcriber:
                 return self._pipeline
             if self._failure and time.monotonic() - self._failure[0] < RETRY_AFTER_S:
                 raise ModelLoadError(self._failure[1])
+            why_not = _unavailable(self.model_id)
+            if why_not:  # decided in well under a second, instead of the hub client's ~30 s of retries
+                message = _sentence(self.model_id, why_not)
+                log.warning(message)
+                self._failure = (time.monotonic(), message)
+                raise ModelLoadError(message)
             try:
                 from transformers import pipeline
 
@@ -77,6 +83,37 @@ class Transcriber:
         return " ".join(str(out.get("text", "")).split())
 
 
+HUB_PROBE_TIMEOUT_S = 5.0
+NOT_CACHED = "it is not in the local cache and the Hugging Face Hub cannot be reached"
+
+
+def _unavailable(model_id: str) -> str | None:
+    """Why the model surely can't be loaded, found quickly: a missing local path, or a hub model that is not
+    cached while the hub is offline or does not answer one short request. None when it may load."""
+    if Path(model_id).expanduser().exists():
+        return None
+    if model_id.startswith(("/", "./", "../", "~")):
+        return "there is no model at that path"
+    import huggingface_hub
+
+    if isinstance(huggingface_hub.try_to_load_from_cache(model_id, "config.json"), str):
+        return None
+    if any(os.environ.get(var, "").lower() in ("1", "true", "yes") for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
+        return "it is not in the local cache and the studio runs offline (HF_HUB_OFFLINE)"
+    try:
+        huggingface_hub.HfApi().model_info(model_id, timeout=HUB_PROBE_TIMEOUT_S)
+    except huggingface_hub.errors.RepositoryNotFoundError:
+        return "no such model was found (check the id or path)"
+    except Exception:  # noqa: BLE001 - no network, DNS, proxy, timeout: all mean "can't be had now"
+        return NOT_CACHED
+    return None
+
+
+def _sentence(model_id: str, why: str) -> str:
+    return (f"The transcription model {model_id!r} could not be loaded: {why}. "
+            "Type the transcript yourself, or start the studio with another --asr-model.")
+
+
 def _describe_load_error(model_id: str, err: Exception) -> str:
     text = f"{type(err).__name__}: {err}".lower()
     if model_id.startswith(("/", "./", "../", "~")) and not Path(model_id).expanduser().exists():
@@ -84,10 +121,9 @@ def _describe_load_error(model_id: str, err: Exception) -> str:
     elif any(word in text for word in ("offline", "connect", "network", "resolve", "timed out", "couldn't find")) or (
         os.environ.get("HF_HUB_OFFLINE") == "1"
     ):
-        why = "it is not in the local cache and the Hugging Face Hub cannot be reached"
+        why = NOT_CACHED
     elif any(word in text for word in ("not found", "404", "repository", "does not appear", "not a valid")):
         why = "no such model was found (check the id or path)"
     else:
         why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else 'unknown error'}"
-    return (f"The transcription model {model_id!r} could not be loaded: {why}. "
-            "Type the transcript yourself, or start the studio with another --asr-model.")
+    return _sentence(model_id, why)

@@ -53,6 +53,15 @@ def test_auth_is_never_in_the_help(monkeypatch, capsys):
     assert "topsecret" not in capsys.readouterr().out
 
 
+def test_studio_that_cannot_load_its_model_says_so_in_one_line(tmp_path):
+    run = subprocess.run([sys.executable, str(ROOT / "app.py"), "--model", str(tmp_path / "no-such-checkpoint"),
+                          "--port", "1"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 3, run.stderr
+    assert "Traceback" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Could not load model" in errors[0], run.stderr
+
+
 # ---- scene -----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def presets() -> ScenePresets:
@@ -110,8 +119,15 @@ def test_pick_voice(presets, speech_wav):
     assert described.description == presets.voices["calm-narrator"].description
     preset = pick_voice(PRESET, preset="robot_en", voices=voices, presets=presets)
     assert preset.reference_audio.is_file() and preset.reference_text
-    clone = pick_voice(CLONE, clip=str(speech_wav), clip_text=" hi ", voices=voices, presets=presets)
-    assert clone.is_own_clip and clone.reference_text == "hi"
+    # A clip present means cloning it, whatever voice is picked for the no-clip case.
+    for mode in (SMART, PRESET, None):
+        clone = pick_voice(mode, preset="robot_en", clip=str(speech_wav), clip_text=" hi ", voices=voices,
+                           presets=presets)
+        assert clone.is_own_clip and clone.reference_text == "hi" and clone.reference_audio == speech_wav
+        assert clone.label == "your clip"
+    named = pick_voice(SMART, clip=str(speech_wav), clip_name=" Anna ", voices=voices, presets=presets)
+    assert named.label == "Anna" and named.is_own_clip
+    assert not preset.is_own_clip and not described.is_own_clip
     for mode, kwargs, words in [(CLONE, {}, "Record or upload"), (PRESET, {}, "Pick a preset"),
                                 (DESCRIBED, {"description": ""}, "Describe the voice"),
                                 (PRESET, {"preset": "nobody"}, "Unknown preset voice")]:
@@ -230,6 +246,8 @@ def test_transcriber_offline_gives_one_clear_sentence(speech_wav):
     with pytest.raises(ModelLoadError, match="could not be loaded: it is not in the local cache") as err:
         transcriber.transcribe(speech_wav)
     assert "\n" not in str(err.value) and "--asr-model" in str(err.value)
+    # Decided from the cache and HF_HUB_OFFLINE, before the hub client's retries (~30 s without a network).
+    assert "the studio runs offline (HF_HUB_OFFLINE)" in str(err.value)
     started = time.monotonic()
     with pytest.raises(ModelLoadError):  # remembered: no second wait on the network
         transcriber.transcribe(speech_wav)

@@ -1,6 +1,7 @@
 """The personal voice library, kept in the visitor's own browser (gr.BrowserState, localStorage).
 
-Entries are plain dicts so they survive JSON: {"name", "transcript", "audio": base64 Ogg Opus at 24 kHz}.
+Entries are plain dicts so they survive JSON: {"name", "transcript", "audio": base64 Ogg Opus at 24 kHz,
+"consent": whether the visitor confirmed the right to use the voice when saving it}.
 The server never stores them; it only turns an entry back into a temporary file when it is used.
 
 Size is what limits a library: a browser keeps about 5 million characters of localStorage per site,
@@ -48,7 +49,7 @@ def names(library: list[dict] | None) -> list[str]:
     return [entry["name"] for entry in library or [] if isinstance(entry, dict) and "name" in entry]
 
 
-def make_entry(audio_path: str | Path, name: str, transcript: str | None) -> dict:
+def make_entry(audio_path: str | Path, name: str, transcript: str | None, consent: bool = False) -> dict:
     """Encode a clip (any format) as a library entry: mono 24 kHz Opus, at most MAX_SAVED_S seconds."""
     wave = decode_audio(Path(audio_path), SAMPLE_RATE)[: int(MAX_SAVED_S * SAMPLE_RATE)]
     if wave.size == 0 or float(np.max(np.abs(wave))) < 1e-3:
@@ -60,6 +61,7 @@ def make_entry(audio_path: str | Path, name: str, transcript: str | None) -> dic
         "name": _clean_name(name),
         "transcript": (transcript or "").strip(),
         "audio": base64.b64encode(buffer.getvalue()).decode("ascii"),
+        "consent": bool(consent),
     }
 
 

@@ -6,8 +6,10 @@ about a visitor is kept on this object or in module globals.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +18,11 @@ from typing import Any, Protocol
 import numpy as np
 import soundfile as sf
 
-from inference.errors import InvalidAudio, InvalidRequest, StudioError
+from inference.errors import Cancelled, InvalidAudio, InvalidRequest, StudioError
 from inference.scene import ScenePresets, compose_scene
 from inference.schema import FRAME_RATE, SynthesisRequest, SynthesisResult
 from inference.voices import VoiceLibrary
+from inference.zerogpu import on_zerogpu
 
 from .takes import HISTORY_SIZE, Take, TakeStore, add_take
 from .voice import Voice
@@ -35,7 +38,7 @@ class EngineLike(Protocol):
 
     def status(self) -> dict: ...
     def synthesize(self, request: SynthesisRequest) -> SynthesisResult: ...
-    def stream(self, request: SynthesisRequest): ...
+    def stream(self, request: SynthesisRequest, *, cancel: threading.Event | None = None): ...
     def render_prompt(self, request: SynthesisRequest): ...
 
 
@@ -55,6 +58,10 @@ class Finished:
     history: list[dict]
 
 
+class Stopped(StudioError):
+    """The visitor stopped the take."""
+
+
 @dataclass
 class Studio:
     engine: EngineLike
@@ -63,6 +70,8 @@ class Studio:
     transcriber: TranscriberLike | None = None
     takes: TakeStore = field(default_factory=TakeStore)
     history_size: int = HISTORY_SIZE
+    # Stop buttons: one cancel event per page session with a take under way (removed when it ends).
+    _running: dict[str, threading.Event] = field(default_factory=dict, repr=False)
 
     # ---- requests ----------------------------------------------------------------------------
     def scene(self, voice: Voice, tone: str | None, setting: str | None, extra: str | None) -> str | None:
@@ -82,22 +91,56 @@ class Studio:
             raise StudioError("Transcription is turned off on this server; type the transcript.")
         return self.transcriber.transcribe(Path(clip))
 
+    # ---- takes under way -----------------------------------------------------------------------
+    def begin_take(self, key: str) -> threading.Event:
+        """A new take for page session `key`: the event its Stop button sets."""
+        self._running[key] = event = threading.Event()
+        return event
+
+    def cancel_event(self, key: str) -> threading.Event | None:
+        return self._running.get(key)
+
+    def stop_take(self, key: str) -> bool:
+        event = self._running.get(key)
+        if event is not None:
+            event.set()
+        return event is not None
+
+    def end_take(self, key: str) -> None:
+        self._running.pop(key, None)
+
     # ---- generation --------------------------------------------------------------------------
     def generate(self, request: SynthesisRequest, voice_label: str, history: list[dict] | None,
-                 on_progress=None) -> Iterator[bytes | Finished]:
+                 on_progress=None, cancel: threading.Event | None = None) -> Iterator[bytes | Finished]:
         """One take, streamed: yields each new piece of audio as WAV bytes while generating, then the
-        Finished take (saved, added to the visitor's history). Progress is real: seconds produced so far."""
+        Finished take (saved, added to the visitor's history). Progress is real: seconds produced so far,
+        passed to `on_progress(fraction, words)`. Setting `cancel` stops the take (raises Stopped) and frees
+        the model at once."""
         result = None
         budget_s = request.sampling.max_new_tokens / FRAME_RATE
         produced_s = 0.0
-        for chunk in self.engine.stream(request):
-            produced_s += len(chunk.waveform) / chunk.sample_rate
-            if on_progress is not None:
-                on_progress(min(produced_s / budget_s, 0.99), f"{produced_s:.1f} s of audio generated")
-            if len(chunk.waveform):
-                yield wav_bytes(chunk.waveform, chunk.sample_rate)
-            if chunk.result is not None:
-                result = chunk.result
+        if cancel is not None and cancel.is_set():
+            raise Stopped("Stopped before the take began.")
+        # The event stops the engine mid-step. ZeroGPU runs the call in another process that an Event cannot
+        # reach, so there the stream is only closed at its next piece (within ~1 s of audio).
+        pass_cancel = cancel is not None and not on_zerogpu()
+        stream = self.engine.stream(request, cancel=cancel) if pass_cancel else self.engine.stream(request)
+        with contextlib.closing(stream):  # leaving early closes the engine's stream, which ends the generation
+            try:
+                for chunk in stream:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("stopped between pieces")
+                    produced_s += len(chunk.waveform) / chunk.sample_rate
+                    if on_progress is not None:
+                        on_progress(min(produced_s / budget_s, 0.99),
+                                    f"{produced_s:.1f} s of audio so far (at most {budget_s:.0f} s)")
+                    if len(chunk.waveform):
+                        yield wav_bytes(chunk.waveform, chunk.sample_rate)
+                    if chunk.result is not None:
+                        result = chunk.result
+            except Cancelled:  # the engine's word for a take whose cancel event was set
+                raise Stopped(f"Stopped after {produced_s:.1f} s of audio. The model is free for the next take.") \
+                    from None
         if result is None:  # the engine contract says the last chunk carries it
             raise StudioError("The generation ended without a result.")
         path = self.takes.save(result.waveform, result.sample_rate)

@@ -13,7 +13,8 @@ SMART = "Smart voice"
 DESCRIBED = "Describe a voice"
 PRESET = "Preset voice"
 CLONE = "Clone a voice"
-MODES = (SMART, DESCRIBED, PRESET, CLONE)
+MODES = (SMART, DESCRIBED, PRESET)  # voices without a clip; a clip present always means cloning
+OWN_CLIP = "your clip"  # history label of a clip that has no saved name
 
 
 @dataclass(frozen=True)
@@ -24,16 +25,17 @@ class Voice:
     reference_audio: Path | None = None
     reference_text: str | None = None
     description: str | None = None
-
-    @property
-    def is_own_clip(self) -> bool:
-        return self.label == CLONE
+    is_own_clip: bool = False  # the visitor's clip: needs their consent
 
 
 def pick_voice(mode: str | None, *, description: str | None = None, preset: str | None = None,
-               clip: str | Path | None = None, clip_text: str | None = None,
+               clip: str | Path | None = None, clip_text: str | None = None, clip_name: str | None = None,
                voices: VoiceLibrary, presets: ScenePresets) -> Voice:
-    """What the studio's voice panel asks for, as request fields. Raises InvalidRequest when incomplete."""
+    """What the studio's voice panel asks for, as request fields. A clip present means cloning it, whatever
+    the mode; `clip_name` (a saved voice's name) labels the take. Raises InvalidRequest when incomplete."""
+    if clip:
+        return Voice((clip_name or "").strip() or OWN_CLIP, Path(clip), (clip_text or "").strip() or None,
+                     is_own_clip=True)
     mode = mode or SMART
     if mode == SMART:
         return Voice(SMART)
@@ -49,9 +51,7 @@ def pick_voice(mode: str | None, *, description: str | None = None, preset: str 
         found = voices.get(preset)
         return Voice(found.label, found.audio_path, found.transcript)
     if mode == CLONE:
-        if not clip:
-            raise InvalidRequest("Record or upload a clip of the voice to clone (5-15 s of clear speech works best).")
-        return Voice(CLONE, Path(clip), (clip_text or "").strip() or None)
+        raise InvalidRequest("Record or upload a clip of the voice to clone (5-15 s of clear speech works best).")
     raise InvalidRequest(f"Unknown voice choice {mode!r} (choose one of: {', '.join(MODES)}).")
 
 
