@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     from inference.zerogpu import attach_gpu_on_demand, import_spaces, on_zerogpu
 
     import_spaces()  # before anything imports torch
-    from inference import build_engine
+    from backends import build_engine
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
     from ui import CSS, Studio, build_ui
