@@ -43,14 +43,15 @@ def test_healthz_reports_the_engine(studio):
     assert health["queue_depth"] == 0 and health["queue_size"] == 4
 
 
-def test_only_the_documented_endpoint_is_exposed(studio):
+def test_only_the_documented_endpoints_are_exposed(studio):
     _, client, _ = studio
     api = client.view_api(print_info=False, return_format="dict")
-    assert list(api["named_endpoints"]) == ["/synthesize"]
+    assert list(api["named_endpoints"]) == ["/synthesize", "/synthesize_stream"]
     assert not api["unnamed_endpoints"]
-    names = [p["parameter_name"] for p in api["named_endpoints"]["/synthesize"]["parameters"]]
-    assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
-                     "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats"]
+    for endpoint in api["named_endpoints"].values():
+        names = [p["parameter_name"] for p in endpoint["parameters"]]
+        assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
+                         "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats"]
 
 
 def test_synthesize_returns_a_24khz_wav_and_the_seed_reproduces_it(studio):
