@@ -157,3 +157,35 @@ def test_a_full_queue_is_refused_with_a_message_and_the_server_recovers(guarded)
     assert 24_000 in outcomes
     assert sf.info(_speak(client, text="Back to normal.", seed=5)).samplerate == 24_000
     assert healthz(url)["queue_depth"] == 0
+
+
+def test_the_studio_login_guards_the_openai_api_too(guarded):
+    import base64
+
+    import httpx
+
+    url, _, log = guarded
+    body = {"input": "Let me in.", "voice": "smart", "response_format": "wav", "max_new_tokens": 20}
+    refused = httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
+    assert httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60,
+                      headers={"Authorization": "Bearer ann:wrong"}).status_code == 401
+    basic = "Basic " + base64.b64encode(b"ann:s3cret-pw").decode()
+    for credentials in (basic, "Bearer ann:s3cret-pw"):
+        answer = httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60, headers={"Authorization": credentials})
+        assert answer.status_code == 200 and answer.content.startswith(b"RIFF")
+    assert "s3cret-pw" not in log.read_text()
+
+
+def test_openai_api_is_503_until_the_model_is_loaded():
+    """The routes on an app of their own, in process, with an engine that has not loaded its model yet."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from inference import Engine
+    from openai_api import speech_routes
+    from ui import Studio
+
+    app = FastAPI(routes=speech_routes(Studio(Engine("tiny-random"))))
+    reply = TestClient(app).post("/v1/audio/speech", json={"input": "Too early."})
+    assert reply.status_code == 503 and reply.json()["error"]["code"] == "model_not_ready"
