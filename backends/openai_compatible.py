@@ -135,6 +135,8 @@ class OpenAISpeechEngine:
 
     def _payload(self, request: SynthesisRequest) -> tuple[dict, list[str]]:
         """OpenAI's fields, plus the extensions the server listed; warnings for what it could not take."""
+        if not self.warmed:  # a front door that skipped warm_up (the CLI): learn what the server takes first
+            self.warm_up()
         payload: dict[str, Any] = {"model": self.server_model or "tts-1", "input": request.text,
                                    "response_format": "pcm", "stream_format": "audio"}
         if self.voice:

@@ -5,6 +5,9 @@ nothing of the cloning extensions (as the official higgs-audio vLLM server)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +21,7 @@ from backends import build_engine
 from backends.openai_compatible import OpenAISpeechEngine
 from inference import SynthesisRequest
 from inference.errors import InvalidRequest, ModelLoadError, StudioError
+from tests.conftest import ROOT
 from tests.doors_support import API_KEY
 from tests.processes import free_port
 from tests.studio_server import healthz, run_studio
@@ -91,6 +95,20 @@ def test_one_studio_drives_another(doors_studio, tmp_path):
                                                         max_new_tokens=40, voice="warm-british-male"))[0]
     assert len(took) == len(direct) and np.abs(took - direct).max() <= QUANTUM
     assert API_KEY not in (tmp_path / "front.log").read_text()
+
+
+def test_the_cli_speaks_through_any_backend(doors_studio, tmp_path):
+    url, _ = doors_studio
+    out = tmp_path / "far.wav"
+    env = {**os.environ, "HVS_BACKEND_API_KEY": API_KEY}
+    run = subprocess.run([sys.executable, "-m", "inference", "Hello from the command line.", "--backend",
+                          f"openai:{url}", "--out", str(out), "--max-new-tokens", "40", "--seed", "3"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr
+    assert sf.info(out).samplerate == 24_000 and sf.info(out).frames == 32 * 960 and "seed 3" in run.stderr
+    bad = subprocess.run([sys.executable, "-m", "inference", "Hi.", "--backend", "carrier-pigeon"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 3 and "Unknown backend 'carrier-pigeon'" in bad.stderr
 
 
 # ---- a plain OpenAI-compatible server: no extensions, voices of its own ------------------------------
