@@ -161,3 +161,14 @@ def test_unknown_model_fails_with_a_hint():
         Engine("no-such-org/no-such-model").load()
     with pytest.raises(ModelLoadError, match="no checkpoint directory"):
         Engine("./missing/checkpoint").load()
+
+
+def test_a_cancel_event_stops_a_stream(engine):
+    """What a front door does when its client goes away: set the event from another thread."""
+    cancel = threading.Event()
+    chunks = engine.stream(SynthesisRequest.parse(text="Stop me early.", max_new_tokens=1000, seed=1), cancel=cancel)
+    assert len(next(chunks).waveform) > 0
+    cancel.set()
+    result = list(chunks)[-1].result
+    assert result.duration_s < 10  # 1000 steps would be 40 s of audio
+    assert engine.status()["pending"] == 0 and not engine.status()["busy"]
