@@ -267,7 +267,8 @@ def speech_routes(studio: Studio, concurrency: int = 1, queue_size: int = 16) ->
         if first is None:
             return ApiError(500, "The generation ended without audio.", "server_error").response()
         encoder = AudioEncoder(body.response_format, body.speed)
-        headers = {"X-Seed": str(synthesis.seed), "X-Model": body.model or str(engine.model_id)}
+        echoed = body.model if body.model and body.model.isascii() and body.model.isprintable() else None
+        headers = {"X-Seed": str(synthesis.seed), "X-Model": (echoed or str(engine.model_id))[:200]}
         if body.stream_format == "sse":
             return _TakeResponse(take, _events(take, first, encoder), media_type="text/event-stream",
                                  headers=headers)

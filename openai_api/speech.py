@@ -12,7 +12,7 @@ import binascii
 import secrets
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from inference.errors import InvalidRequest
 from inference.formats import FORMATS, MAX_SPEED, MIN_SPEED
@@ -25,11 +25,6 @@ SMART_VOICE = "smart"
 EXTENSIONS = ("reference_audio", "reference_text", "seed", *SamplingOptions.model_fields)
 
 
-class VoiceId(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str
-
-
 class SpeechBody(BaseModel):
     """The request body of POST /v1/audio/speech. Unknown fields are refused."""
 
@@ -37,13 +32,23 @@ class SpeechBody(BaseModel):
 
     model: str | None = None
     input: str
-    voice: str | VoiceId | None = None
+    voice: str | None = None
     instructions: str | None = None
     response_format: Literal[FORMATS] = "mp3"  # type: ignore[valid-type]
     speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
     stream_format: Literal["audio", "sse"] = "audio"
     reference_audio: str | None = None
     reference_text: str | None = None
+
+    @field_validator("voice", mode="before")
+    @classmethod
+    def _voice_id(cls, value: Any) -> Any:
+        """OpenAI's custom-voice form {"id": "..."} names the same voices."""
+        if isinstance(value, dict):
+            if set(value) != {"id"} or not isinstance(value["id"], str):
+                raise ValueError('must be a voice name or {"id": "<voice name>"}')
+            return value["id"]
+        return value
 
     @classmethod
     def read(cls, payload: Any) -> SpeechBody:
@@ -60,7 +65,7 @@ class SpeechBody(BaseModel):
 
     @property
     def voice_name(self) -> str:
-        return (self.voice.id if isinstance(self.voice, VoiceId) else self.voice or "").strip()
+        return (self.voice or "").strip()
 
 
 def synthesis_request(body: SpeechBody, studio: Studio) -> SynthesisRequest:
