@@ -32,8 +32,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=studio:studio inference/ inference/
+COPY --chown=studio:studio backends/ backends/
 COPY --chown=studio:studio serverless/ serverless/
 COPY --chown=studio:studio ui/ ui/
+COPY --chown=studio:studio openai_api/ openai_api/
 COPY --chown=studio:studio assets/ assets/
 COPY --chown=studio:studio app.py docker/entrypoint.sh ./
 

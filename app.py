@@ -17,7 +17,8 @@ log = logging.getLogger("app")
 # flag -> (environment variable, default, help)
 OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "--model": ("HVS_MODEL", None, "Hub id, local checkpoint path, or tiny-random (default: Higgs Audio V2 base)"),
-    "--backend": ("HVS_BACKEND", "local", "local, or runpod:<endpoint-id> to send takes to a RunPod endpoint"),
+    "--backend": ("HVS_BACKEND", "local", "local, runpod:<endpoint-id> (a RunPod endpoint), or openai:<base-url> "
+                  "(an OpenAI-compatible speech server; key in HVS_BACKEND_API_KEY)"),
     "--device": ("HVS_DEVICE", "auto", "auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps"),
     "--dtype": ("HVS_DTYPE", "auto", "auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16"),
     "--host": ("HVS_HOST", os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), "address to listen on (0.0.0.0 for all)"),
@@ -46,6 +47,8 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
     parser.add_argument("--compile", action="store_true", default=env.get("HVS_COMPILE", "").lower() in ("1", "true"),
                         help="torch.compile the decode step, compiled during warm-up for every batch size "
                              "[env HVS_COMPILE=1]")
+    parser.add_argument("--mcp", action="store_true", default=env.get("HVS_MCP", "").lower() in ("1", "true"),
+                        help="also serve the API as MCP tools at /gradio_api/mcp/ [env HVS_MCP=1]")
     args = parser.parse_args(argv)
     if args.auth is not None and ":" not in args.auth:
         parser.error("--auth must look like user:password")
@@ -95,10 +98,11 @@ def main(argv: list[str] | None = None) -> None:
     from inference.zerogpu import attach_gpu_on_demand, import_spaces, on_zerogpu
 
     import_spaces()  # before anything imports torch
-    from inference import build_engine
+    from backends import build_engine
     from inference.errors import ModelLoadError
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
+    from openai_api import speech_routes
     from ui import CSS, Studio, build_ui
 
     try:
@@ -120,13 +124,16 @@ def main(argv: list[str] | None = None) -> None:
     studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))
     demo = build_ui(studio, browser_secret=browser_secret())
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher
-    demo.queue(max_size=args.queue_size, default_concurrency_limit=getattr(engine, "max_batch", None) or 4)
+    running = getattr(engine, "max_batch", None) or 4
+    demo.queue(max_size=args.queue_size, default_concurrency_limit=running)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
         css=CSS, footer_links=["api"], show_error=True,
         allowed_paths=studio.takes.served_paths(),  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
-        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up)]},
+        mcp_server=args.mcp,
+        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up),
+                               *speech_routes(studio, running, args.queue_size)]},
     )
 
 

@@ -13,7 +13,6 @@ _EXPORTS = {
     "SAMPLE_RATE": "schema", "SamplingOptions": "schema", "SynthesisRequest": "schema",
     "SynthesisResult": "schema", "Timings": "schema",
     "TINY_MODEL_ID": "tiny_model",
-    "build_engine": "backends",
 }
 __all__ = sorted(_EXPORTS)
 

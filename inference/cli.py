@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("out.wav"), help="output file, .wav or .mp3 (default out.wav)")
     parser.add_argument("--seed", type=int, help="seed for a reproducible take (default: random, printed)")
     parser.add_argument("--model", default=DEFAULT_MODEL_ID, help="Hub id, local checkpoint path, or tiny-random")
+    parser.add_argument("--backend", default="local",
+                        help="local (default), runpod:<endpoint-id> or openai:<base-url>: who generates the take")
     parser.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps")
     parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16")
     parser.add_argument("--show-prompt", action="store_true", help="print the rendered prompt and exit")
@@ -80,10 +82,11 @@ def _run(args: argparse.Namespace) -> int:
     if not args.show_prompt:
         _check_writable(args.out)  # before minutes of generation, not after
 
-    from .audio import encode
-    from .engine import Engine
+    from backends import build_engine
 
-    engine = Engine(args.model, device=args.device, dtype=args.dtype)
+    from .audio import encode
+
+    engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype)
     if args.show_prompt:
         prompt = engine.render_prompt(request)
         print(prompt.rendered)

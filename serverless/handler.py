@@ -191,7 +191,7 @@ def get_worker() -> Worker:
 def build_worker(env: Mapping[str, str]) -> Worker:
     """The worker the environment describes. Settings that cannot work (a GPU that is not there, an
     S3 variable out of range) give a worker that answers every job with the reason, not a crash loop."""
-    from inference import build_engine
+    from backends import build_engine
 
     problems, storage, engine = [], None, None
     try:

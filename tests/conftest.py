@@ -43,5 +43,7 @@ def output_dir(request) -> Path:
     return path
 
 
-# Serverless worker fixtures (local RunPod API server, voices folder, reference file server).
+# The studio the doors tests share (OpenAI API, OpenAI backend, /synthesize_stream, MCP), then the serverless
+# worker fixtures (local RunPod API server, voices folder, reference file server).
+from tests.doors_support import doors_studio  # noqa: E402, F401
 from tests.worker_support import file_server, voices_dir, worker_url  # noqa: E402, F401

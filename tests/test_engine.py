@@ -161,3 +161,20 @@ def test_unknown_model_fails_with_a_hint():
         Engine("no-such-org/no-such-model").load()
     with pytest.raises(ModelLoadError, match="no checkpoint directory"):
         Engine("./missing/checkpoint").load()
+
+
+def test_a_cancel_event_stops_a_stream(engine):
+    """What a front door does when its client goes away: set the event from another thread."""
+    import time
+
+    from inference.errors import Cancelled
+
+    cancel = threading.Event()
+    chunks = engine.stream(SynthesisRequest.parse(text="Stop me early.", max_new_tokens=1000, seed=1), cancel=cancel)
+    assert len(next(chunks).waveform) > 0
+    started = time.monotonic()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        list(chunks)
+    assert time.monotonic() - started < 10  # 1000 steps (40 s of audio) take minutes here
+    assert engine.status()["pending"] == 0

@@ -10,9 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from inference import SynthesisRequest, build_engine
+from backends import build_engine
+from backends.runpod import RemoteEngine, job_input
+from inference import SynthesisRequest
 from inference.errors import InvalidRequest, ModelLoadError, StudioError
-from inference.remote import RemoteEngine, job_input
 from tests.processes import free_port
 
 

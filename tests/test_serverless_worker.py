@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference import build_engine
+from backends import build_engine
 from serverless.handler import Worker, build_worker
 
 

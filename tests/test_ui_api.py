@@ -44,14 +44,15 @@ def test_healthz_reports_the_engine(studio):
     assert health["max_batch"] == 4 and health["generating"] == 0  # CPU default batch
 
 
-def test_only_the_documented_endpoint_is_exposed(studio):
+def test_only_the_documented_endpoints_are_exposed(studio):
     _, client, _ = studio
     api = client.view_api(print_info=False, return_format="dict")
-    assert list(api["named_endpoints"]) == ["/synthesize"]
+    assert list(api["named_endpoints"]) == ["/synthesize", "/synthesize_stream"]
     assert not api["unnamed_endpoints"]
-    names = [p["parameter_name"] for p in api["named_endpoints"]["/synthesize"]["parameters"]]
-    assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
-                     "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats"]
+    for endpoint in api["named_endpoints"].values():
+        names = [p["parameter_name"] for p in endpoint["parameters"]]
+        assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
+                         "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats"]
 
 
 def test_synthesize_returns_a_24khz_wav_and_the_seed_reproduces_it(studio):
@@ -173,3 +174,34 @@ def test_two_visitors_at_once_are_batched_and_each_gets_their_own_take(studio):
     for a, b in zip(alone, together, strict=True):
         assert np.array_equal(a, b)
 
+
+def test_the_studio_login_guards_the_openai_api_too(guarded):
+    import base64
+
+    import httpx
+
+    url, _, log = guarded
+    body = {"input": "Let me in.", "voice": "smart", "response_format": "wav", "max_new_tokens": 20}
+    refused = httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
+    assert httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60,
+                      headers={"Authorization": "Bearer ann:wrong"}).status_code == 401
+    basic = "Basic " + base64.b64encode(b"ann:s3cret-pw").decode()
+    for credentials in (basic, "Bearer ann:s3cret-pw"):
+        answer = httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60, headers={"Authorization": credentials})
+        assert answer.status_code == 200 and answer.content.startswith(b"RIFF")
+    assert "s3cret-pw" not in log.read_text()
+
+
+def test_openai_api_is_503_until_the_model_is_loaded():
+    """The routes on an app of their own, in process, with an engine that has not loaded its model yet."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from inference import Engine
+    from openai_api import speech_routes
+    from ui import Studio
+
+    app = FastAPI(routes=speech_routes(Studio(Engine("tiny-random"))))
+    reply = TestClient(app).post("/v1/audio/speech", json={"input": "Too early."})
+    assert reply.status_code == 503 and reply.json()["error"]["code"] == "model_not_ready"

@@ -38,6 +38,7 @@ def test_flags_have_defaults_and_environment_variables():
     assert (args.queue_size, args.max_batch, args.backend) == (3, 2, "runpod:abc")
     args = app.parse_args(["--share", "--port", "7000", "--auth", "bo:pw", "--host", "0.0.0.0"], env=env)
     assert (args.share, args.port, args.auth, args.host) == (True, 7000, "bo:pw", "0.0.0.0")
+    assert not args.mcp and app.parse_args([], env={"HVS_MCP": "1"}).mcp and app.parse_args(["--mcp"], env={}).mcp
 
 
 def test_auth_must_be_user_colon_password(capsys):

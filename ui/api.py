@@ -1,16 +1,21 @@
-"""The documented `/synthesize` endpoint for gradio_client and HTTP callers.
+"""The documented endpoints for gradio_client, HTTP callers and MCP agents: `/synthesize` (the finished
+take) and `/synthesize_stream` (chunks while generating, then the take), with one parameter list.
 
-Hidden components give it named, typed parameters; it shares scene composition and voice resolution
+Hidden components give them named, typed parameters; they share scene composition and voice resolution
 with the page, and every failure becomes a readable error message.
 """
 
 from __future__ import annotations
 
+import inspect
+import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
+import soundfile as sf
 
-from inference.schema import MAX_TEXT_CHARS
+from inference.schema import MAX_TEXT_CHARS, SynthesisRequest
 
 from .errors import raise_readable
 from .studio import Studio
@@ -27,6 +32,30 @@ Blank/omitted options take the model's defaults. Errors come back as a readable 
 
 By calling this endpoint with a reference clip you confirm you have the right to use that voice
 (the same terms the page asks visitors to accept)."""
+
+
+SYNTHESIZE_DOC = """Speak a text with Higgs Audio V2 and return the take as a 24 kHz WAV file (its URL).
+"""
+STREAM_DOC = """Speak a text and stream it: yields (audio chunk, {"final": false, "chunk": n, ...}) as the audio is
+generated, then (the whole take, {"final": true, "seed": ..., "duration_s": ..., "warnings": [...]}).
+"""
+PARAMETERS_DOC = """
+Args:
+    text: What to say, at most 2000 characters. Tags such as [laugh] or [music] are allowed.
+    reference_audio: URL (or uploaded file) of a clip of the voice to clone, 5-30 s of clear speech; leave empty for a preset, described or smart voice.
+    reference_text: Exact transcript of the reference clip (the clone is closer with one).
+    scene: Free-text tone or scene, e.g. "Audio is recorded from a quiet room. The speaker sounds cheerful."
+    temperature: Sampling temperature 0-2 (0 = greedy); default 0.7.
+    top_p: Nucleus sampling 0-1; default 0.95.
+    top_k: Top-k sampling (0 turns it off); default 50.
+    seed: Whole number; the same seed and inputs give the same take. Empty draws a fresh seed.
+    max_new_tokens: Length limit in audio frames, 25 per second of audio; default 2048.
+    tone: A tone preset name (see the API page), or empty.
+    setting: A recording-setting preset name (see the API page), or empty.
+    voice: A preset voice name, a voice description name, or words describing a voice; used when no reference clip is given. Empty: the model picks a voice.
+    ras_win_len: Repetition-aware sampling window (0 turns it off); default 7.
+    ras_max_repeats: Repeats allowed inside that window; default 2.
+"""
 
 
 def _number(name: str) -> gr.Number:
@@ -58,34 +87,62 @@ def wire_api(studio: Studio) -> None:
         setting = gr.Textbox(label="setting")
         voice = gr.Textbox(label="voice")
         audio = gr.Audio(label="audio", type="filepath", format="wav")
+        chunk = gr.Audio(label="audio", type="filepath", format="wav")
+        take_info = gr.JSON(label="take")
         trigger = gr.Button()
+        stream_trigger = gr.Button()
 
-    def synthesize(text: str, reference_audio: str | None = None, reference_text: str | None = None,
-                   scene: str | None = None, temperature: float | None = None, top_p: float | None = None,
-                   top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
-                   tone: str | None = None, setting: str | None = None, voice: str | None = None,
-                   ras_win_len: int | None = None, ras_max_repeats: int | None = None) -> str:
+    def take_request(text: str, reference_audio: str | None = None, reference_text: str | None = None,
+                     scene: str | None = None, temperature: float | None = None, top_p: float | None = None,
+                     top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
+                     tone: str | None = None, setting: str | None = None, voice: str | None = None,
+                     ras_win_len: int | None = None, ras_max_repeats: int | None = None) -> SynthesisRequest:
+        chosen = api_voice(voice, studio.voices, studio.presets)
+        if reference_audio:
+            chosen = Voice("reference", Path(reference_audio), (reference_text or "").strip() or None,
+                           chosen.description)
+        composed = studio.scene(chosen, tone, setting, scene)
+        whole = {"top_k": top_k, "max_new_tokens": max_new_tokens, "ras_win_len": ras_win_len,
+                 "ras_max_repeats": ras_max_repeats}
+        return studio.request(chosen, text or "", composed, _whole(seed), temperature=temperature,
+                              top_p=top_p, **{name: _whole(value) for name, value in whole.items()})
+
+    def synthesize(*args, **kwargs) -> str:
         try:
-            chosen = api_voice(voice, studio.voices, studio.presets)
-            if reference_audio:
-                chosen = Voice("reference", Path(reference_audio), (reference_text or "").strip() or None,
-                               chosen.description)
-            composed = studio.scene(chosen, tone, setting, scene)
-            whole = {"top_k": top_k, "max_new_tokens": max_new_tokens, "ras_win_len": ras_win_len,
-                     "ras_max_repeats": ras_max_repeats}
-            request = studio.request(chosen, text or "", composed, _whole(seed), temperature=temperature,
-                                     top_p=top_p, **{name: _whole(value) for name, value in whole.items()})
-            path, _ = studio.synthesize_file(request)
+            path, _ = studio.synthesize_file(take_request(*args, **kwargs))
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
         return str(path)
 
+    def synthesize_stream(*args, **kwargs) -> Iterator[tuple[bytes | str, dict]]:
+        try:
+            request = take_request(*args, **kwargs)
+            index, seconds = 0, 0.0
+            for item in studio.generate(request, "api", None):
+                if isinstance(item, bytes):
+                    index += 1
+                    seconds += sf.info(io.BytesIO(item)).duration
+                    yield item, {"final": False, "chunk": index, "seconds_so_far": round(seconds, 3)}
+                else:
+                    result = item.result
+                    yield str(item.path), {"final": True, "chunks": index, "seed": result.seed,
+                                           "duration_s": round(result.duration_s, 3), "warnings": result.warnings}
+        except Exception as err:  # noqa: BLE001
+            raise_readable(err)
+
+    # One parameter list for both endpoints (Gradio and its MCP server read the signature and docstring).
+    for fn, summary in ((synthesize, SYNTHESIZE_DOC), (synthesize_stream, STREAM_DOC)):
+        fn.__signature__ = inspect.signature(take_request).replace(return_annotation=inspect.Signature.empty)
+        fn.__doc__ = summary + PARAMETERS_DOC
+
     description = API_DESCRIPTION.format(
         max_chars=MAX_TEXT_CHARS, tones=", ".join(studio.presets.tones) or "none",
         settings=", ".join(studio.presets.settings) or "none", voices=", ".join(studio.voices.names()) or "none")
-    trigger.click(synthesize, [text, reference_audio, reference_text, scene, temperature, top_p, top_k, seed,
-                               max_new_tokens, tone, setting, voice, ras_win_len, ras_max_repeats], audio,
-                  api_name="synthesize", api_description=description)
+    inputs = [text, reference_audio, reference_text, scene, temperature, top_p, top_k, seed, max_new_tokens, tone,
+              setting, voice, ras_win_len, ras_max_repeats]
+    trigger.click(synthesize, inputs, audio, api_name="synthesize", api_description=description)
+    stream_trigger.click(synthesize_stream, inputs, [chunk, take_info], api_name="synthesize_stream",
+                         api_description=STREAM_DOC + "\n" + description.partition("\n\n")[2])
 
 
 def _whole(value: float | bool | None) -> int | float | bool | None:

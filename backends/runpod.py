@@ -16,13 +16,13 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import InvalidAudio, InvalidRequest, ModelLoadError, StudioError
-from .schema import SynthesisRequest, SynthesisResult, Timings
+from inference.errors import InvalidRequest, ModelLoadError, StudioError
+from inference.schema import SynthesisRequest, SynthesisResult, Timings
+
+from .shared import RemotePrompt, reference_bytes
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +31,6 @@ MAX_REFERENCE_UPLOAD = 8 * 2**20  # RunPod caps a job's payload (10 MB for /run,
 MAX_AUDIO_DOWNLOAD = 100 * 2**20
 _ENDPOINT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _RUNNING = ("IN_QUEUE", "IN_PROGRESS")
-
-
-@dataclass
-class RemotePrompt:
-    """The prompt as the worker rendered it (the local engine's PreparedPrompt, minus the tensors)."""
-
-    rendered: str
-    warnings: list[str] = field(default_factory=list)
-    audio_frames: int = 0
 
 
 class RemoteEngine:
@@ -136,8 +127,8 @@ class RemoteEngine:
         whole result and no new audio. Stopping the iteration early cancels the job."""
         import numpy as np
 
-        from .audio import decode_audio
-        from .engine import StreamChunk
+        from inference.audio import decode_audio
+        from inference.engine import StreamChunk
 
         self.load()
         with self._lock:
@@ -232,7 +223,7 @@ class RemoteEngine:
     def _to_result(self, output: dict, streamed=None) -> SynthesisResult:
         """The worker's final output as a SynthesisResult; `streamed` is the joined chunks, used when the
         worker left the audio out of a long streamed take's final item."""
-        from .audio import decode_audio
+        from inference.audio import decode_audio
 
         sample_rate = int(output.get("sample_rate") or 24_000)
         if output.get("audio_url"):
@@ -258,21 +249,8 @@ def job_input(request: SynthesisRequest) -> dict:
         if getattr(request, name) is not None:
             payload[name] = getattr(request, name)
     if request.reference_audio is not None:
-        payload["reference_audio_base64"] = base64.b64encode(_reference_bytes(request.reference_audio)).decode()
+        payload["reference_audio_base64"] = base64.b64encode(reference_bytes(request.reference_audio, MAX_REFERENCE_UPLOAD)).decode()
     return payload
-
-
-def _reference_bytes(source: Path | bytes) -> bytes:
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if len(data) <= MAX_REFERENCE_UPLOAD:
-        return data
-    # A big file (long or uncompressed): send it as 24 kHz mono 16-bit wav, which the worker uses anyway.
-    from .audio import decode_audio, encode_wav
-
-    data = encode_wav(decode_audio(data))
-    if len(data) > MAX_REFERENCE_UPLOAD:
-        raise InvalidAudio("The reference clip is too long to send to the remote endpoint: use 5-30 seconds.")
-    return data
 
 
 def _download(url: str) -> bytes:

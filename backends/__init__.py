@@ -1,0 +1,35 @@
+"""What answers a take: the local model, a RunPod serverless endpoint, or an OpenAI-compatible speech server.
+
+Each backend has the engine's interface (load, warm_up, status, synthesize, stream, render_prompt,
+model_id, is_noise), so the studio, the CLI and the worker never care which one they hold.
+
+    local                 inference.Engine: the model in this process (needs torch)
+    runpod:<id or url>    backends/runpod.py: jobs sent to a RunPod endpoint running serverless/
+    openai:<base-url>     backends/openai_compatible.py: POST <base-url>/v1/audio/speech
+"""
+
+from __future__ import annotations
+
+from inference.errors import ModelLoadError
+
+CHOICES = "'local', 'runpod:<endpoint-id>' or 'openai:<base-url>'"
+
+
+def build_engine(backend: str = "local", model_id: str | None = None, device: str = "auto", dtype: str = "auto",
+                 **local_options):
+    """model_id/device/dtype and `local_options` (max_batch, batch_window_ms, compile, quantize) only apply
+    to the local model: a remote server decides its own."""
+    if backend == "local":
+        from inference.engine import Engine  # imports torch; a remote-only front door never needs it
+        from inference.loading import DEFAULT_MODEL_ID
+
+        return Engine(model_id or DEFAULT_MODEL_ID, device=device, dtype=dtype, **local_options)
+    if backend.startswith("runpod:"):
+        from .runpod import RemoteEngine
+
+        return RemoteEngine(backend.removeprefix("runpod:"))
+    if backend.startswith("openai:"):
+        from .openai_compatible import OpenAISpeechEngine
+
+        return OpenAISpeechEngine(backend.removeprefix("openai:"))
+    raise ModelLoadError(f"Unknown backend {backend!r}: use {CHOICES}.")

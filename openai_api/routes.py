@@ -1,0 +1,296 @@
+"""The HTTP side: POST /v1/audio/speech, GET /v1/models, GET /v1/audio/voices on the studio's own server.
+
+Errors come in OpenAI's shape, {"error": {"message", "type", "param", "code"}}: 400 bad input, 401 bad or
+missing key, 413 body too large, 429 queue full, 503 model not ready. A take streams while it is generated;
+a client that goes away stops it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator
+
+import anyio
+from fastapi import Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+
+from inference.errors import InvalidRequest, StudioError
+from inference.formats import MEDIA_TYPES, AudioEncoder
+from inference.schema import FRAME_RATE, SynthesisRequest
+from ui.studio import Studio
+
+from .speech import EXTENSIONS, SpeechBody, synthesis_request, voice_list
+
+log = logging.getLogger(__name__)
+
+API_KEY_ENV = "HVS_API_KEY"
+MAX_BODY_BYTES = 20 * 2**20  # room for a 30 s reference clip as base64 wav
+_STARTED = int(time.time())
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
+                 param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code, self.param = status, message, kind, code, param
+
+    def response(self) -> JSONResponse:
+        body = {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        return JSONResponse(body, status_code=self.status, headers=headers)
+
+
+def _from_studio_error(err: Exception) -> ApiError:
+    if isinstance(err, InvalidRequest):
+        return ApiError(400, str(err))
+    if isinstance(err, StudioError):
+        return ApiError(500, str(err), "server_error")
+    log.exception("unexpected failure in /v1/audio/speech")
+    return ApiError(500, f"Something went wrong on the server ({type(err).__name__}). Please try again.",
+                    "server_error")
+
+
+# ---- who may call ------------------------------------------------------------------------------
+def _authorized(request: Request) -> bool:
+    """HVS_API_KEY as a Bearer token; where the studio has a login (--auth), that login works too: the
+    page's session cookie, or user:password as Basic credentials or as the Bearer token.
+    With neither set, the API is as open as the page."""
+    key = os.environ.get(API_KEY_ENV, "")
+    logins = getattr(request.app, "auth", None)
+    if not key and not logins:
+        return True
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    scheme, credentials = scheme.lower(), credentials.strip()
+    if key and scheme == "bearer" and hmac.compare_digest(credentials.encode(), key.encode()):
+        return True
+    if not logins:
+        return False
+    app = request.app
+    cookie = request.cookies.get(f"access-token-{app.cookie_id}") or \
+        request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
+    if cookie and cookie in app.tokens:
+        return True
+    if scheme == "basic":
+        try:
+            credentials = base64.b64decode(credentials).decode()
+        except (ValueError, UnicodeDecodeError):
+            return False
+    user, sep, password = credentials.partition(":")
+    if not sep:
+        return False
+    if callable(logins):
+        return bool(logins(user, password))
+    return user in logins and hmac.compare_digest(password.encode(), str(logins[user]).encode())
+
+
+# ---- how many at once --------------------------------------------------------------------------
+class Gate:
+    """At most `running` takes generate at once and `waiting` more wait; a request beyond that gets 429,
+    like the page's queue (--max-batch, --queue-size)."""
+
+    def __init__(self, running: int, waiting: int) -> None:
+        self.limit = running + waiting
+        self.slots = threading.Semaphore(running)
+        self._inside = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> bool:
+        with self._lock:
+            if self._inside >= self.limit:
+                return False
+            self._inside += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self._inside -= 1
+
+
+_DONE = object()
+
+
+class Take:
+    """engine.stream on a worker thread, its chunks handed over through a queue. `stop()` ends the take:
+    the engine's cancel event stops the generation and the stream is closed."""
+
+    def __init__(self, engine, request: SynthesisRequest, gate: Gate) -> None:
+        self.cancel = threading.Event()
+        self._queue: queue.Queue = queue.Queue()
+        self._engine, self._request, self._gate = engine, request, gate
+        threading.Thread(target=self._run, name="openai-speech", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            while not self._gate.slots.acquire(timeout=0.2):
+                if self.cancel.is_set():
+                    return
+            try:
+                chunks = self._engine.stream(self._request, cancel=self.cancel)
+                try:
+                    for chunk in chunks:
+                        self._queue.put(chunk)
+                        if self.cancel.is_set():
+                            break
+                finally:
+                    chunks.close()
+            finally:
+                self._gate.slots.release()
+        except Exception as err:  # noqa: BLE001 - handed to the request, which words it
+            self._queue.put(err)
+        finally:
+            self._queue.put(_DONE)
+            self._gate.leave()
+
+    def stop(self) -> None:
+        self.cancel.set()
+
+    async def next(self):
+        """The next chunk, or None at the end; raises what the engine raised."""
+        item = await anyio.to_thread.run_sync(self._queue.get, abandon_on_cancel=True)
+        if isinstance(item, Exception):
+            raise item
+        return None if item is _DONE else item
+
+
+class _TakeResponse(StreamingResponse):
+    """However the response ends (done, client gone, cancelled), the take stops."""
+
+    def __init__(self, take: Take, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.take = take
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.take.stop()
+
+
+async def _pieces(take: Take, first) -> AsyncIterator:
+    chunk = first
+    while chunk is not None:
+        yield chunk
+        chunk = await take.next()
+
+
+async def _audio(take: Take, first, encoder: AudioEncoder) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in _pieces(take, first):
+            if data := await anyio.to_thread.run_sync(encoder.feed, chunk.waveform):
+                yield data
+        yield await anyio.to_thread.run_sync(encoder.finish)
+    except Exception as err:  # noqa: BLE001 - the status is sent already: the stream ends short
+        log.warning("speech stream ended early: %s", _from_studio_error(err).message)
+
+
+async def _events(take: Take, first, encoder: AudioEncoder) -> AsyncIterator[bytes]:
+    """OpenAI's speech SSE: speech.audio.delta events (base64 audio), then speech.audio.done with usage."""
+
+    def event(payload: dict) -> bytes:
+        return f"data: {json.dumps(payload)}\n\n".encode()
+
+    seconds = 0.0
+    try:
+        async for chunk in _pieces(take, first):
+            seconds += len(chunk.waveform) / chunk.sample_rate
+            if data := await anyio.to_thread.run_sync(encoder.feed, chunk.waveform):
+                yield event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+        if data := await anyio.to_thread.run_sync(encoder.finish):
+            yield event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+        frames = round(seconds * FRAME_RATE)  # one generated token per 40 ms frame
+        yield event({"type": "speech.audio.done",
+                     "usage": {"input_tokens": 0, "output_tokens": frames, "total_tokens": frames}})
+    except Exception as err:  # noqa: BLE001
+        error = _from_studio_error(err)
+        yield event({"type": "error", "error": {"message": error.message, "type": error.kind,
+                                                "param": None, "code": error.code}})
+
+
+async def _read_json(request: Request) -> object:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 2**20} MB (a long reference "
+                       "clip? 5-30 seconds is enough).", code="request_too_large")
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 2**20} MB.",
+                           code="request_too_large")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "The request body is not valid JSON.") from None
+
+
+def speech_routes(studio: Studio, concurrency: int = 1, queue_size: int = 16) -> list[APIRoute]:
+    engine = studio.engine
+    gate = Gate(concurrency, queue_size)
+
+    def guard(request: Request) -> None:
+        if not _authorized(request):
+            raise ApiError(401, "Missing or wrong API key: send 'Authorization: Bearer <key>' (HVS_API_KEY).",
+                           code="invalid_api_key")
+
+    def ready() -> None:
+        if not engine.status().get("loaded"):
+            raise ApiError(503, "The model is still loading; try again in a minute.", "server_error",
+                           "model_not_ready")
+
+    async def speech(request: Request):
+        try:
+            guard(request)
+            ready()
+            body = SpeechBody.read(await _read_json(request))
+            synthesis = synthesis_request(body, studio)
+        except ApiError as err:
+            return err.response()
+        except InvalidRequest as err:
+            return ApiError(400, str(err)).response()
+        if not gate.enter():
+            return ApiError(429, "The server is busy: the queue is full. Try again shortly.", "rate_limit_error",
+                            "queue_full").response()
+        take = Take(engine, synthesis, gate)
+        try:
+            first = await take.next()  # errors found before any audio get a proper status
+        except Exception as err:  # noqa: BLE001
+            take.stop()
+            return _from_studio_error(err).response()
+        if first is None:
+            return ApiError(500, "The generation ended without audio.", "server_error").response()
+        encoder = AudioEncoder(body.response_format, body.speed)
+        echoed = body.model if body.model and body.model.isascii() and body.model.isprintable() else None
+        headers = {"X-Seed": str(synthesis.seed), "X-Model": (echoed or str(engine.model_id))[:200]}
+        if body.stream_format == "sse":
+            return _TakeResponse(take, _events(take, first, encoder), media_type="text/event-stream",
+                                 headers=headers)
+        return _TakeResponse(take, _audio(take, first, encoder), media_type=MEDIA_TYPES[body.response_format],
+                             headers=headers)
+
+    def models(request: Request):
+        try:
+            guard(request)
+        except ApiError as err:
+            return err.response()
+        return {"object": "list", "data": [{"id": str(engine.model_id), "object": "model", "created": _STARTED,
+                                            "owned_by": "higgs-voice-studio", "extensions": list(EXTENSIONS)}]}
+
+    def voices(request: Request):
+        try:
+            guard(request)
+        except ApiError as err:
+            return err.response()
+        return {"object": "list", "data": voice_list(studio)}
+
+    return [APIRoute("/v1/audio/speech", speech, methods=["POST"]),
+            APIRoute("/v1/models", models, methods=["GET"]),
+            APIRoute("/v1/audio/voices", voices, methods=["GET"])]
+

@@ -1,0 +1,115 @@
+"""OpenAI's speech request, read into the studio's one SynthesisRequest, and the voices it can name.
+
+`voice` is a preset voice (a clip + transcript), a shipped voice description, or `smart` (the model picks
+a voice that suits the text); `instructions` become the scene. The cloning extensions (reference_audio as
+base64, reference_text, seed and the sampling options) are checked by the shared request validation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from inference.errors import InvalidRequest
+from inference.formats import FORMATS, MAX_SPEED, MIN_SPEED
+from inference.schema import MAX_SEED, SamplingOptions, SynthesisRequest, describe_validation_error
+from ui.studio import Studio
+from ui.voice import SMART, Voice, api_voice
+
+SMART_VOICE = "smart"
+# Extensions to OpenAI's request; each is checked by SynthesisRequest like at every other front door.
+EXTENSIONS = ("reference_audio", "reference_text", "seed", *SamplingOptions.model_fields)
+
+
+class SpeechBody(BaseModel):
+    """The request body of POST /v1/audio/speech. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="allow")  # extras are checked against EXTENSIONS below
+
+    model: str | None = None
+    input: str
+    voice: str | None = None
+    instructions: str | None = None
+    response_format: Literal[FORMATS] = "mp3"  # type: ignore[valid-type]
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
+    stream_format: Literal["audio", "sse"] = "audio"
+    reference_audio: str | None = None
+    reference_text: str | None = None
+
+    @field_validator("voice", mode="before")
+    @classmethod
+    def _voice_id(cls, value: Any) -> Any:
+        """OpenAI's custom-voice form {"id": "..."} names the same voices."""
+        if isinstance(value, dict):
+            if set(value) != {"id"} or not isinstance(value["id"], str):
+                raise ValueError('must be a voice name or {"id": "<voice name>"}')
+            return value["id"]
+        return value
+
+    @classmethod
+    def read(cls, payload: Any) -> SpeechBody:
+        if not isinstance(payload, dict):
+            raise InvalidRequest("The request body must be a JSON object.")
+        unknown = sorted(set(payload) - set(cls.model_fields) - set(EXTENSIONS))
+        if unknown:
+            allowed = ", ".join([*cls.model_fields, *EXTENSIONS[2:]])
+            raise InvalidRequest(f"Invalid request: unknown field '{unknown[0]}' (allowed: {allowed}).")
+        try:
+            return cls(**payload)
+        except ValidationError as err:
+            raise InvalidRequest(describe_validation_error(err)) from None
+
+    @property
+    def voice_name(self) -> str:
+        return (self.voice or "").strip()
+
+
+def synthesis_request(body: SpeechBody, studio: Studio) -> SynthesisRequest:
+    """The take this body asks for. A seed is drawn here when none is given, so it can go in a header
+    before the audio starts."""
+    voice = resolve_voice(body.voice_name, studio)
+    if body.reference_audio is not None:
+        voice = Voice("reference", _base64_audio(body.reference_audio),
+                      (body.reference_text or "").strip() or None, voice.description)
+    elif body.reference_text:
+        voice = Voice(voice.label, voice.reference_audio, body.reference_text, voice.description)
+    extras = {name: value for name, value in (body.model_extra or {}).items()}
+    seed = extras.pop("seed", None)
+    request = studio.request(voice, body.input, studio.scene(voice, None, None, body.instructions), seed, **extras)
+    if request.seed is None:
+        request = request.model_copy(update={"seed": secrets.randbelow(MAX_SEED + 1)})
+    return request
+
+
+def resolve_voice(name: str, studio: Studio) -> Voice:
+    if not name or name == SMART_VOICE:
+        return Voice(SMART)
+    if name in studio.voices.names() or name in studio.presets.voices:
+        return api_voice(name, studio.voices, studio.presets)
+    known = ", ".join(v["id"] for v in voice_list(studio))
+    raise InvalidRequest(f"Unknown voice {name!r} (available: {known}).")
+
+
+def voice_list(studio: Studio) -> list[dict]:
+    """The voices a request can name, in the shape of OpenAI's voice objects."""
+    smart = {"id": SMART_VOICE, "object": "audio.voice", "created_at": 0, "name": SMART, "type": "prompt",
+             "prompt": None}
+    presets = [{"id": v.name, "object": "audio.voice", "created_at": 0, "name": v.label, "type": "audio_sample"}
+               for v in studio.voices.all()]
+    described = [{"id": v.name, "object": "audio.voice", "created_at": 0, "name": v.label, "type": "prompt",
+                  "prompt": v.description} for v in studio.presets.voices.values()]
+    return [smart, *presets, *described]
+
+
+def _base64_audio(text: str) -> bytes:
+    """base64 of a clip, optionally as a data: URL."""
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest("reference_audio must be the clip's bytes in base64 (or a data: URL).") from None

@@ -1,0 +1,203 @@
+"""The studio's OpenAI-compatible speech API through the official `openai` package: every response format
+decodes, streams arrive while generating, errors come in OpenAI's shape with the right status."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import time
+
+import av
+import httpx
+import numpy as np
+import openai
+import pytest
+
+from tests.doors_support import API_KEY
+from tests.studio_server import healthz
+
+FORMATS = ["mp3", "opus", "aac", "flac", "wav", "pcm"]
+SHORT = {"max_new_tokens": 40, "seed": 3}
+
+
+@pytest.fixture(scope="module")
+def client(doors_studio):
+    url, _ = doors_studio
+    return openai.OpenAI(base_url=f"{url}/v1", api_key=API_KEY, max_retries=0, timeout=120)
+
+
+def _seconds(data: bytes, fmt: str) -> float:
+    """Decodes the file with PyAV (FFmpeg); raw pcm is 24 kHz 16-bit mono."""
+    if fmt == "pcm":
+        return len(data) / 2 / 24_000
+    with av.open(io.BytesIO(data)) as container:
+        frames = list(container.decode(audio=0))
+        assert frames, fmt
+        return sum(f.samples for f in frames) / frames[0].sample_rate
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_decodes(client, fmt):
+    speech = client.audio.speech.create(model="higgs", input="Hello there.", voice="smart",
+                                        response_format=fmt, extra_body=SHORT)
+    assert speech.response.headers["x-seed"] == "3" and speech.response.headers["x-model"] == "higgs"
+    # 40 steps minus the stream-start row and the 7 delay rows: 32 frames of 40 ms
+    assert _seconds(speech.content, fmt) == pytest.approx(32 * 0.04, abs=0.1)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_streams(client, fmt):
+    with client.audio.speech.with_streaming_response.create(
+            model="higgs", input="Streaming, piece by piece.", voice="robot_en", response_format=fmt,
+            stream_format="audio", extra_body={**SHORT, "max_new_tokens": 80}) as response:
+        assert response.headers["content-type"].startswith("audio/")
+        pieces = [piece for piece in response.iter_bytes() if piece]
+    assert len(pieces) >= 2  # the take arrived in several pieces, not as one file at the end
+    assert _seconds(b"".join(pieces), fmt) == pytest.approx(72 * 0.04, abs=0.15)
+
+
+def test_same_seed_same_take_and_speed_changes_tempo(client):
+    def pcm(**extra) -> np.ndarray:
+        body = client.audio.speech.create(model="m", input="Once more.", voice="calm-narrator",
+                                          response_format="pcm", extra_body=SHORT, **extra).content
+        return np.frombuffer(body, "<i2")
+
+    first, again = pcm(), pcm()
+    assert np.array_equal(first, again)
+    fast, slow = pcm(speed=2.0), pcm(speed=0.5)
+    assert len(fast) == pytest.approx(len(first) / 2, rel=0.05)
+    assert len(slow) == pytest.approx(len(first) * 2, rel=0.05)
+
+
+def test_cloning_extensions(client, speech_wav):
+    clip = base64.b64encode(speech_wav.read_bytes()).decode()
+    speech = client.audio.speech.create(
+        model="m", input="Cloned.", voice={"id": "smart"}, instructions="A quiet room.", response_format="wav",
+        extra_body={"reference_audio": clip, "reference_text": "Hello, this is my voice.", "temperature": 0.5,
+                    "top_p": 0.9, "top_k": 20, **SHORT})
+    assert _seconds(speech.content, "wav") > 1.0
+
+
+def test_sse_events_in_openais_shape(doors_studio):
+    url, _ = doors_studio
+    body = {"model": "m", "input": "Events.", "voice": "smart", "response_format": "pcm", "stream_format": "sse",
+            **SHORT}
+    with httpx.stream("POST", f"{url}/v1/audio/speech", json=body, timeout=60,
+                      headers={"Authorization": f"Bearer {API_KEY}"}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")]
+    deltas, done = events[:-1], events[-1]
+    assert deltas and all(e["type"] == "speech.audio.delta" and set(e) == {"type", "audio"} for e in deltas)
+    audio = b"".join(base64.b64decode(e["audio"]) for e in deltas)
+    assert len(audio) == 32 * 960 * 2
+    assert done["type"] == "speech.audio.done" and done["usage"]["output_tokens"] == 32
+
+
+def test_models_and_voices(client, doors_studio):
+    url, _ = doors_studio
+    assert [m.id for m in client.models.list()] == ["tiny-random"]
+    voices = httpx.get(f"{url}/v1/audio/voices", headers={"Authorization": f"Bearer {API_KEY}"}).json()["data"]
+    ids = [v["id"] for v in voices]
+    assert ids[0] == "smart" and "robot_en" in ids and "warm-british-male" in ids
+    assert all(v["object"] == "audio.voice" for v in voices)
+
+
+def _error(doors_studio, body, key: str | None = API_KEY, **kwargs) -> tuple[int, dict]:
+    url, _ = doors_studio
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    response = httpx.post(f"{url}/v1/audio/speech", headers=headers, timeout=60, json=body, **kwargs)
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ({"input": "Hi.", "voice": {"id": "robot_en", "name": "x"}}, "voice must be a voice name or {\"id\""),
+    ({"input": "Hi.", "voice": "alloy"}, "Unknown voice 'alloy' (available: smart, robot_en"),
+    ({"input": "Hi.", "colour": "blue"}, "unknown field 'colour'"),
+    ({"input": "Hi.", "response_format": "ogg"}, "response_format"),
+    ({"input": "Hi.", "speed": 5}, "speed must be at most 4.0"),
+    ({"input": "Hi.", "temperature": 9}, "temperature must be at most 2.0"),
+    ({"input": "Hi.", "seed": True}, "seed must be a number, not true"),
+    ({"input": ""}, "no text to speak"),
+    ({"input": "x" * 2001}, "limit is 2000"),
+    ({"voice": "smart"}, "input is required"),
+    ({"input": "Hi.", "reference_audio": "not base64!"}, "base64"),
+    ({"input": "Hi.", "reference_audio": base64.b64encode(b"not audio at all").decode()},
+     "not a supported audio format"),
+])
+def test_bad_requests_are_400_in_openais_shape(doors_studio, body, words):
+    status, reply = _error(doors_studio, {"max_new_tokens": 20, **body})
+    assert status == 400, reply
+    assert set(reply["error"]) == {"message", "type", "param", "code"}
+    assert reply["error"]["type"] == "invalid_request_error" and words in reply["error"]["message"]
+
+
+def test_the_openai_client_sees_the_errors(client):
+    with pytest.raises(openai.BadRequestError, match="Unknown voice"):
+        client.audio.speech.create(model="m", input="Hi.", voice="alloy")
+    bad = openai.OpenAI(base_url=client.base_url, api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad.audio.speech.create(model="m", input="Hi.", voice="smart")
+
+
+def test_key_is_required_and_never_logged(doors_studio):
+    for key in (None, "wrong-key"):
+        status, reply = _error(doors_studio, {"input": "Hi."}, key=key)
+        assert status == 401 and reply["error"]["code"] == "invalid_api_key"
+    url, log = doors_studio
+    assert httpx.get(f"{url}/v1/models").status_code == 401
+    assert API_KEY not in log.read_text()
+
+
+def test_too_large_body_is_413(doors_studio):
+    status, reply = _error(doors_studio, None, content=b"{" + b" " * (21 * 2**20) + b"}",
+                           )
+    assert status == 413 and reply["error"]["code"] == "request_too_large"
+
+
+def test_a_client_that_goes_away_stops_the_take(doors_studio):
+    """A take of 2000 steps (80 s of audio, minutes on CPU) is dropped after its first piece: the server
+    stops generating at once instead of finishing it."""
+    url, _ = doors_studio
+    body = {"input": "A very long take that nobody will hear.", "voice": "smart", "response_format": "pcm",
+            "max_new_tokens": 2000}
+    with httpx.stream("POST", f"{url}/v1/audio/speech", json=body, timeout=60,
+                      headers={"Authorization": f"Bearer {API_KEY}"}) as response:
+        assert response.status_code == 200
+        next(response.iter_bytes())
+        assert healthz(url)["busy"]
+    started = time.monotonic()
+    while healthz(url)["busy"] or healthz(url)["queue_depth"]:
+        assert time.monotonic() - started < 20, "the take kept running after the client left"
+        time.sleep(0.2)
+
+
+def test_a_full_queue_is_429_and_the_server_recovers(doors_studio, client):
+    """Queue of two and one running: with three long takes in flight, a fourth request is refused with 429.
+    The three are then dropped (their clients go away) and the server serves again."""
+    url, _ = doors_studio
+    body = {"input": "Keep the server busy for a while.", "voice": "smart", "response_format": "pcm",
+            "max_new_tokens": 2000}
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+
+    async def crowd() -> tuple[int, dict]:
+        async with httpx.AsyncClient(timeout=120, headers=headers) as http:
+            waiting = [asyncio.create_task(http.send(http.build_request("POST", f"{url}/v1/audio/speech", json=body),
+                                                     stream=True)) for _ in range(3)]
+            await asyncio.sleep(2)
+            refused = await http.post(f"{url}/v1/audio/speech", json={"input": "One too many.", "max_new_tokens": 20})
+            for task in waiting:
+                task.cancel()
+            await asyncio.gather(*waiting, return_exceptions=True)
+            return refused.status_code, refused.json()
+
+    status, reply = asyncio.run(crowd())
+    assert status == 429 and reply["error"]["code"] == "queue_full", reply
+    started = time.monotonic()
+    while healthz(url)["busy"]:
+        assert time.monotonic() - started < 30
+        time.sleep(0.2)
+    speech = client.audio.speech.create(model="m", input="Back to normal.", voice="smart", response_format="wav",
+                                        extra_body=SHORT)
+    assert _seconds(speech.content, "wav") > 1.0

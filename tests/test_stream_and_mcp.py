@@ -1,0 +1,74 @@
+"""The studio's other doors: /synthesize_stream through gradio_client (chunks while generating, then the
+take) and the MCP server (--mcp) through the official `mcp` client over streamable HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import av
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+from gradio_client import Client
+
+
+@pytest.fixture(scope="module")
+def client(doors_studio):
+    url, _ = doors_studio
+    return Client(url, verbose=False)
+
+
+def test_stream_yields_chunks_then_the_whole_take(client):
+    job = client.submit(api_name="/synthesize_stream", text="Stream me, please.", max_new_tokens=120, seed=4)
+    arrived = list(job)  # each output as it comes
+    *chunks, (take, info) = arrived
+    assert len(chunks) >= 2 and all(not meta["final"] for _, meta in chunks)
+    assert info["final"] and info["seed"] == 4 and info["chunks"] == len(chunks)
+    joined = np.concatenate([sf.read(path)[0] for path, _ in chunks])
+    whole, rate = sf.read(take)
+    # The chunks add up to the take: same length, equal within one 16-bit step (streamed windows are decoded
+    # separately; measured: at most 1 step apart, on 0.07% of the samples).
+    assert rate == 24_000 and len(joined) == len(whole)
+    assert np.abs(joined - whole).max() <= 1 / 32768
+    assert info["duration_s"] == pytest.approx(len(whole) / rate, abs=1e-3)
+    # the same parameters as /synthesize: the same seed gives the same take
+    same = sf.read(client.predict(api_name="/synthesize", text="Stream me, please.", max_new_tokens=120, seed=4))[0]
+    assert len(same) == len(whole) and np.abs(same - whole).max() <= 1 / 32768
+
+
+def test_stream_errors_are_readable(client):
+    with pytest.raises(Exception, match="temperature must be at most 2.0"):
+        client.predict(api_name="/synthesize_stream", text="Hi.", temperature=3)
+
+
+async def _mcp(url: str):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async with streamablehttp_client(f"{url}/gradio_api/mcp/") as (read, write, _), \
+            ClientSession(read, write) as session:
+        await session.initialize()
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        name = next(n for n in tools if n.endswith("synthesize"))
+        result = await session.call_tool(name, {"text": "Hello from an agent.", "max_new_tokens": 40, "seed": 2})
+        return tools, name, result
+
+
+def test_mcp_lists_the_tools_and_synthesizes(doors_studio):
+    url, _ = doors_studio
+    tools, name, result = asyncio.run(_mcp(url))
+    assert any(n.endswith("synthesize_stream") for n in tools)
+    tool = tools[name]
+    assert "24 kHz WAV" in tool.description
+    properties = tool.inputSchema["properties"]
+    assert "URL" in properties["reference_audio"]["description"]
+    assert "25 per second" in properties["max_new_tokens"]["description"]
+    assert not result.isError, result
+    link = next(c.text for c in result.content if c.type == "text" and "http" in c.text)
+    audio = httpx.get(link[link.index("http"):].split()[0], timeout=30)
+    assert audio.status_code == 200
+    with av.open(io.BytesIO(audio.content)) as container:
+        frames = list(container.decode(audio=0))
+    assert frames[0].sample_rate == 24_000 and sum(f.samples for f in frames) == 32 * 960
