@@ -15,5 +15,5 @@ def doors_studio(tmp_path_factory):
     """Yields (base URL, server log path)."""
     log = tmp_path_factory.mktemp("doors") / "server.log"
     env = {"HVS_API_KEY": API_KEY, "HVS_MCP": "1", "HVS_ASR_MODEL": "none"}
-    with run_studio(log, "--queue-size", "2", env=env) as url:
+    with run_studio(log, "--queue-size", "2", "--max-batch", "1", env=env) as url:
         yield url, log
