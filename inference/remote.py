@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import InvalidAudio, InvalidRequest, ModelLoadError, StudioError
-from .schema import SynthesisRequest, SynthesisResult, Timings
+from .schema import Segment, SynthesisRequest, SynthesisResult, Timings
 
 log = logging.getLogger(__name__)
 
@@ -247,8 +247,10 @@ class RemoteEngine:
         timings = Timings(**{k: float(t.get(k, 0.0)) for k in ("load_s", "reference_s", "generate_s", "decode_s")},
                           audio_s=len(waveform) / sample_rate)
         model = output.get("model") or "?"
+        segments = [Segment(**segment) for segment in output.get("segments") or []]
         return SynthesisResult(sample_rate, waveform, int(output.get("seed", 0)), timings,
-                               list(output.get("warnings") or []), f"{model} (runpod:{self.label})")
+                               list(output.get("warnings") or []), f"{model} (runpod:{self.label})",
+                               segments=segments, chunks=max(len(segments), 1))
 
 
 def job_input(request: SynthesisRequest) -> dict:
@@ -259,6 +261,14 @@ def job_input(request: SynthesisRequest) -> dict:
             payload[name] = getattr(request, name)
     if request.reference_audio is not None:
         payload["reference_audio_base64"] = base64.b64encode(_reference_bytes(request.reference_audio)).decode()
+    if request.is_dialogue:
+        payload["script"] = payload.pop("text")
+        payload.update(pause_s=request.pause_s, voice_layout=request.voice_layout, speakers={})
+        for name, voice in (request.speakers or {}).items():
+            spec = voice.model_dump(exclude_none=True, exclude={"reference_audio"})
+            if voice.reference_audio is not None:
+                spec["reference_audio_base64"] = base64.b64encode(_reference_bytes(voice.reference_audio)).decode()
+            payload["speakers"][name] = spec
     return payload
 
 

@@ -17,8 +17,10 @@ import re
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import asdict
 from typing import Any
 
+from inference import subtitles
 from inference.errors import InvalidRequest, StudioError
 from inference.voices import VoiceLibrary
 
@@ -149,6 +151,8 @@ class Worker:
                 "real_time_factor": round(t.real_time_factor, 3),
             },
             "warnings": [*result.warnings, *warnings],
+            "segments": [asdict(segment) for segment in result.segments],
+            "subtitles": {fmt: subtitles.render(result.segments, fmt) for fmt in subtitles.FORMATS},
         }
 
 

@@ -1,6 +1,8 @@
 """Dialogues through the engine (tiny-random): the official prompt layout, turn-by-turn takes with pauses
 and click-free seams, subtitles whose timings add up, partial takes when a part fails."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -87,7 +89,7 @@ def test_two_speaker_take_with_pauses_subtitles_and_clean_seams(engine, speech_w
         ("Alice", "Hello there, Bob [Laughter]."), ("Bob", "Hi Alice!\nHow are you?"), ("Alice", "Fine, thanks.")]
     # 20 steps = 12 frames of 960 samples per turn, 0.5 s pauses between turns
     assert [round(s.end_s - s.start_s, 3) for s in segments] == [0.48] * 3
-    assert [round(b.start_s - a.end_s, 3) for a, b in zip(segments, segments[1:])] == [0.5, 0.5]
+    assert [round(b.start_s - a.end_s, 3) for a, b in itertools.pairwise(segments)] == [0.5, 0.5]
     assert segments[0].start_s == 0 and segments[-1].end_s == pytest.approx(result.duration_s)
     assert result.duration_s == pytest.approx(3 * 0.48 + 2 * 0.5)
     assert np.all(result.waveform[int(0.48 * SAMPLE_RATE):int(0.98 * SAMPLE_RATE)] == 0)  # the pause is silent
@@ -102,7 +104,7 @@ def test_two_speaker_take_with_pauses_subtitles_and_clean_seams(engine, speech_w
 def assert_no_clicks(wave, segments, around=0.05):
     """No sample step at a seam is larger than the largest step of the signal near it."""
     steps = np.abs(np.diff(wave))
-    for a, b in zip(segments, segments[1:]):
+    for a, b in itertools.pairwise(segments):
         for seam in (int(round(a.end_s * SAMPLE_RATE)), int(round(b.start_s * SAMPLE_RATE))):
             at_seam = steps[seam - 2:seam + 2].max()
             window = int(around * SAMPLE_RATE)
