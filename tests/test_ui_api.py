@@ -46,7 +46,7 @@ def test_healthz_reports_the_engine(studio):
 def test_only_the_documented_endpoint_is_exposed(studio):
     _, client, _ = studio
     api = client.view_api(print_info=False, return_format="dict")
-    assert list(api["named_endpoints"]) == ["/synthesize"]
+    assert list(api["named_endpoints"]) == ["/synthesize", "/dialogue"]
     assert not api["unnamed_endpoints"]
     names = [p["parameter_name"] for p in api["named_endpoints"]["/synthesize"]["parameters"]]
     assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",

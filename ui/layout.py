@@ -17,7 +17,8 @@ from inference.schema import MAX_SEED, MAX_TEXT_CHARS, SamplingOptions
 from inference.text import ALL_TAGS
 
 from . import library
-from .api import wire_api
+from .api import wire_api, wire_dialogue_api
+from .dialogue_tab import build_dialogue_tab
 from .errors import raise_readable
 from .studio import Studio, is_user_error, timing_line
 from .voice import CLONE, DESCRIBED, MODES, PRESET, SMART, Voice, pick_voice
@@ -196,7 +197,9 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         _wire_page(c, studio, tag_buttons, counter)
         _wire_generation(c, studio, generate_btn, prompt_btn)
         _wire_library(c, studio, transcribe_btn, save_btn, use_btn, rename_btn, delete_btn)
+        build_dialogue_tab(studio, library_state)
         wire_api(studio)
+        wire_dialogue_api(studio)
         # The voice library lives in the browser: fill its dropdown once the page has loaded it.
         demo.load(_library_choices, c.library, c.saved, **QUICK)
         gr.Markdown(f"Model `{engine_status['model']}` on {engine_status['device']} ({engine_status['dtype']}). "
