@@ -203,7 +203,7 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         # The voice library lives in the browser: fill its dropdown once the page has loaded it.
         demo.load(_library_choices, c.library, c.saved, **QUICK)
         gr.Markdown(f"Model `{engine_status['model']}` on {engine_status['device']} ({engine_status['dtype']}). "
-                    "Use the studio from code: see *Use via API* below (endpoint `/synthesize`).")
+                    "Use the studio from code: see *Use via API* below (endpoints `/synthesize`, `/dialogue`).")
     return demo
 
 
