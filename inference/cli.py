@@ -93,9 +93,11 @@ def _run(args: argparse.Namespace) -> int:
     sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
     dialogue = {"speakers": _speakers(args), "pause_s": args.pause, "voice_layout": args.voice_layout}
     if args.script is None:
-        if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None:
-            raise InvalidRequest("--speaker, --speaker-text, --speaker-description and --pause go with --script.")
-        dialogue = {"voice_layout": args.voice_layout}
+        if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
+                or args.voice_layout is not None:
+            raise InvalidRequest("--speaker, --speaker-text, --speaker-description, --pause and --voice-layout go "
+                                 "with --script.")
+        dialogue = {}
     request = SynthesisRequest.parse(
         text=_text(args), reference_audio=args.reference, reference_text=args.reference_text, scene=args.scene,
         seed=args.seed, **{k: v for k, v in dialogue.items() if v is not None}, **sampling,

@@ -159,7 +159,8 @@ class RemoteEngine:
                     if item.get("type") == "chunk":
                         rate = int(item.get("sample_rate") or 24_000)
                         pieces.append(decode_audio(base64.b64decode(item["audio_base64"]), rate))
-                        yield StreamChunk(pieces[-1], rate)
+                        yield StreamChunk(pieces[-1], rate, part=int(item.get("part") or 1),
+                                          parts=int(item.get("parts") or 1))
                     elif item.get("type") == "result":
                         joined = np.concatenate(pieces) if pieces else None
                         result = self._to_result(item, joined if item.get("audio_in_chunks") else None)

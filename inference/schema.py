@@ -112,7 +112,8 @@ class SynthesisRequest(BaseModel):
         if not self.is_dialogue:
             return self
         if self.reference_audio is not None or self.reference_text:
-            raise ValueError("a dialogue takes a voice per speaker (speakers), not reference_audio/reference_text")
+            raise ValueError("a dialogue (a script, or [SPEAKER0] tags in the text) takes a voice per speaker "
+                             "(speakers, or the studio's Dialogue tab), not reference_audio/reference_text")
         if self.speakers and len(self.speakers) > MAX_SPEAKERS:
             raise ValueError(f"speakers gives {len(self.speakers)} voices; a script has at most {MAX_SPEAKERS} speakers")
         parse_script(self.text)  # ScriptError is a ValueError: its sentence becomes the message

@@ -111,6 +111,7 @@ class Worker:
             if len(chunk.waveform):
                 item = _chunk_output(index, sent_s, encode(chunk.waveform, "wav", chunk.sample_rate),
                                      len(chunk.waveform) / chunk.sample_rate, chunk.sample_rate)
+                item.update(part=chunk.part, parts=chunk.parts)  # "part 2 of 5": dialogue turn or long-text chunk
                 sent_s += item["duration_s"]
                 sent_chars += len(item["audio_base64"])
                 index += 1

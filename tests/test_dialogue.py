@@ -190,7 +190,7 @@ def test_voice_warnings(engine):
     ({"text": "Cough: Sorry."}, "is also a sound-effect tag"),
     ({"text": "   "}, "there is no text to speak"),
     ({"text": "A: " + "word " * MAX_TEXT_CHARS}, f"the limit is {MAX_TEXT_CHARS}"),
-    ({"reference_text": "hi"}, "a dialogue takes a voice per speaker"),
+    ({"reference_text": "hi"}, "takes a voice per speaker (speakers, or the studio's Dialogue tab)"),
     ({"pause_s": 9}, "pause_s must be at most 5"),
     ({"voice_layout": "mixed"}, "voice_layout"),
     ({"speakers": {"Alice": {"clip": "x"}}}, "unknown field 'speakers.Alice.clip' (a speaker's voice takes:"),

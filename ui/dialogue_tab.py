@@ -20,7 +20,7 @@ from inference.script import MAX_SPEAKERS
 
 from . import dialogue, library
 from .errors import raise_readable
-from .studio import Studio, timing_line
+from .studio import Studio, take_info
 
 NO_PRESET = "none"
 PRIVATE = {"api_visibility": "private"}
@@ -116,22 +116,20 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
             request = dialogue.dialogue_request(
                 studio, v[script] or "", voices, tone=v[tone], setting=v[setting], scene=v[scene], seed=seed_value,
                 pause_s=v[pause], voice_layout=v[layout], max_new_tokens=int(v[length]))
-            for item in dialogue.generate(studio, request, on_progress=lambda i, n: progress_bar(
-                    (i - 1) / n, desc=f"Turn {i} of {n}")):
-                if isinstance(item, bytes):
-                    yield {live: item}
-                else:
+            def turn_of(i: int, n: int) -> None:
+                progress_bar((i - 1) / n, desc=f"Turn {i} of {n}")
+
+            for item in dialogue.generate(studio, request, on_progress=turn_of):
+                if isinstance(item, dialogue.DialogueTake):
                     take = item
-        except gr.Error:
-            raise
-        except Exception as err:  # noqa: BLE001 - every failure becomes a message
+                    break
+                yield {live: item}
+        except Exception as err:  # noqa: BLE001 - every failure becomes a message (gr.Error as it is)
             raise_readable(err)
-        result = take.result
-        notes = [w for w in result.warnings if "random weights" not in w]
-        info = (f"**{len(take.turns)} turn{'s' if len(take.turns) != 1 else ''}** · " + timing_line(result)
-                + "".join(f"\n\n⚠️ {w}" for w in notes))
+        count = len(take.turns)
+        info = f"**{count} turn{'s' if count != 1 else ''}** · {take_info(take.result)}"
         first = take.turns[0] if take.turns else (None, None)
-        yield {output: str(take.path), progress: info, seed: result.seed, turns: take.turns,
+        yield {output: str(take.path), progress: info, seed: take.result.seed, turns: take.turns,
                turn_pick: gr.Dropdown([label for label, _ in take.turns], value=first[0]), turn_audio: first[1],
                subtitle_files: take.subtitle_files}
 

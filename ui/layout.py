@@ -20,7 +20,7 @@ from . import library
 from .api import wire_api, wire_dialogue_api
 from .dialogue_tab import build_dialogue_tab
 from .errors import raise_readable
-from .studio import Studio, is_user_error, timing_line
+from .studio import Studio, is_user_error, take_info
 from .voice import CLONE, DESCRIBED, MODES, PRESET, SMART, Voice, pick_voice
 
 log = logging.getLogger(__name__)
@@ -307,8 +307,7 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
         except Exception as err:  # noqa: BLE001 - every failure becomes a message
             raise_readable(err)
         result = finished.result
-        notes = [w for w in result.warnings if "random weights" not in w]
-        info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
+        info = take_info(result)
         shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
         yield {c.output: str(finished.path), c.info: info, c.seed: result.seed,
                c.history: finished.history, **shown, **_history_updates(c, finished.history)}
