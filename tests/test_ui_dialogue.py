@@ -73,10 +73,17 @@ def test_dialogue_tab_lists_speakers_while_typing_and_plays_a_take(studio, brows
         page.get_by_role("option", name="Preset: Robot, US").click()
         page.get_by_text("Dialogue options").click()
         _set_slider(page, "number input for Max length per turn", 20)
+        # every text the progress line shows while generating, in order
+        page.evaluate("""() => { window.seen = []; const el = document.querySelector('#hvs-dlg-progress');
+            new MutationObserver(() => { const t = el.innerText.trim();
+                if (t && window.seen.at(-1) !== t) window.seen.push(t); })
+                .observe(el, {subtree: true, childList: true, characterData: true}); }""")
         page.locator("#hvs-dlg-generate").click()
         progress = page.locator("#hvs-dlg-progress")
         progress.get_by_text("real-time factor").wait_for(timeout=120_000)
         assert "2 turns" in progress.inner_text()
+        seen = page.evaluate("() => window.seen")
+        assert [t for t in seen if t.startswith("▶")] == ["▶ Turn 1 of 2", "▶ Turn 2 of 2"], seen
         href = page.locator("#hvs-dlg-output a[download]").first.get_attribute("href", timeout=10_000)
         duration = page.evaluate(
             """async (href) => {

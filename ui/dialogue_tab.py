@@ -116,14 +116,17 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
             request = dialogue.dialogue_request(
                 studio, v[script] or "", voices, tone=v[tone], setting=v[setting], scene=v[scene], seed=seed_value,
                 pause_s=v[pause], voice_layout=v[layout], max_new_tokens=int(v[length]))
+            now = {"turn": "Generating…"}
+
             def turn_of(i: int, n: int) -> None:
-                progress_bar((i - 1) / n, desc=f"Turn {i} of {n}")
+                now["turn"] = f"Turn {i} of {n}"
+                progress_bar((i - 1) / n, desc=now["turn"])
 
             for item in dialogue.generate(studio, request, on_progress=turn_of):
                 if isinstance(item, dialogue.DialogueTake):
                     take = item
                     break
-                yield {live: item}
+                yield {live: item, progress: f"▶ {now['turn']}"}
         except Exception as err:  # noqa: BLE001 - every failure becomes a message (gr.Error as it is)
             raise_readable(err)
         count = len(take.turns)
