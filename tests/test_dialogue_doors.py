@@ -10,6 +10,7 @@ import sys
 import pytest
 import soundfile as sf
 
+from inference.cli import main
 from inference.errors import InvalidRequest
 from inference.voices import VoiceLibrary
 from serverless.job import parse_job
@@ -40,18 +41,18 @@ def test_cli_script_with_two_cloned_voices_and_subtitles(tmp_path, speech_wav):
     assert "wrote" in run.stderr and "(2 cues)" in run.stderr
 
 
-def test_cli_show_prompt_for_a_script_and_subtitles_for_a_single_take(tmp_path):
+# In-process from here on (the same main() as `python -m inference`): no interpreter start per case.
+def test_cli_show_prompt_for_a_script_and_subtitles_for_a_single_take(tmp_path, capsys):
     script = tmp_path / "d.txt"
     script.write_text(SCRIPT)
-    run = cli("--script", str(script), "--speaker-description", "Bob=warm, low male voice", "--show-prompt",
-              "--model", "tiny-random")
-    assert run.returncode == 0, run.stderr
-    assert "SPEAKER0: feminine\nSPEAKER1: warm, low male voice\n<|scene_desc_end|>" in run.stdout
-    assert "[SPEAKER0] Hello Bob, how are you?<|eot_id|>" in run.stdout
+    assert main(["--script", str(script), "--speaker-description", "Bob=warm, low male voice", "--show-prompt",
+                 "--model", "tiny-random", "--quiet"]) == 0
+    shown = capsys.readouterr().out
+    assert "SPEAKER0: feminine\nSPEAKER1: warm, low male voice\n<|scene_desc_end|>" in shown
+    assert "[SPEAKER0] Hello Bob, how are you?<|eot_id|>" in shown
     srt = tmp_path / "single.srt"
-    run = cli("Just one voice.", "--out", str(tmp_path / "one.wav"), "--subtitles", str(srt), "--model",
-              "tiny-random", "--max-new-tokens", "20")
-    assert run.returncode == 0, run.stderr
+    assert main(["Just one voice.", "--out", str(tmp_path / "one.wav"), "--subtitles", str(srt), "--model",
+                 "tiny-random", "--max-new-tokens", "20", "--quiet"]) == 0
     assert srt.read_text() == "1\n00:00:00,000 --> 00:00:00,480\nJust one voice.\n"
 
 
@@ -61,20 +62,23 @@ def test_cli_show_prompt_for_a_script_and_subtitles_for_a_single_take(tmp_path):
     (["--speaker-text", "Alice=hi"], "--speaker-text Alice=... needs a clip"),
     (["--subtitles", "x.txt"], "--subtitles must end in .vtt or .srt"),
 ])
-def test_cli_dialogue_mistakes(tmp_path, args, message):
+def test_cli_dialogue_mistakes(tmp_path, capsys, args, message):
     script = tmp_path / "d.txt"
     script.write_text(SCRIPT)
-    run = cli("--script", str(script), *args, "--model", "tiny-random", "--out", str(tmp_path / "x.wav"))
-    assert run.returncode == 2 and message in run.stderr, run.stderr
-    assert "Traceback" not in run.stderr
+    assert main(["--script", str(script), *args, "--model", "tiny-random", "--out", str(tmp_path / "x.wav")]) == 2
+    assert message in capsys.readouterr().err
 
 
-def test_cli_five_speakers_is_one_clear_line(tmp_path):
+def test_cli_five_speakers_and_misplaced_flags_are_one_clear_line(tmp_path, capsys):
     script = tmp_path / "five.txt"
     script.write_text("A: one.\nB: two.\nC: three.\nD: four.\nE: five.\n")
-    run = cli("--script", str(script), "--model", "tiny-random")
-    assert run.returncode == 2 and "The script has 5 speakers (A, B, C, D, E); at most 4" in run.stderr
-    assert len(run.stderr.strip().splitlines()) == 1
+    assert main(["--script", str(script), "--model", "tiny-random"]) == 2
+    err = capsys.readouterr().err
+    assert "The script has 5 speakers (A, B, C, D, E); at most 4" in err and len(err.strip().splitlines()) == 1
+    assert main(["Hello.", "--pause", "1"]) == 2
+    assert "--pause and --voice-layout go with --script" in capsys.readouterr().err
+    assert main(["Hello.", "--script", str(script)]) == 2
+    assert "Give either a TEXT or --script, not both" in capsys.readouterr().err
 
 
 def test_worker_dialogue_job_with_base64_and_preset_voices(worker_url, speech_wav):
