@@ -7,6 +7,7 @@ import base64
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -131,3 +132,15 @@ def test_dialogue_job_parses_to_one_request(voices_dir):
     assert request.speakers["Bob"].reference_audio == voices_dir / "tester.wav"
     assert request.speakers["Bob"].reference_text.startswith("Hello, this is my voice.")
     assert request.speakers["Alice"].description == "calm"
+
+
+def test_remote_backend_sends_a_dialogue_to_the_worker(worker_url, engine, speech_wav):
+    from inference import SynthesisRequest, build_engine
+
+    remote = build_engine(backend=f"runpod:{worker_url}").load()
+    request = SynthesisRequest.parse(text=SCRIPT, speakers={"Alice": {"reference_audio": speech_wav},
+                                                            "Bob": {"description": "calm"}},
+                                     max_new_tokens=20, seed=6, pause_s=0.1)
+    far, near = remote.synthesize(request), engine.synthesize(request)
+    assert far.segments == near.segments and far.chunks == 2
+    np.testing.assert_allclose(far.waveform, near.waveform, atol=1.5 / 32767)  # 16-bit wav in between
