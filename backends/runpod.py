@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from inference.errors import InvalidRequest, ModelLoadError, StudioError
-from inference.schema import SynthesisRequest, SynthesisResult, Timings
+from inference.schema import Segment, SynthesisRequest, SynthesisResult, Timings
 
 from .shared import RemotePrompt, reference_bytes
 
@@ -150,7 +150,8 @@ class RemoteEngine:
                     if item.get("type") == "chunk":
                         rate = int(item.get("sample_rate") or 24_000)
                         pieces.append(decode_audio(base64.b64decode(item["audio_base64"]), rate))
-                        yield StreamChunk(pieces[-1], rate)
+                        yield StreamChunk(pieces[-1], rate, part=int(item.get("part") or 1),
+                                          parts=int(item.get("parts") or 1))
                     elif item.get("type") == "result":
                         joined = np.concatenate(pieces) if pieces else None
                         result = self._to_result(item, joined if item.get("audio_in_chunks") else None)
@@ -238,8 +239,10 @@ class RemoteEngine:
         timings = Timings(**{k: float(t.get(k, 0.0)) for k in ("load_s", "reference_s", "generate_s", "decode_s")},
                           audio_s=len(waveform) / sample_rate)
         model = output.get("model") or "?"
+        segments = [Segment(**segment) for segment in output.get("segments") or []]
         return SynthesisResult(sample_rate, waveform, int(output.get("seed", 0)), timings,
-                               list(output.get("warnings") or []), f"{model} (runpod:{self.label})")
+                               list(output.get("warnings") or []), f"{model} (runpod:{self.label})",
+                               segments=segments, chunks=max(len(segments), 1))
 
 
 def job_input(request: SynthesisRequest) -> dict:
@@ -250,6 +253,15 @@ def job_input(request: SynthesisRequest) -> dict:
             payload[name] = getattr(request, name)
     if request.reference_audio is not None:
         payload["reference_audio_base64"] = base64.b64encode(reference_bytes(request.reference_audio, MAX_REFERENCE_UPLOAD)).decode()
+    if request.is_dialogue:
+        payload["script"] = payload.pop("text")
+        payload.update(pause_s=request.pause_s, voice_layout=request.voice_layout, speakers={})
+        for name, voice in (request.speakers or {}).items():
+            spec = voice.model_dump(exclude_none=True, exclude={"reference_audio"})
+            if voice.reference_audio is not None:
+                spec["reference_audio_base64"] = base64.b64encode(
+                    reference_bytes(voice.reference_audio, MAX_REFERENCE_UPLOAD)).decode()
+            payload["speakers"][name] = spec
     return payload
 
 

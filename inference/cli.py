@@ -1,4 +1,5 @@
-"""Command line: `python -m inference "Hello there." --reference me.wav --reference-text "..." --out take.wav`.
+"""Command line: `python -m inference "Hello there." --reference me.wav --reference-text "..." --out take.wav`,
+or a dialogue: `python -m inference --script talk.txt --speaker Alice=alice.wav --speaker Bob=robot_en`.
 
 User mistakes end with one line on stderr and exit code 2; a model that cannot be loaded exits 3.
 """
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from .errors import InvalidRequest, ModelLoadError, StudioError
 from .loading import DEFAULT_MODEL_ID
-from .schema import MAX_TEXT_CHARS, SamplingOptions, SynthesisRequest
+from .schema import DEFAULT_PAUSE_S, MAX_TEXT_CHARS, VOICE_LAYOUTS, SamplingOptions, SynthesisRequest
+from .subtitles import FORMATS as SUBTITLE_FORMATS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m inference", description="Speak a text with Higgs Audio V2, optionally in a cloned voice."
     )
-    parser.add_argument("text", help=f"what to say (at most {MAX_TEXT_CHARS} characters; '-' reads stdin)")
+    parser.add_argument("text", nargs="?", help=f"what to say (at most {MAX_TEXT_CHARS} characters; '-' reads stdin)")
     parser.add_argument("--reference", type=Path, help="a clip of the voice to clone (wav, flac, mp3, ogg, m4a, webm)")
     parser.add_argument("--reference-text", help="exact transcript of the reference clip")
     parser.add_argument("--scene", help='tone / scene, e.g. "Audio is recorded from a quiet room."')
@@ -37,7 +39,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="local (default), runpod:<endpoint-id> or openai:<base-url>: who generates the take")
     parser.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps")
     parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16")
+    parser.add_argument("--subtitles", type=Path, help="also write the take's timed text, .vtt or .srt")
     parser.add_argument("--show-prompt", action="store_true", help="print the rendered prompt and exit")
+    dialogue = parser.add_argument_group("dialogue (see the README's script format)")
+    dialogue.add_argument("--script", type=Path, help="a dialogue script file ('Alice: Hello.' or '[SPEAKER0] Hello.' "
+                                                      "lines; '-' reads stdin), instead of TEXT")
+    dialogue.add_argument("--speaker", action="append", default=[], metavar="NAME=VOICE",
+                          help="a speaker's voice: a clip file, a preset voice name, or 'smart' (repeatable; "
+                               "speakers without one get a smart voice)")
+    dialogue.add_argument("--speaker-text", action="append", default=[], metavar="NAME=TRANSCRIPT",
+                          help="exact transcript of a speaker's clip")
+    dialogue.add_argument("--speaker-description", action="append", default=[], metavar="NAME=WORDS",
+                          help="a speaker's voice described in words, e.g. Bob='warm, low male voice'")
+    dialogue.add_argument("--pause", type=float, default=None, help=f"seconds between turns (default {DEFAULT_PAUSE_S})")
+    dialogue.add_argument("--voice-layout", choices=VOICE_LAYOUTS, default=None,
+                          help="scene: every voice in every turn's prompt (official, default); separate: only the "
+                               "speaking voice, which keeps voices apart")
     parser.add_argument("--quiet", action="store_true", help="only errors on stderr")
     sampling = parser.add_argument_group("sampling")
     for name, field in SamplingOptions.model_fields.items():
@@ -70,17 +87,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    text = sys.stdin.read() if args.text == "-" else args.text
     suffix = args.out.suffix.lower().lstrip(".")
     if not args.show_prompt and suffix not in ("wav", "mp3"):
         raise InvalidRequest(f"--out must end in .wav or .mp3 (got {args.out.name}).")
+    if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
+        raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
     sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
+    dialogue = {"speakers": _speakers(args), "pause_s": args.pause, "voice_layout": args.voice_layout}
+    if args.script is None:
+        if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
+                or args.voice_layout is not None:
+            raise InvalidRequest("--speaker, --speaker-text, --speaker-description, --pause and --voice-layout go "
+                                 "with --script.")
+        dialogue = {}
     request = SynthesisRequest.parse(
-        text=text, reference_audio=args.reference, reference_text=args.reference_text, scene=args.scene,
-        seed=args.seed, **sampling,
+        text=_text(args), reference_audio=args.reference, reference_text=args.reference_text, scene=args.scene,
+        seed=args.seed, **{k: v for k, v in dialogue.items() if v is not None}, **sampling,
     )
     if not args.show_prompt:
-        _check_writable(args.out)  # before minutes of generation, not after
+        for path in (args.out, args.subtitles):
+            if path:
+                _check_writable(path)  # before minutes of generation, not after
 
     from backends import build_engine
 
@@ -95,10 +122,11 @@ def _run(args: argparse.Namespace) -> int:
                   "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
         return 0
     result = engine.synthesize(request)
-    try:
-        args.out.write_bytes(encode(result.waveform, suffix, result.sample_rate))
-    except OSError as err:
-        raise InvalidRequest(f"could not write {args.out}: {err.strerror or err}.") from None
+    _write(args.out, encode(result.waveform, suffix, result.sample_rate))
+    if args.subtitles:
+        from .subtitles import render
+
+        _write(args.subtitles, render(result.segments, args.subtitles.suffix).encode("utf-8"))
     if args.quiet:
         return 0
     for warning in result.warnings:
@@ -106,7 +134,66 @@ def _run(args: argparse.Namespace) -> int:
     t = result.timings
     print(f"wrote {args.out} ({result.duration_s:.2f} s at {result.sample_rate} Hz, seed {result.seed}, "
           f"generated in {t.total_s:.2f} s, real-time factor {t.real_time_factor:.2f})", file=sys.stderr)
+    if args.subtitles:
+        print(f"wrote {args.subtitles} ({len(result.segments)} cues)", file=sys.stderr)
     return 0
+
+
+def _text(args: argparse.Namespace) -> str:
+    if args.script is not None and args.text is not None:
+        raise InvalidRequest("Give either a TEXT or --script, not both.")
+    if args.script is None:
+        if args.text is None:
+            raise InvalidRequest("Give the TEXT to speak (or --script FILE for a dialogue).")
+        return sys.stdin.read() if args.text == "-" else args.text
+    if str(args.script) == "-":
+        return sys.stdin.read()
+    try:
+        return args.script.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidRequest(f"could not read the script {args.script}: {getattr(err, 'strerror', None) or err}.") from None
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise InvalidRequest(f"{flag} takes NAME=VALUE, e.g. {flag} Alice=... (got {value!r}).")
+        pairs[name.strip()] = rest
+    return pairs
+
+
+def _speakers(args: argparse.Namespace) -> dict[str, dict]:
+    """--speaker / --speaker-text / --speaker-description -> the request's `speakers`."""
+    from .voices import VoiceLibrary
+
+    voices, texts = _pairs(args.speaker, "--speaker"), _pairs(args.speaker_text, "--speaker-text")
+    described = _pairs(args.speaker_description, "--speaker-description")
+    speakers: dict[str, dict] = {name: {"description": words} for name, words in described.items()}
+    for name, voice in voices.items():
+        spec = speakers.setdefault(name, {})
+        if voice.strip().lower() == "smart":
+            continue
+        if Path(voice).is_file():
+            spec["reference_audio"] = Path(voice)
+        elif voice in (library := VoiceLibrary()).names():
+            spec["reference_audio"], spec["reference_text"] = library.get(voice).audio_path, library.get(voice).transcript
+        else:
+            raise InvalidRequest(f"--speaker {name}={voice}: no such file, and not a preset voice "
+                                 f"(presets: {', '.join(library.names()) or 'none installed'}).")
+    for name, text in texts.items():
+        if name not in voices or "reference_audio" not in speakers[name]:
+            raise InvalidRequest(f"--speaker-text {name}=... needs a clip: --speaker {name}=clip.wav.")
+        speakers[name]["reference_text"] = text
+    return speakers
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as err:
+        raise InvalidRequest(f"could not write {path}: {err.strerror or err}.") from None
 
 
 def _check_writable(out: Path) -> None:

@@ -18,12 +18,14 @@ import torch
 
 from .batcher import Batcher
 from .decoding import Job
+from .dialogue import plan_dialogue
 from .errors import Cancelled, InvalidRequest, ModelLoadError, StudioError
 from .loading import DEFAULT_MODEL_ID, check_quantize, load_model, pick_device, pick_dtype, resolve_checkpoint
-from .longform import CONTEXT_CHUNKS, split_text
-from .prompt import build_conversation
+from .longform import split_text
+from .prompt import ConversationBuilder, Part, SingleVoice, caption_of
 from .reference import prepare_reference
-from .schema import SAMPLE_RATE, SynthesisRequest, SynthesisResult, Timings
+from .schema import SAMPLE_RATE, Segment, SynthesisRequest, SynthesisResult, Timings
+from .seams import fade_in, fade_out, silence
 from .text import normalize_text
 from .tiny_model import NOISE_WARNING, TINY_MODEL_ID
 
@@ -36,12 +38,11 @@ CANCEL_WAIT_S = 10.0  # a cancelled row leaves the batch at the next step; this 
 
 @dataclass
 class Plan:
-    """A request checked and split into the pieces that each chunk's prompt is built from."""
+    """A request checked and split into parts (long-text chunks or dialogue turns), each generated on its
+    own; `conversation` builds a part's prompt from the parts already spoken."""
 
-    chunks: list[str]  # normalized text, spoken in order
-    scene: str | None
-    reference: np.ndarray | None
-    reference_text: str | None
+    parts: list[Part]
+    conversation: ConversationBuilder
     warnings: list[str]
     reference_s: float
 
@@ -64,6 +65,8 @@ class StreamChunk:
     waveform: np.ndarray
     sample_rate: int = SAMPLE_RATE
     result: SynthesisResult | None = None
+    part: int = 1  # which part of the take this audio belongs to ("part 2 of 5", "turn 2 of 5")
+    parts: int = 1
 
 
 class Engine:
@@ -159,7 +162,12 @@ class Engine:
 
     # ---- prompt ------------------------------------------------------------------------------
     def plan(self, request: SynthesisRequest) -> Plan:
-        """Normalize and split the text, prepare the reference: everything each chunk's prompt needs."""
+        """Normalize and split the text, prepare the reference(s): everything each part's prompt needs."""
+        if request.is_dialogue:
+            started = time.perf_counter()
+            parts, dialogue, warnings = plan_dialogue(request)
+            warnings += [NOISE_WARNING] if self.is_noise else []
+            return Plan(parts, dialogue, warnings, time.perf_counter() - started)
         text = normalize_text(request.text)
         if not any(ch.isalnum() for ch in text):
             raise InvalidRequest("There is no text to speak: type at least one word.")
@@ -176,19 +184,18 @@ class Engine:
         if self.is_noise:
             warnings.append(NOISE_WARNING)
         reference_text = normalize_text(request.reference_text) if request.reference_text else None
-        return Plan(split_text(text), request.scene, reference, reference_text, warnings, reference_s)
+        parts = [Part(chunk, caption_of(chunk)) for chunk in split_text(text)]
+        return Plan(parts, SingleVoice(request.scene, reference_text, reference), warnings, reference_s)
 
     def render_prompt(self, request: SynthesisRequest) -> PreparedPrompt:
         """The model inputs for the first (often only) chunk of a request."""
         plan = self.plan(request)
         return self._prompt(plan, 0, [])
 
-    def _prompt(self, plan: Plan, index: int, context: list[tuple[str, np.ndarray]]) -> PreparedPrompt:
+    def _prompt(self, plan: Plan, index: int, spoken: list[tuple[int, np.ndarray]]) -> PreparedPrompt:
         self.load()
-        conversation = build_conversation(plan.chunks[index], plan.scene, plan.reference_text, plan.reference,
-                                          context)
+        conversation, audio = plan.conversation(plan.parts, index, spoken)
         rendered = self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-        audio = ([plan.reference] if plan.reference is not None else []) + [wave for _, wave in context]
         started = time.perf_counter()
         inputs = self.processor(text=rendered, audio=audio or None, return_tensors="pt", sampling_rate=SAMPLE_RATE)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
@@ -216,45 +223,62 @@ class Engine:
 
     def _run(self, request: SynthesisRequest, streaming: bool, first_chunk_frames: int = 12,
              chunk_frames: int = 25, cancel: threading.Event | None = None) -> Iterator[StreamChunk]:
-        """Long texts are spoken chunk by chunk (see longform.py); the last chunks spoken so far stay
-        in the prompt as context so the voice carries over. Each chunk is a job of its own for the
-        batcher, so long texts join batches chunk by chunk."""
+        """The take part by part: long-text chunks (see longform.py) or dialogue turns (see dialogue.py),
+        each prompt holding the last parts spoken as context so voices carry over. Each part is a job of
+        its own for the batcher, so long texts and dialogues join batches part by part. Parts are joined
+        with fades (and the pause between turns); when a part fails, the parts before it are returned
+        with a warning (a stop by the caller is not a failure: it ends the take)."""
         cancel = cancel or threading.Event()
         self.load()
         plan = self.plan(request)
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         timings = Timings(load_s=self.load_s, reference_s=plan.reference_s)
-        pieces: list[np.ndarray] = []
-        context: list[tuple[str, np.ndarray]] = []
-        first_prompt = ""
+        pieces: list[np.ndarray] = []  # the take: pauses and faded parts
+        segments: list[Segment] = []
+        spoken: list[tuple[int, np.ndarray]] = []
+        first_prompt, count, tail = "", len(plan.parts), np.zeros(0, np.float32)
         with self._count_pending():
-            for index, text in enumerate(plan.chunks):
-                prompt = self._prompt(plan, index, context)
-                first_prompt = first_prompt or prompt.rendered
-                timings.reference_s += prompt.encode_s
-                # each chunk has its own seed so that other visitors' turns cannot change this take
-                job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel)
-                codes, emitted, generate_s = yield from self._generate(job, streaming, first_chunk_frames,
-                                                                       chunk_frames)
-                started = time.perf_counter()
-                frames = self._codes_to_frames(codes)
-                if frames.shape[0] == 0:
-                    raise StudioError(
-                        "The model produced no audio for this text. Try another seed or a higher temperature.")
-                waveform = np.clip(self._decode_frames(frames), -1.0, 1.0)
+            for index, part in enumerate(plan.parts):
+                pause = silence(part.pause_before_s) if pieces else silence(0)
+                try:
+                    prompt = self._prompt(plan, index, spoken)
+                    first_prompt = first_prompt or prompt.rendered
+                    timings.reference_s += prompt.encode_s
+                    # each part has its own seed so that other visitors' turns cannot change this take
+                    job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel)
+                    generation = self._generate(job, streaming, first_chunk_frames, chunk_frames)
+                    (codes, emitted, generate_s), paused = yield from _relay(generation, index + 1, count, pause)
+                    started = time.perf_counter()
+                    frames = self._codes_to_frames(codes)
+                    if frames.shape[0] == 0:
+                        raise StudioError(
+                            "The model produced no audio for this text. Try another seed or a higher temperature.")
+                    waveform = np.clip(self._decode_frames(frames), -1.0, 1.0)
+                except Exception as err:
+                    if not pieces or isinstance(err, Cancelled):  # nothing to keep, or the caller stopped
+                        raise
+                    plan.warnings.append(_failed_part(index, count, part, err))
+                    log.warning("part %d of %d failed, returning the parts before it", index + 1, count, exc_info=err)
+                    break
                 timings.generate_s += generate_s
                 timings.decode_s += time.perf_counter() - started
-                pieces.append(waveform)
-                context = (context + [(text, waveform)])[-CONTEXT_CHUNKS:]
-                if streaming and index < len(plan.chunks) - 1:
-                    yield StreamChunk(waveform[emitted * self._hop:])
+                start = sum(map(len, pieces)) + len(pause)
+                shaped = fade_out(fade_in(waveform))
+                pieces += [pause, shaped]
+                segments.append(Segment(start / SAMPLE_RATE, (start + len(shaped)) / SAMPLE_RATE, part.caption,
+                                        part.speaker))
+                spoken.append((index, waveform))
+                # Streaming: what was not sent yet (the pause, when no audio went out during generation).
+                tail = np.concatenate([pause[len(pause) if paused else 0:], shaped[emitted * self._hop:]])
+                if streaming and index < count - 1:
+                    yield StreamChunk(tail, part=index + 1, parts=count)
+                    tail = np.zeros(0, np.float32)
         whole = np.concatenate(pieces)
         timings.audio_s = len(whole) / SAMPLE_RATE
         result = SynthesisResult(SAMPLE_RATE, whole, seed, timings, plan.warnings, self.model_id, first_prompt,
-                                 chunks=len(plan.chunks))
-        # Streaming: the tail not sent yet, cut from the whole decode so the chunks add up to the take.
-        tail = pieces[-1][emitted * self._hop:] if streaming else whole
-        yield StreamChunk(waveform=tail, result=result)
+                                 chunks=count, segments=segments)
+        # Streaming: the chunks add up to the take (unless a part failed after sending some audio).
+        yield StreamChunk(waveform=tail if streaming else whole, result=result, part=len(segments), parts=count)
 
     def _generate(self, job: Job, streaming: bool, first_chunk_frames: int, chunk_frames: int):
         """Hand one chunk to the batcher and wait for it (yielding audio chunks as frames arrive when
@@ -347,6 +371,33 @@ def _keep_error(errors: list, fn, *args) -> None:
         fn(*args)
     except Exception as err:  # re-raised by the thread that waits
         errors.append(err)
+
+
+def _relay(generation, part: int, parts: int, pause: np.ndarray):
+    """Passes a part's streamed chunks on, marked with the part, the pause before the part going out
+    just ahead of its first audio, which fades in. Returns (the generation's result, pause sent)."""
+    paused = False
+    try:
+        while True:
+            try:
+                chunk = next(generation)
+            except StopIteration as done:
+                return done.value, paused
+            if not paused:
+                if len(pause):
+                    yield StreamChunk(pause, part=part, parts=parts)
+                chunk.waveform, paused = fade_in(chunk.waveform), True
+            chunk.part, chunk.parts = part, parts
+            yield chunk
+    finally:
+        generation.close()  # a consumer that went away stops the generation
+
+
+def _failed_part(index: int, count: int, part: Part, err: Exception) -> str:
+    reason = str(err) if isinstance(err, StudioError) else f"{type(err).__name__}: {err}"[:200]
+    who = f" ({part.speaker}'s turn)" if part.speaker else ""
+    return (f"Part {index + 1} of {count}{who} could not be generated ({reason}); the take holds the "
+            f"{index} part{'s' if index > 1 else ''} before it.")
 
 
 def batch_size(value: int | str | None, device: torch.device) -> int:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InvalidRequest
+from .script import MAX_SPEAKERS, has_official_tags, parse_script
 
 SAMPLE_RATE = 24_000
 FRAME_RATE = 25  # audio tokenizer frames per second; one generation step = one frame
@@ -25,6 +26,10 @@ MAX_NEW_TOKENS = 4_096  # ~164 s of audio
 # come before the first whole frame, so fewer than 9 steps can never give any audio.
 MIN_NEW_TOKENS = 9
 MAX_SEED = 2**32 - 1
+MAX_DESCRIPTION_CHARS = 300  # a described voice, e.g. "warm, low male voice, British accent"
+MAX_PAUSE_S = 5.0
+DEFAULT_PAUSE_S = 0.3  # between the turns of a dialogue
+VOICE_LAYOUTS = ("scene", "separate")  # see inference/dialogue.py
 
 
 class SamplingOptions(BaseModel):
@@ -45,8 +50,41 @@ class SamplingOptions(BaseModel):
         return _refuse_boolean(value)
 
 
+class SpeakerVoice(BaseModel):
+    """One dialogue speaker's voice: a clip with its transcript, a description in words, or neither (the
+    model picks a voice: smart voice). Front doors resolve presets and saved voices to a clip."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    reference_audio: Path | bytes | None = Field(None, description="a clip of the voice: a file path or its bytes")
+    reference_text: str | None = Field(None, max_length=MAX_REFERENCE_TEXT_CHARS)
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION_CHARS, description="a voice described in words")
+
+    @field_validator("reference_audio", mode="before")
+    @classmethod
+    def _str_is_path(cls, value: Any) -> Any:
+        return Path(value) if isinstance(value, str) else value
+
+    @field_validator("reference_audio")
+    @classmethod
+    def _clip_exists(cls, value: Path | bytes | None) -> Path | bytes | None:
+        return _existing_audio(value)
+
+    @field_validator("reference_text", "description")
+    @classmethod
+    def _blank_is_none(cls, value: str | None, info) -> str | None:
+        return _plain_text(info.field_name, value).strip() or None if value is not None else None
+
+    @property
+    def is_smart(self) -> bool:
+        return self.reference_audio is None and not self.description
+
+
 class SynthesisRequest(BaseModel):
-    """Everything one take needs. Unknown fields are rejected, never silently ignored."""
+    """Everything one take needs. Unknown fields are rejected, never silently ignored.
+
+    A dialogue is the same request: `speakers` (a voice per speaker name, possibly empty) or official
+    `[SPEAKER0]` tags make `text` a script (see inference/script.py)."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
@@ -58,6 +96,28 @@ class SynthesisRequest(BaseModel):
     scene: str | None = Field(None, max_length=MAX_SCENE_CHARS, description="tone / scene description")
     sampling: SamplingOptions = Field(default_factory=SamplingOptions)
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="None draws a fresh seed")
+    speakers: dict[str, SpeakerVoice] | None = Field(
+        None, description=f"dialogue: a voice per speaker name of the script (at most {MAX_SPEAKERS})")
+    pause_s: float = Field(DEFAULT_PAUSE_S, ge=0.0, le=MAX_PAUSE_S, description="dialogue: seconds between turns")
+    voice_layout: Literal["scene", "separate"] = Field(
+        "scene", description="dialogue: 'scene' = every reference in every turn's prompt (official); "
+                             "'separate' = only the speaking voice in each turn's prompt")
+
+    @property
+    def is_dialogue(self) -> bool:
+        return self.speakers is not None or has_official_tags(self.text)
+
+    @model_validator(mode="after")
+    def _script_is_speakable(self) -> SynthesisRequest:
+        if not self.is_dialogue:
+            return self
+        if self.reference_audio is not None or self.reference_text:
+            raise ValueError("a dialogue (a script, or [SPEAKER0] tags in the text) takes a voice per speaker "
+                             "(speakers, or the studio's Dialogue tab), not reference_audio/reference_text")
+        if self.speakers and len(self.speakers) > MAX_SPEAKERS:
+            raise ValueError(f"speakers gives {len(self.speakers)} voices; a script has at most {MAX_SPEAKERS} speakers")
+        parse_script(self.text)  # ScriptError is a ValueError: its sentence becomes the message
+        return self
 
     @field_validator("text")
     @classmethod
@@ -73,7 +133,7 @@ class SynthesisRequest(BaseModel):
     def _blank_is_none(cls, value: str | None, info) -> str | None:
         return _plain_text(info.field_name, value).strip() or None if value is not None else None
 
-    @field_validator("seed", mode="before")
+    @field_validator("seed", "pause_s", mode="before")
     @classmethod
     def _seed_is_no_boolean(cls, value: Any) -> Any:
         return _refuse_boolean(value)
@@ -81,11 +141,7 @@ class SynthesisRequest(BaseModel):
     @field_validator("reference_audio")
     @classmethod
     def _path_exists(cls, value: Path | bytes | None) -> Path | bytes | None:
-        if isinstance(value, Path) and not value.is_file():
-            raise ValueError(f"there is no reference audio file at {value}")
-        if isinstance(value, bytes) and not value:
-            raise ValueError("the reference audio file is empty")
-        return value
+        return _existing_audio(value)
 
     @classmethod
     def parse(cls, **fields: Any) -> SynthesisRequest:
@@ -119,6 +175,14 @@ def _plain_text(name: str, value: str) -> str:
     return value
 
 
+def _existing_audio(value: Path | bytes | None) -> Path | bytes | None:
+    if isinstance(value, Path) and not value.is_file():
+        raise ValueError(f"there is no reference audio file at {value}")
+    if isinstance(value, bytes) and not value:
+        raise ValueError("the reference audio file is empty")
+    return value
+
+
 def _refuse_boolean(value: Any) -> Any:
     """JSON's true/false are numbers to pydantic (true == 1); here they are a mistake, not a 1."""
     if isinstance(value, bool):
@@ -139,7 +203,9 @@ def describe_validation_error(err: ValidationError) -> str:
         kind = problem["type"]
         ctx = problem.get("ctx", {})
         got = problem.get("input")
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and problem["loc"][0] == "speakers":
+            sentences.append(f"unknown field '{name}' (a speaker's voice takes: {', '.join(SpeakerVoice.model_fields)})")
+        elif kind == "extra_forbidden":
             allowed = sorted(set(SynthesisRequest.model_fields) - {"sampling"} | set(SamplingOptions.model_fields))
             sentences.append(f"unknown field '{name}' (allowed: {', '.join(allowed)})")
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
@@ -162,7 +228,7 @@ def describe_validation_error(err: ValidationError) -> str:
             sentences.append(f"{name} has the wrong type (got {_show(repr(got))})")
         else:
             sentences.append(f"{name}: {problem['msg']}")
-    return "Invalid request: " + "; ".join(sentences) + "."
+    return "Invalid request: " + "; ".join(sentence.rstrip(".") for sentence in sentences) + "."
 
 
 @dataclass
@@ -183,6 +249,16 @@ class Timings:
         return self.total_s / self.audio_s if self.audio_s else float("inf")
 
 
+@dataclass(frozen=True)
+class Segment:
+    """A timed stretch of the take: one dialogue turn (or part of a long one), or one long-text chunk."""
+
+    start_s: float
+    end_s: float
+    text: str
+    speaker: str | None = None
+
+
 @dataclass
 class SynthesisResult:
     sample_rate: int
@@ -192,7 +268,8 @@ class SynthesisResult:
     warnings: list[str] = field(default_factory=list)
     model_id: str = ""
     prompt: str = ""  # the rendered prompt of the first chunk
-    chunks: int = 1  # long texts are spoken in several chunks
+    chunks: int = 1  # long texts and dialogues are spoken in several parts
+    segments: list[Segment] = field(default_factory=list)  # timed text of the take, for subtitles
 
     @property
     def duration_s(self) -> float:

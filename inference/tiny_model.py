@@ -18,7 +18,7 @@ from .paths import cache_root
 log = logging.getLogger(__name__)
 
 TINY_MODEL_ID = "tiny-random"
-_VERSION = "v1"  # bump when the recipe below changes, so stale caches are rebuilt
+_VERSION = "v2"  # bump when the recipe below changes, so stale caches are rebuilt
 NOISE_WARNING = "model 'tiny-random' has random weights: its output is noise, not speech"
 
 # Special tokens of the official chat template, plus the audio placeholders the processor expects.

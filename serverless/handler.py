@@ -21,8 +21,10 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import asdict
 from typing import Any
 
+from inference import subtitles
 from inference.errors import InvalidRequest, StudioError
 from inference.voices import VoiceLibrary
 
@@ -113,6 +115,7 @@ class Worker:
             if len(chunk.waveform):
                 item = _chunk_output(index, sent_s, encode(chunk.waveform, "wav", chunk.sample_rate),
                                      len(chunk.waveform) / chunk.sample_rate, chunk.sample_rate)
+                item.update(part=chunk.part, parts=chunk.parts)  # "part 2 of 5": dialogue turn or long-text chunk
                 sent_s += item["duration_s"]
                 sent_chars += len(item["audio_base64"])
                 index += 1
@@ -153,6 +156,8 @@ class Worker:
                 "real_time_factor": round(t.real_time_factor, 3),
             },
             "warnings": [*result.warnings, *warnings],
+            "segments": [asdict(segment) for segment in result.segments],
+            "subtitles": {fmt: subtitles.render(result.segments, fmt) for fmt in subtitles.FORMATS},
         }
 
 

@@ -2,6 +2,9 @@
 
 The worker peels off only its own fields (how the reference arrives, output format, S3 prefix,
 streaming); everything else is validated by `SynthesisRequest.parse`, like every other front door.
+A dialogue is `script` (instead of `text`) with `speakers`: a name -> that speaker's voice, given the
+ways a single reference is (reference_audio_base64 / reference_audio_url / voice, reference_text) or
+as words (`description`).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from inference.voices import VoiceLibrary
 
 OUTPUT_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 REFERENCE_FIELDS = ("reference_audio_base64", "reference_audio_url", "voice")
-WORKER_FIELDS = (*REFERENCE_FIELDS, "output", "s3_prefix", "stream", "prompt_only")
-REQUEST_FIELDS = ("text", "reference_text", "scene", "seed", *SamplingOptions.model_fields)
+WORKER_FIELDS = (*REFERENCE_FIELDS, "output", "s3_prefix", "stream", "prompt_only", "script", "speakers")
+REQUEST_FIELDS = ("text", "reference_text", "scene", "seed", "pause_s", "voice_layout", *SamplingOptions.model_fields)
+SPEAKER_FIELDS = frozenset((*REFERENCE_FIELDS, "reference_text", "description"))
 ALLOWED_FIELDS = frozenset(WORKER_FIELDS + REQUEST_FIELDS)
 
 MAX_REFERENCE_BYTES = int(os.environ.get("HVS_MAX_REFERENCE_BYTES", 20 * 2**20))
@@ -80,27 +84,67 @@ def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
         )
     options = _parse_options(job_input)
     fields = {k: job_input[k] for k in REQUEST_FIELDS if k in job_input}
-    given = [k for k in REFERENCE_FIELDS if job_input.get(k) is not None]
-    if len(given) > 1:
-        raise InvalidRequest(f"Give at most one reference voice: {' and '.join(given)} were both set.")
+    if "script" in job_input or "speakers" in job_input:
+        return ParsedJob(_parse_dialogue(job_input, fields, voices), options)
+    given = _reference_field(job_input, "")
     request = SynthesisRequest.parse(**fields)  # cheap checks first, before any download
     if not given:
         return ParsedJob(request, options)
-    name, value = given[0], job_input[given[0]]
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest(f"{name} must be a non-empty string (got {_kind(value)}).")
-    if name == "reference_audio_base64":
-        fields["reference_audio"] = decode_base64_audio(value)
-    elif name == "reference_audio_url":
-        fields["reference_audio"] = fetch_reference(value.strip())
-    else:
-        preset = (voices or VoiceLibrary()).get(value.strip())
-        if request.reference_text:
-            raise InvalidRequest(
-                f"reference_text cannot be combined with the preset voice {preset.name!r}: it has its own transcript."
-            )
-        fields["reference_audio"], fields["reference_text"] = preset.audio_path, preset.transcript
+    fields.update(_reference(given, job_input[given], request.reference_text, voices, ""))
     return ParsedJob(SynthesisRequest.parse(**fields), options)
+
+
+def _reference_field(source: dict, where: str) -> str | None:
+    given = [k for k in REFERENCE_FIELDS if source.get(k) is not None]
+    if len(given) > 1:
+        raise InvalidRequest(f"{where}Give at most one reference voice: {' and '.join(given)} were both set.")
+    return given[0] if given else None
+
+
+def _reference(name: str, value: Any, reference_text: str | None, voices: VoiceLibrary | None, where: str) -> dict:
+    """One reference voice, however it arrives -> reference_audio (and a preset's transcript)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"{where}{name} must be a non-empty string (got {_kind(value)}).")
+    try:
+        if name == "reference_audio_base64":
+            return {"reference_audio": decode_base64_audio(value)}
+        if name == "reference_audio_url":
+            return {"reference_audio": fetch_reference(value.strip())}
+    except InvalidRequest as err:
+        raise InvalidRequest(f"{where}{err}") from None
+    preset = (voices or VoiceLibrary()).get(value.strip())
+    if reference_text:
+        raise InvalidRequest(
+            f"{where}reference_text cannot be combined with the preset voice {preset.name!r}: it has its own transcript."
+        )
+    return {"reference_audio": preset.audio_path, "reference_text": preset.transcript}
+
+
+def _parse_dialogue(job_input: dict, fields: dict, voices: VoiceLibrary | None) -> SynthesisRequest:
+    """`script` + `speakers` -> a dialogue request; every speaker's clip is fetched after the cheap checks."""
+    if "text" in fields:
+        raise InvalidRequest("Give either 'text' or 'script' (a dialogue), not both.")
+    single = [k for k in (*REFERENCE_FIELDS, "reference_text") if k in job_input]
+    if single:
+        raise InvalidRequest(f"A dialogue takes a voice per speaker in 'speakers', not {', '.join(single)}.")
+    speakers = job_input.get("speakers") or {}
+    if not isinstance(speakers, dict):
+        raise InvalidRequest(f"speakers must be an object of speaker name -> voice (got {_kind(speakers)}).")
+    for name, spec in speakers.items():
+        if not isinstance(spec, dict):
+            raise InvalidRequest(f"speakers.{name} must be an object such as {{\"voice\": \"robot_en\"}} "
+                                 f"(got {_kind(spec)}).")
+        unknown = sorted(set(spec) - SPEAKER_FIELDS)
+        if unknown:
+            raise InvalidRequest(f"Unknown field {', '.join(map(repr, unknown))} in speakers.{name} "
+                                 f"(allowed: {', '.join(sorted(SPEAKER_FIELDS))}).")
+    fields = {**fields, "text": job_input.get("script", "")}
+    words = {name: {k: spec[k] for k in ("reference_text", "description") if k in spec} for name, spec in speakers.items()}
+    SynthesisRequest.parse(**fields, speakers=words)  # the script and every option, before any download
+    for name, spec in speakers.items():
+        if given := _reference_field(spec, f"speakers.{name}: "):
+            words[name].update(_reference(given, spec[given], spec.get("reference_text"), voices, f"speakers.{name}: "))
+    return SynthesisRequest.parse(**fields, speakers=words)
 
 
 def _parse_options(job_input: dict) -> JobOptions:

@@ -47,7 +47,7 @@ def test_healthz_reports_the_engine(studio):
 def test_only_the_documented_endpoints_are_exposed(studio):
     _, client, _ = studio
     api = client.view_api(print_info=False, return_format="dict")
-    assert list(api["named_endpoints"]) == ["/synthesize", "/synthesize_stream"]
+    assert list(api["named_endpoints"]) == ["/synthesize", "/synthesize_stream", "/dialogue"]
     assert not api["unnamed_endpoints"]
     for endpoint in api["named_endpoints"].values():
         names = [p["parameter_name"] for p in endpoint["parameters"]]

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import inspect
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
 import soundfile as sf
 
-from inference.schema import MAX_TEXT_CHARS, SynthesisRequest
+from inference.errors import InvalidRequest
+from inference.schema import DEFAULT_PAUSE_S, MAX_TEXT_CHARS, SynthesisRequest
+from inference.script import MAX_SPEAKERS
 
+from . import dialogue
 from .errors import raise_readable
 from .studio import Studio
 from .voice import Voice, api_voice
@@ -151,3 +155,57 @@ def _whole(value: float | bool | None) -> int | float | bool | None:
     if value is None or isinstance(value, bool) or not float(value).is_integer():
         return value
     return int(value)
+
+
+DIALOGUE_DESCRIPTION = """Speak a dialogue `script` and return (24 kHz WAV, WebVTT subtitles, SRT subtitles).
+
+`script`: one line per turn, `Alice: Hello.` or `[SPEAKER0] Hello.`; a line without a name continues the turn;
+at most {max_speakers} speakers and {max_chars} characters. `speakers` (optional, JSON object): speaker name ->
+a preset voice ({voices}), words describing a voice, "" for a smart voice, or {{"clip": i, "reference_text":
+"..."}} for the i-th file of `clips`. Speakers left out get a smart voice. Also `scene`, `tone` ({tones}),
+`setting` ({settings}), `pause_s` (seconds between turns, default {pause}), `voice_layout` (scene = official,
+separate = only the speaking voice in each turn's prompt), `seed`, `temperature`, `top_p`, `top_k`,
+`max_new_tokens` (per turn). By sending clips you confirm you have the right to use those voices."""
+
+
+def wire_dialogue_api(studio: Studio) -> None:
+    """`/dialogue` for gradio_client: the Dialogue tab's take from named parameters."""
+    with gr.Column(visible=False):
+        script = gr.Textbox(label="script")
+        speakers = gr.Textbox(label="speakers")
+        clips = gr.File(label="clips", file_count="multiple", type="filepath")
+        scene, tone, setting = gr.Textbox(label="scene"), gr.Textbox(label="tone"), gr.Textbox(label="setting")
+        voice_layout = gr.Textbox(label="voice_layout")
+        numbers = [_number(name) for name in ("pause_s", "seed", "temperature", "top_p", "top_k", "max_new_tokens")]
+        audio = gr.Audio(label="audio", type="filepath", format="wav")
+        vtt, srt = gr.File(label="vtt"), gr.File(label="srt")
+        trigger = gr.Button()
+
+    def speak(script: str, speakers: str | None = None, clips: list[str] | None = None, scene: str | None = None,
+              tone: str | None = None, setting: str | None = None, voice_layout: str | None = None,
+              pause_s: float | None = None, seed: int | None = None, temperature: float | None = None,
+              top_p: float | None = None, top_k: int | None = None, max_new_tokens: int | None = None
+              ) -> tuple[str, str, str]:
+        try:
+            try:
+                given = json.loads(speakers) if speakers and speakers.strip() else {}
+            except json.JSONDecodeError as err:
+                raise InvalidRequest(f"speakers is not valid JSON ({err.msg} at character {err.pos}).") from None
+            if not isinstance(given, dict):
+                raise InvalidRequest('speakers must be a JSON object, e.g. {"Alice": "robot_en", "Bob": "calm voice"}.')
+            voices = dialogue.api_speakers(studio, given, clips)
+            request = dialogue.dialogue_request(
+                studio, script or "", voices, tone=tone, setting=setting, scene=scene, seed=_whole(seed),
+                pause_s=pause_s, voice_layout=(voice_layout or "").strip() or None, temperature=temperature,
+                top_p=top_p, top_k=_whole(top_k), max_new_tokens=_whole(max_new_tokens))
+            take = dialogue.save_take(studio, studio.engine.synthesize(request), stem="api-dialogue")
+        except Exception as err:  # noqa: BLE001
+            raise_readable(err)
+        return str(take.path), *take.subtitle_files
+
+    description = DIALOGUE_DESCRIPTION.format(
+        max_speakers=MAX_SPEAKERS, max_chars=MAX_TEXT_CHARS, voices=", ".join(studio.voices.names()) or "none",
+        tones=", ".join(studio.presets.tones) or "none", settings=", ".join(studio.presets.settings) or "none",
+        pause=DEFAULT_PAUSE_S)
+    trigger.click(speak, [script, speakers, clips, scene, tone, setting, voice_layout, *numbers], [audio, vtt, srt],
+                  api_name="dialogue", api_description=description)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import gradio as gr
 
 from . import voice_tab
-from .api import wire_api
+from .api import wire_api, wire_dialogue_api
+from .dialogue_tab import build_dialogue_tab
 from .studio import Studio
 
 TITLE = "Higgs Voice Studio"
@@ -34,9 +35,12 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         gr.Markdown(NOTICE, elem_id="hvs-notice")
 
         with gr.Tab("Voice"):
-            voice_tab.build_voice_tab(demo, studio, browser_secret=browser_secret)
+            voice = voice_tab.build_voice_tab(demo, studio, browser_secret=browser_secret)
+        build_dialogue_tab(studio, voice.voices.library)  # a gr.Tab of its own
 
         wire_api(studio)
+        wire_dialogue_api(studio)
         gr.Markdown(f"Model `{engine_status['model']}` on {engine_status['device']} ({engine_status['dtype']}). "
-                    "Use the studio from code: see *Use via API* below (endpoint `/synthesize`).")
+                    "Use the studio from code: see *Use via API* below (endpoints `/synthesize`, "
+                    "`/synthesize_stream`, `/dialogue`).")
     return demo

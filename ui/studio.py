@@ -132,8 +132,9 @@ class Studio:
                         raise Cancelled("stopped between pieces")
                     produced_s += len(chunk.waveform) / chunk.sample_rate
                     if on_progress is not None:
+                        part = f", part {chunk.part} of {chunk.parts}" if getattr(chunk, "parts", 1) > 1 else ""
                         on_progress(min(produced_s / budget_s, 0.99),
-                                    f"{produced_s:.1f} s of audio so far (at most {budget_s:.0f} s)")
+                                    f"{produced_s:.1f} s of audio so far (at most {budget_s:.0f} s{part})")
                     if len(chunk.waveform):
                         yield wav_bytes(chunk.waveform, chunk.sample_rate)
                     if chunk.result is not None:
@@ -163,6 +164,12 @@ def timing_line(result: SynthesisResult) -> str:
     rtf = f"{t.real_time_factor:.2f}" if t.audio_s else "n/a"
     return (f"**{t.audio_s:.2f} s** of audio in **{t.total_s:.2f} s** (generation {t.generate_s:.2f} s, "
             f"decoding {t.decode_s:.2f} s) · real-time factor **{rtf}** · seed **{result.seed}**")
+
+
+def take_info(result: SynthesisResult) -> str:
+    """The timing line and the take's warnings (the test model's noise notice is shown on the page already)."""
+    notes = [w for w in result.warnings if "random weights" not in w]
+    return timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
 
 
 def is_user_error(err: Exception) -> bool:

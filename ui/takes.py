@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 HISTORY_SIZE = 5  # takes kept per visitor
 MAX_FILES = 200  # takes kept on disk for everyone together; the oldest are deleted first
+_KEPT = (".wav", ".vtt", ".srt")  # takes, their turns and subtitles
 
 
 class TakeStore:
@@ -38,6 +39,13 @@ class TakeStore:
         self._prune()
         return path
 
+    def save_text(self, text: str, suffix: str, stem: str) -> Path:
+        """A take's companion file (subtitles) beside it, pruned with the takes."""
+        path = self.folder / f"{stem}.{suffix}"
+        path.write_text(text, encoding="utf-8")
+        self._prune()
+        return path
+
     def served_paths(self) -> list[str]:
         """What the web server must be allowed to serve from: nothing extra when the folder is under the
         temp dir or the working directory (Gradio copies takes from there into its cache), else the folder.
@@ -45,7 +53,7 @@ class TakeStore:
         folder = self.folder.resolve()
         if any(folder.is_relative_to(base) for base in (Path(tempfile.gettempdir()).resolve(), Path.cwd().resolve())):
             return []
-        others = [p.name for p in folder.iterdir() if p.suffix != ".wav"][:3]
+        others = [p.name for p in folder.iterdir() if p.suffix not in _KEPT][:3]
         if others:
             log.warning("HVS_TAKES_DIR %s holds other files (%s): anything in it can be downloaded by URL; give the "
                         "takes a folder of their own.", folder, ", ".join(others))
@@ -53,7 +61,7 @@ class TakeStore:
 
     def _prune(self) -> None:
         with self._lock:
-            files = sorted(self.folder.glob("*.wav"), key=lambda p: p.stat().st_mtime)
+            files = sorted((p for p in self.folder.iterdir() if p.suffix in _KEPT), key=lambda p: p.stat().st_mtime)
             for old in files[: max(len(files) - self.max_files, 0)]:
                 old.unlink(missing_ok=True)
 

@@ -1,0 +1,130 @@
+"""What the Dialogue tab and the /dialogue API do, apart from how they look: voice choices per speaker
+-> one SynthesisRequest, a take streamed turn by turn, its turns and subtitles as files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from inference import subtitles
+from inference.errors import InvalidRequest, StudioError
+from inference.scene import compose_scene
+from inference.schema import SynthesisRequest, SynthesisResult
+from inference.script import ScriptError, parse_script
+
+from . import library
+from .studio import Studio, wav_bytes
+from .voice import CLONE, DESCRIBED, PRESET, Voice, api_voice, pick_voice
+
+SMART_CHOICE = "smart"
+CLIP_CHOICE = "clip"
+EXAMPLE_SCRIPT = """Alice: Did you hear that? I think the storm is getting closer.
+Bob: It's just the wind [laugh]. You always worry too much.
+Alice: Maybe. But the last time you said that, we lost power for two days.
+Bob: Fair point. Let's find the candles, just in case."""
+
+
+@dataclass
+class DialogueTake:
+    path: Path
+    result: SynthesisResult
+    turns: list[tuple[str, str]] = field(default_factory=list)  # (label, wav path) per segment
+    subtitle_files: list[str] = field(default_factory=list)  # .vtt and .srt
+
+
+def speakers_of(script: str | None) -> tuple[list[str], str | None]:
+    """The speakers found so far while typing, and the script's problem in words (None when it is fine)."""
+    if not script or not script.strip():
+        return [], None
+    try:
+        return parse_script(script).speakers, None
+    except ScriptError as err:
+        return [], str(err)
+
+
+def voice_choices(studio: Studio, saved: list[str]) -> list[tuple[str, str]]:
+    """The single-voice page's choices as one list: smart, presets, described voices, My voices, a clip."""
+    return [("Smart voice (the model picks)", SMART_CHOICE),
+            *[(f"Preset: {v.label}", f"preset:{v.name}") for v in studio.voices.all()],
+            *[(f"Described: {v.label}", f"described:{v.name}") for v in studio.presets.voices.values()],
+            *[(f"My voices: {name}", f"saved:{name}") for name in saved],
+            ("Clone a clip (record or upload it below)", CLIP_CHOICE)]
+
+
+def voice_of_choice(studio: Studio, choice: str | None, clip: str | None, clip_text: str | None,
+                    saved: list[dict] | None) -> Voice:
+    """A picker's value -> the voice; a value typed by hand describes a voice in words."""
+    choice = (choice or SMART_CHOICE).strip()
+    kind, _, name = choice.partition(":")
+    if choice == SMART_CHOICE:
+        return Voice("Smart voice")
+    if choice == CLIP_CHOICE:
+        return pick_voice(CLONE, clip=clip, clip_text=clip_text, voices=studio.voices, presets=studio.presets)
+    if kind == "preset":
+        return pick_voice(PRESET, preset=name, voices=studio.voices, presets=studio.presets)
+    if kind == "saved":
+        entry = library.find(saved, name)
+        return Voice(CLONE, library.to_file(entry), entry.get("transcript") or None)
+    return pick_voice(DESCRIBED, description=name if kind == "described" else choice, voices=studio.voices,
+                      presets=studio.presets)
+
+
+def api_speakers(studio: Studio, speakers: dict | None, clips: list[str] | None) -> dict[str, Voice]:
+    """The /dialogue API's `speakers`: name -> a preset voice name or words describing a voice (as the
+    /synthesize `voice`), or {"clip": index into clips, "reference_text": "..."}."""
+    voices = {}
+    for name, value in (speakers or {}).items():
+        if isinstance(value, str):
+            voices[name] = api_voice(value, studio.voices, studio.presets)
+        elif isinstance(value, dict) and isinstance(value.get("clip"), int) and not isinstance(value["clip"], bool):
+            index = value["clip"]
+            if not clips or not 0 <= index < len(clips):
+                raise InvalidRequest(f"speakers.{name}.clip is {index}, but {len(clips or [])} clip(s) were sent.")
+            voices[name] = Voice(CLONE, Path(clips[index]), (value.get("reference_text") or "").strip() or None)
+        else:
+            raise InvalidRequest(f"speakers.{name} must be a voice name, words describing a voice, or "
+                                 '{"clip": 0, "reference_text": "..."} (got ' + f"{value!r:.60})")
+    return voices
+
+
+def dialogue_request(studio: Studio, script: str, voices: dict[str, Voice], *, tone: str | None = None,
+                     setting: str | None = None, scene: str | None = None, seed: int | None = None,
+                     **options) -> SynthesisRequest:
+    """One typed request, the same for the tab and the API. A speaker left out gets a smart voice."""
+    speakers = {name: {"reference_audio": v.reference_audio, "reference_text": v.reference_text,
+                       "description": v.description} for name, v in voices.items()}
+    options = {k: v for k, v in options.items() if v is not None}
+    return SynthesisRequest.parse(text=script, speakers=speakers, seed=seed,
+                                  scene=compose_scene(studio.presets, tone=tone, setting=setting, extra=scene),
+                                  **options)
+
+
+def generate(studio: Studio, request: SynthesisRequest, on_progress=None) -> Iterator[bytes | DialogueTake]:
+    """The take streamed turn by turn (WAV bytes), then the finished DialogueTake with its files."""
+    result = None
+    for chunk in studio.engine.stream(request):
+        if on_progress is not None:
+            on_progress(chunk.part, chunk.parts)
+        if len(chunk.waveform):
+            yield wav_bytes(chunk.waveform, chunk.sample_rate)
+        result = chunk.result or result
+    if result is None:
+        raise StudioError("The generation ended without a result.")
+    yield save_take(studio, result, stem="dialogue")
+
+
+def save_take(studio: Studio, result: SynthesisResult, stem: str) -> DialogueTake:
+    path = studio.takes.save(result.waveform, result.sample_rate, stem=stem)
+    rate, turns = result.sample_rate, []
+    for number, segment in enumerate(result.segments, start=1):
+        piece = result.waveform[int(round(segment.start_s * rate)):int(round(segment.end_s * rate))]
+        who = f"{segment.speaker}: " if segment.speaker else ""
+        words = " ".join(segment.text.split())
+        label = f"{number} · {who}{words if len(words) <= 50 else words[:49] + '…'}"
+        turns.append((label, str(studio.takes.save(np.asarray(piece), rate, stem="turn"))))
+    files = [str(studio.takes.save_text(subtitles.render(result.segments, fmt), fmt, stem=path.stem))
+             for fmt in subtitles.FORMATS]
+    return DialogueTake(path, result, turns, files)

@@ -1,0 +1,157 @@
+"""The Dialogue tab: a script, a voice per speaker found in it, one take streamed turn by turn.
+
+Layout and wiring only; what it does lives in ui/dialogue.py (shared with the /dialogue API).
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from inference.schema import (
+    DEFAULT_PAUSE_S,
+    MAX_NEW_TOKENS,
+    MAX_PAUSE_S,
+    MAX_SEED,
+    MIN_NEW_TOKENS,
+    VOICE_LAYOUTS,
+    SamplingOptions,
+)
+from inference.script import MAX_SPEAKERS
+
+from . import dialogue, library
+from .errors import raise_readable
+from .studio import Studio, take_info
+
+NO_PRESET = "none"
+PRIVATE = {"api_visibility": "private"}
+QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+FORMAT_HELP = (
+    "One line per turn: `Alice: Hello there.` (a short name and a colon) or the official `[SPEAKER0] Hello there.` "
+    f"A line without a name continues the turn. Up to {MAX_SPEAKERS} speakers; tags like [laugh] add sound effects.")
+LAYOUT_HELP = ("scene: every voice in every turn's prompt (the official layout). separate: only the speaking voice "
+               "in each turn's prompt, which keeps voices apart (try it when voices swap or blend).")
+
+
+def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
+    """The tab, inside the page's Blocks; `saved_voices` is the page's "My voices" library."""
+    # Labels differ from the voice page's, so that a label names one control on the whole page.
+    with gr.Tab("Dialogue", elem_id="hvs-dialogue"):
+        gr.Markdown("### Dialogue: a voice per speaker\n" + FORMAT_HELP)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=360):
+                script = gr.Textbox(label="Script", lines=8, max_lines=30, elem_id="hvs-dlg-script",
+                                    placeholder="Alice: Hello Bob!\nBob: Hi Alice [laugh].")
+                example = gr.Button("Example script", size="sm", elem_id="hvs-dlg-example")
+                found = gr.Markdown("No speakers yet.", elem_id="hvs-dlg-found")
+                tone = gr.Dropdown([NO_PRESET, *studio.presets.tones], value=NO_PRESET, label="Tone of the dialogue")
+                setting = gr.Dropdown([NO_PRESET, *studio.presets.settings], value=NO_PRESET,
+                                      label="Where it is recorded")
+                scene = gr.Textbox(label="Scene in your own words", lines=2,
+                                   placeholder="e.g. Two friends talking late at night.")
+            with gr.Column(scale=2, min_width=320):
+                slots = [_speaker_slot(number) for number in range(MAX_SPEAKERS)]
+                consent = gr.Checkbox(label="I have the right to use the cloned voices (mine, or their speakers "
+                                            "agreed to this use).", elem_id="hvs-dlg-consent")
+                with gr.Accordion("Dialogue options", open=False):
+                    pause = gr.Slider(0, MAX_PAUSE_S, value=DEFAULT_PAUSE_S, step=0.05, label="Pause between turns (s)")
+                    layout = gr.Radio(list(VOICE_LAYOUTS), value="scene", label="Voice layout", info=LAYOUT_HELP)
+                    length = gr.Slider(MIN_NEW_TOKENS, MAX_NEW_TOKENS, step=1,
+                                       value=SamplingOptions.model_fields["max_new_tokens"].default,
+                                       label="Max length per turn (tokens; 25 = 1 s of audio)")
+                    with gr.Row():
+                        seed = gr.Number(0, label="Dialogue seed", precision=0, minimum=0, maximum=MAX_SEED)
+                        randomize = gr.Checkbox(True, label="New random seed for each dialogue")
+        generate = gr.Button("Generate the dialogue", variant="primary", elem_id="hvs-dlg-generate")
+        progress = gr.Markdown(elem_id="hvs-dlg-progress")
+        live = gr.Audio(label="Live: plays turn by turn while generating", streaming=True, autoplay=True,
+                        interactive=False, elem_id="hvs-dlg-live", buttons=[])
+        output = gr.Audio(label="The whole take", type="filepath", interactive=False, elem_id="hvs-dlg-output",
+                          buttons=["download"], format="wav")
+        with gr.Row():
+            turn_pick = gr.Dropdown([], label="Play one turn", elem_id="hvs-dlg-turns")
+            turn_audio = gr.Audio(label="Turn", type="filepath", interactive=False, elem_id="hvs-dlg-turn",
+                                  buttons=["download"])
+        subtitle_files = gr.File(label="Subtitles (WebVTT, SRT)", file_count="multiple", interactive=False,
+                                 elem_id="hvs-dlg-subtitles")
+        turns = gr.State([])
+
+    example.click(lambda: dialogue.EXAMPLE_SCRIPT, None, script, **QUICK)
+
+    def list_speakers(text: str, saved: list[dict] | None) -> list:
+        names, problem = dialogue.speakers_of(text)
+        choices = dialogue.voice_choices(studio, library.names(saved))
+        shown = f"⚠️ {problem}" if problem else (
+            "**Speakers:** " + " · ".join(f"{n} (SPEAKER{i})" for i, n in enumerate(names)) if names
+            else "No speakers yet.")
+        updates = [shown]
+        for number in range(len(slots)):
+            if problem:  # mid-edit: keep the pickers as they are
+                updates += [gr.Group(), gr.Dropdown(choices=choices)]
+                continue
+            visible = number < len(names)
+            updates += [gr.Group(visible=visible),
+                        gr.Dropdown(label=f"Voice of {names[number]}" if visible else "Voice", choices=choices)]
+        return updates
+
+    listing = [found, *[c for group, picker, _, _ in slots for c in (group, picker)]]
+    script.change(list_speakers, [script, saved_voices], listing, trigger_mode="always_last", **QUICK)
+
+    for _group, picker, clip, text in slots:
+        picker.change(lambda choice: (gr.Audio(visible=choice == dialogue.CLIP_CHOICE),
+                                      gr.Textbox(visible=choice == dialogue.CLIP_CHOICE)),
+                      picker, [clip, text], **QUICK)
+
+    inputs = {script, saved_voices, tone, setting, scene, consent, pause, layout, length, seed, randomize,
+              *[c for _, picker, clip, text in slots for c in (picker, clip, text)]}
+
+    def run(v: dict, progress_bar=gr.Progress()):  # noqa: B008 - Gradio injects it
+        try:
+            names, problem = dialogue.speakers_of(v[script])
+            voices = {name: dialogue.voice_of_choice(studio, v[slots[i][1]], v[slots[i][2]], v[slots[i][3]],
+                                                     v[saved_voices]) for i, name in enumerate(names)}
+            if any(voice.is_own_clip for voice in voices.values()) and not v[consent]:
+                raise gr.Error("Please confirm that you have the right to use the cloned voices (the checkbox "
+                               "under the speakers) before cloning them.", print_exception=False)
+            seed_value = None if v[randomize] or v[seed] is None else int(v[seed])
+            request = dialogue.dialogue_request(
+                studio, v[script] or "", voices, tone=v[tone], setting=v[setting], scene=v[scene], seed=seed_value,
+                pause_s=v[pause], voice_layout=v[layout], max_new_tokens=int(v[length]))
+            now = {"turn": "Generating…"}
+
+            def turn_of(i: int, n: int) -> None:
+                now["turn"] = f"Turn {i} of {n}"
+                progress_bar((i - 1) / n, desc=now["turn"])
+
+            for item in dialogue.generate(studio, request, on_progress=turn_of):
+                if isinstance(item, dialogue.DialogueTake):
+                    take = item
+                    break
+                yield {live: item, progress: f"▶ {now['turn']}"}
+        except Exception as err:  # noqa: BLE001 - every failure becomes a message (gr.Error as it is)
+            raise_readable(err)
+        count = len(take.turns)
+        info = f"**{count} turn{'s' if count != 1 else ''}** · {take_info(take.result)}"
+        first = take.turns[0] if take.turns else (None, None)
+        yield {output: str(take.path), progress: info, seed: take.result.seed, turns: take.turns,
+               turn_pick: gr.Dropdown([label for label, _ in take.turns], value=first[0]), turn_audio: first[1],
+               subtitle_files: take.subtitle_files}
+
+    generate.click(run, inputs, {live, output, progress, seed, turns, turn_pick, turn_audio, subtitle_files},
+                   show_progress_on=[live, output], **PRIVATE)
+
+    def play_turn(label: str | None, known: list) -> str | None:
+        return next((path for name, path in known or [] if name == label), None)
+
+    turn_pick.change(play_turn, [turn_pick, turns], turn_audio, **QUICK)
+
+
+def _speaker_slot(number: int) -> tuple[gr.Group, gr.Dropdown, gr.Audio, gr.Textbox]:
+    """One speaker's voice picker (hidden until the script names a speaker number `number`)."""
+    with gr.Group(visible=False) as group:
+        picker = gr.Dropdown([], value=dialogue.SMART_CHOICE, label="Voice", allow_custom_value=True,
+                             elem_classes="hvs-dlg-voice", elem_id=f"hvs-dlg-voice-{number}",
+                             info="Pick a voice, or type words that describe one.")
+        clip = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Clip of this voice",
+                        visible=False, elem_id=f"hvs-dlg-clip-{number}")
+        text = gr.Textbox(label="What the clip says (transcript)", lines=1, visible=False)
+    return group, picker, clip, text
