@@ -10,7 +10,7 @@ is far cheaper than the real one, so its decode and overhead shares are upper bo
   first audio / whole     time to the first streamed chunk relative to the whole take
   stream / whole          total cost of streaming vs one whole take
   decode / total          share of the audio decoder
-  2 threads / sequential  two concurrent visitors vs one after the other (today ~1: one generation at a time)
+  2 threads / sequential  two concurrent visitors vs one after the other (below 1: their takes are batched)
 """
 
 from __future__ import annotations

@@ -135,7 +135,8 @@ def test_dialogue_job_parses_to_one_request(voices_dir):
 
 
 def test_remote_backend_sends_a_dialogue_to_the_worker(worker_url, engine, speech_wav):
-    from inference import SynthesisRequest, build_engine
+    from backends import build_engine
+    from inference import SynthesisRequest
 
     remote = build_engine(backend=f"runpod:{worker_url}").load()
     request = SynthesisRequest.parse(text=SCRIPT, speakers={"Alice": {"reference_audio": speech_wav},

@@ -49,8 +49,8 @@ def test_only_the_documented_endpoints_are_exposed(studio):
     api = client.view_api(print_info=False, return_format="dict")
     assert list(api["named_endpoints"]) == ["/synthesize", "/synthesize_stream", "/dialogue"]
     assert not api["unnamed_endpoints"]
-    for endpoint in api["named_endpoints"].values():
-        names = [p["parameter_name"] for p in endpoint["parameters"]]
+    for name in ("/synthesize", "/synthesize_stream"):  # one parameter list for both
+        names = [p["parameter_name"] for p in api["named_endpoints"][name]["parameters"]]
         assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
                          "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats"]
 
