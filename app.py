@@ -86,10 +86,14 @@ def main(argv: list[str] | None = None) -> None:
     from inference.zerogpu import attach_gpu_on_demand, import_spaces, on_zerogpu
 
     import_spaces()  # before anything imports torch
+    from starlette.middleware import Middleware
+
     from inference import build_engine
+    from inference.audio import MAX_UPLOAD_BYTES
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
     from ui import CSS, Studio, build_ui
+    from ui.auth import LoginRequired
 
     engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)
     if args.backend == "local":
@@ -107,9 +111,12 @@ def main(argv: list[str] | None = None) -> None:
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
-        css=CSS, footer_links=["api"], show_error=True,
+        css=CSS, footer_links=["api"],
+        show_error=False,  # our callbacks word their own errors; Gradio's own ones can hold server paths
+        max_file_size=MAX_UPLOAD_BYTES,  # the engine's own limit, checked before an upload is kept
         allowed_paths=studio.takes.served_paths(),  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
-        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up)]},
+        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up)],
+                    "middleware": [Middleware(LoginRequired)]},  # auth= alone leaves the stream routes open
     )
 
 
