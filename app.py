@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     from inference.voices import VoiceLibrary
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
+    from ui.errors import hide_server_paths
 
     engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)
     if args.backend == "local":
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
 
     studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))
     demo = build_ui(studio, browser_secret=browser_secret())
+    hide_server_paths(demo)
     demo.queue(max_size=args.queue_size, default_concurrency_limit=args.concurrency)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     demo.launch(

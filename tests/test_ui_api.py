@@ -96,6 +96,10 @@ def test_repetition_options_reach_the_model(studio):
     ({"text": "Hi.", "ras_win_len": 100}, "ras_win_len must be at most 64"),
     ({"text": "Hi.", "ras_max_repeats": 0}, "ras_max_repeats must be at least 1"),
     ({"text": "Hi <|eot_id|> there."}, "control token"),
+    ({"text": 123}, "text has the wrong type"),  # refused like the worker does, never spoken as "123"
+    ({"text": ["a", "b"]}, "text has the wrong type"),
+    ({"text": "Hi.", "voice": ["robot_en"]}, "voice has the wrong type"),
+    ({"text": "Hi.", "scene": 5}, "scene has the wrong type"),
 ])
 def test_bad_options_are_readable_errors(studio, fields, words):
     _, client, _ = studio
@@ -118,6 +122,35 @@ def test_bad_reference_files_are_readable_errors_and_the_server_keeps_serving(st
     # Still serving, and healthy.
     assert sf.info(_speak(client, text="Still here.", seed=2)).samplerate == 24_000
     assert healthz(url)["status"] == "ok"
+
+
+def test_a_path_on_the_server_is_refused_without_naming_server_folders(studio):
+    import os
+    import tempfile
+
+    import requests
+
+    url, _, _ = studio
+    for path in ("/etc/hostname", os.path.join(os.getcwd(), "README.md")):
+        # Raw HTTP: gradio_client would upload a local path instead of sending it.
+        data = ["Hi.", {"path": path, "meta": {"_type": "gradio.FileData"}}] + [None] * 12
+        event = requests.post(f"{url}/gradio_api/call/synthesize", json={"data": data}, timeout=10).json()["event_id"]
+        message = requests.get(f"{url}/gradio_api/call/synthesize/{event}", timeout=60).text
+        assert "event: error" in message and "not uploaded with it" in message, message
+        assert path not in message and os.getcwd() not in message and tempfile.gettempdir() not in message
+
+
+def test_an_upload_over_the_engine_limit_is_refused(studio):
+    import requests
+
+    from inference.audio import MAX_UPLOAD_BYTES
+
+    url, _, _ = studio
+    big = requests.post(f"{url}/gradio_api/upload", files={"files": ("big.wav", b"\0" * (MAX_UPLOAD_BYTES + 1024))},
+                        timeout=60)
+    assert big.status_code == 413, big.text[:200]
+    small = requests.post(f"{url}/gradio_api/upload", files={"files": ("small.wav", b"RIFF" + b"\0" * 64)}, timeout=60)
+    assert small.status_code == 200
 
 
 @pytest.fixture(scope="module")
