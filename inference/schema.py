@@ -82,7 +82,7 @@ class SynthesisRequest(BaseModel):
     @classmethod
     def _path_exists(cls, value: Path | bytes | None) -> Path | bytes | None:
         if isinstance(value, Path) and not value.is_file():
-            raise ValueError(f"there is no reference audio file at {value}")
+            raise ValueError(f"there is no reference audio file named {value.name!r}")
         if isinstance(value, bytes) and not value:
             raise ValueError("the reference audio file is empty")
         return value
