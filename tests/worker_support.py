@@ -69,7 +69,7 @@ def voices_dir(tmp_path_factory, speech_wav) -> Path:
 @pytest.fixture(scope="session")
 def worker_url(voices_dir) -> Iterator[str]:
     """A worker with no S3 configured (audio comes back as base64), shared by the API and remote tests."""
-    env = {"HVS_VOICES_DIR": str(voices_dir)}
+    env = {"HVS_VOICES_DIR": str(voices_dir), "HVS_URL_ALLOW_PRIVATE": "1"}  # the file server is on loopback
     env.update({k: "" for k in os.environ if k.startswith(("HVS_S3_", "BUCKET_"))})
     with local_worker(env, "base64") as url:
         yield url
@@ -91,6 +91,15 @@ class _Files(BaseHTTPRequestHandler):
                 except OSError:
                     return
                 time.sleep(0.2)
+            return
+        if self.path == "/slow-headers":  # the status line one byte every 0.3 s: no read ever times out
+            for byte in b"HTTP/1.0 200 OK\r\nContent-Type: audio/wav\r\nX-Padding: " + b"x" * 200:
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.3)
             return
         if self.path == "/stall":  # headers, then nothing: the read timeout must fire
             self.send_response(200)
