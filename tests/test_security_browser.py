@@ -23,7 +23,7 @@ def guarded(tmp_path_factory):
     assert "Traceback" not in log.read_text(), f"the server logged a traceback: {log}"
 
 
-def test_the_live_stream_of_a_take_needs_the_login(guarded, browser, output_dir):
+def test_the_live_stream_of_a_take_needs_the_login(guarded, browser, output_dir):  # noqa: F811
     url, log = guarded
     page = browser.new_page()
     streamed: list[str] = []
