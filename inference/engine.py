@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import InvalidRequest, StudioError
+from .errors import Cancelled, InvalidRequest, StudioError
 from .loading import DEFAULT_MODEL_ID, load_model, pick_device, pick_dtype, resolve_checkpoint
 from .longform import CONTEXT_CHUNKS, split_text
 from .prompt import build_conversation
@@ -62,13 +62,16 @@ class StreamChunk:
 
 
 class _Cancelled:
-    """A stopping criterion: lets a consumer that went away stop the generation early."""
+    """A stopping criterion: lets a consumer that went away (or the caller's `cancel` event) stop the
+    generation early."""
 
-    def __init__(self) -> None:
+    def __init__(self, caller: threading.Event | None = None) -> None:
         self.event = threading.Event()
+        self.caller = caller
 
     def __call__(self, input_ids, scores, **kwargs) -> torch.Tensor:
-        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+        stop = self.event.is_set() or (self.caller is not None and self.caller.is_set())
+        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
 
 class Engine:
@@ -164,24 +167,26 @@ class Engine:
         return PreparedPrompt(rendered, inputs, plan.warnings, time.perf_counter() - started, frames)
 
     # ---- generation --------------------------------------------------------------------------
-    def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
-        """One whole take. The same request with the same seed gives the identical waveform."""
-        for chunk in self._run(request, streaming=False):
+    def synthesize(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> SynthesisResult:
+        """One whole take. The same request with the same seed gives the identical waveform.
+        Setting `cancel` (from any thread) stops the take within a step and raises Cancelled."""
+        for chunk in self._run(request, streaming=False, cancel=cancel):
             if chunk.result is not None:
                 return chunk.result
         raise StudioError("The generation ended without a result.")  # unreachable by construction
 
-    def stream(self, request: SynthesisRequest, first_chunk_frames: int = 12, chunk_frames: int = 25
-               ) -> Iterator[StreamChunk]:
+    def stream(self, request: SynthesisRequest, first_chunk_frames: int = 12, chunk_frames: int = 25,
+               cancel: threading.Event | None = None) -> Iterator[StreamChunk]:
         """Audio chunks while generating (first after ~0.5 s of audio, then every ~1 s of audio).
 
         The chunks add up to the take; the last one also carries the full SynthesisResult.
-        Stopping the iteration early stops the generation.
+        Stopping the iteration early, or setting `cancel`, stops the generation.
         """
-        yield from self._run(request, streaming=True, first_chunk_frames=first_chunk_frames, chunk_frames=chunk_frames)
+        yield from self._run(request, streaming=True, first_chunk_frames=first_chunk_frames, chunk_frames=chunk_frames,
+                             cancel=cancel)
 
     def _run(self, request: SynthesisRequest, streaming: bool, first_chunk_frames: int = 12,
-             chunk_frames: int = 25) -> Iterator[StreamChunk]:
+             chunk_frames: int = 25, cancel: threading.Event | None = None) -> Iterator[StreamChunk]:
         """Long texts are spoken chunk by chunk (see longform.py); the last chunks spoken so far stay
         in the prompt as context so the voice carries over. Each chunk holds the model on its own, so
         visitors take turns between chunks."""
@@ -200,7 +205,9 @@ class Engine:
                 timings.reference_s += prompt.encode_s
                 # each chunk has its own seed so that other visitors' turns cannot change this take
                 codes, emitted, generate_s = yield from self._generate(
-                    prompt, config, (seed + index) % 2**32, streaming, first_chunk_frames, chunk_frames)
+                    prompt, config, (seed + index) % 2**32, streaming, first_chunk_frames, chunk_frames, cancel)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("The take was cancelled.")
                 started = time.perf_counter()
                 frames = self._codes_to_frames(codes[0])
                 if frames.shape[0] == 0:
@@ -223,11 +230,11 @@ class Engine:
         yield StreamChunk(waveform=tail, result=result)
 
     def _generate(self, prompt: PreparedPrompt, config, seed: int, streaming: bool, first_chunk_frames: int,
-                  chunk_frames: int):
+                  chunk_frames: int, cancel: threading.Event | None = None):
         """Run model.generate (on a worker thread when streaming, yielding chunks as frames arrive).
         Returns (codes, frames already streamed, seconds spent generating)."""
         frames: queue.Queue = queue.Queue()
-        cancelled = _Cancelled()
+        cancelled = _Cancelled(cancel)
         outcome: dict = {}
 
         def generate() -> None:

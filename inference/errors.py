@@ -15,3 +15,7 @@ class InvalidAudio(InvalidRequest):
 
 class ModelLoadError(StudioError):
     """The model could not be fetched or loaded."""
+
+
+class Cancelled(StudioError):
+    """The caller went away or cancelled: the take was stopped before it was finished."""

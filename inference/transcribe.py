@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from .audio import decode_audio
-from .reference import READ_S
 from .errors import InvalidAudio, ModelLoadError
+from .reference import READ_S
 
 log = logging.getLogger(__name__)
 

@@ -161,3 +161,22 @@ def test_unknown_model_fails_with_a_hint():
         Engine("no-such-org/no-such-model").load()
     with pytest.raises(ModelLoadError, match="no checkpoint directory"):
         Engine("./missing/checkpoint").load()
+
+
+def test_a_cancel_event_stops_a_take_and_frees_the_model(engine):
+    """Every door passes a per-take event; setting it stops synthesize and stream within a step."""
+    from inference.errors import Cancelled
+
+    request = SynthesisRequest.parse(text="A long take nobody waits for.", max_new_tokens=4096, seed=1)
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    with pytest.raises(Cancelled):
+        engine.synthesize(request, cancel=cancel)
+    assert engine.status()["busy"] is False and engine.status()["pending"] == 0
+    cancel = threading.Event()
+    stream = engine.stream(request, first_chunk_frames=2, chunk_frames=2, cancel=cancel)
+    next(stream)
+    cancel.set()
+    with pytest.raises(Cancelled):
+        list(stream)
+    assert engine.status()["busy"] is False

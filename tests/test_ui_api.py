@@ -189,3 +189,52 @@ def test_a_full_queue_is_refused_with_a_message_and_the_server_recovers(guarded)
     assert 24_000 in outcomes
     assert sf.info(_speak(client, text="Back to normal.", seed=5)).samplerate == 24_000
     assert healthz(url)["queue_depth"] == 0
+
+
+def _within(check, timeout_s: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _idle(url: str) -> bool:
+    health = healthz(url)
+    return not health["busy"] and health["queue_depth"] == 0
+
+
+def test_a_cancelled_api_take_stops_and_frees_the_model(studio):
+    """job.cancel() used to leave the take generating to its end (here 4096 steps: minutes)."""
+    url, client, _ = studio
+    job = client.submit(api_name="/synthesize", text="A take nobody waits for.", max_new_tokens=4096, seed=1)
+    assert _within(lambda: healthz(url)["busy"], 120)
+    assert job.cancel()
+    assert _within(lambda: _idle(url), 30), healthz(url)
+
+
+def test_an_api_caller_that_disconnects_stops_its_take(studio):
+    import sys
+
+    url, _, _ = studio
+    # The caller reports once the server told it (over its open event stream) that the take is running.
+    caller = subprocess.Popen([sys.executable, "-c", (
+        "import time; from gradio_client import Client; from gradio_client.utils import Status\n"
+        f"job = Client({url!r}, verbose=False).submit(api_name='/synthesize', text='Gone soon.', max_new_tokens=4096)\n"
+        "while job.status().code != Status.PROCESSING: time.sleep(0.1)\n"
+        "print('running', flush=True); time.sleep(600)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert caller.stdout.readline().strip() == "running"
+        assert _within(lambda: healthz(url)["busy"], 60)
+    finally:
+        caller.kill()
+        caller.wait()
+    assert _within(lambda: _idle(url), 45), healthz(url)  # Gradio notices a dropped connection within ~10 s
+    assert sf.info(_speak(_fresh_client(url), text="Next caller.", seed=3)).samplerate == 24_000
+
+
+def _fresh_client(url: str) -> Client:
+    return Client(url, verbose=False)

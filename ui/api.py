@@ -12,6 +12,7 @@ import gradio as gr
 
 from inference.schema import MAX_TEXT_CHARS, optional_text
 
+from .abandon import run_while_caller_waits
 from .errors import raise_readable
 from .studio import Studio
 from .voice import Voice, api_voice
@@ -69,7 +70,7 @@ def wire_api(studio: Studio) -> None:
         audio = gr.Audio(label="audio", type="filepath", format="wav")
         trigger = gr.Button()
 
-    def synthesize(text: str, reference_audio: str | None = None, reference_text: str | None = None,
+    async def synthesize(text: str, reference_audio: str | None = None, reference_text: str | None = None,
                    scene: str | None = None, temperature: float | None = None, top_p: float | None = None,
                    top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
                    tone: str | None = None, setting: str | None = None, voice: str | None = None,
@@ -87,7 +88,7 @@ def wire_api(studio: Studio) -> None:
                      "ras_max_repeats": ras_max_repeats}
             request = studio.request(chosen, "" if text is None else text, composed, _whole(seed), temperature=temperature,
                                      top_p=top_p, **{name: _whole(value) for name, value in whole.items()})
-            path, _ = studio.synthesize_file(request)
+            path, _ = await run_while_caller_waits(lambda cancel: studio.synthesize_file(request, cancel))
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
         return str(path)

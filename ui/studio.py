@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +35,8 @@ class EngineLike(Protocol):
     is_noise: bool
 
     def status(self) -> dict: ...
-    def synthesize(self, request: SynthesisRequest) -> SynthesisResult: ...
-    def stream(self, request: SynthesisRequest): ...
+    def synthesize(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> SynthesisResult: ...
+    def stream(self, request: SynthesisRequest, cancel: threading.Event | None = None): ...
     def render_prompt(self, request: SynthesisRequest): ...
 
 
@@ -104,8 +105,9 @@ class Studio:
         take = Take(str(path), request.text, result.seed, voice_label, result.duration_s)
         yield Finished(path, result, add_take(history, take, self.history_size))
 
-    def synthesize_file(self, request: SynthesisRequest) -> tuple[Path, SynthesisResult]:
-        result = self.engine.synthesize(request)
+    def synthesize_file(self, request: SynthesisRequest, cancel: threading.Event | None = None
+                        ) -> tuple[Path, SynthesisResult]:
+        result = self.engine.synthesize(request, cancel=cancel)
         return self.takes.save(result.waveform, result.sample_rate, stem="api"), result
 
 
