@@ -23,12 +23,13 @@ from inference.errors import InvalidRequest, StudioError
 from inference.voices import VoiceLibrary
 
 from .job import OUTPUT_FORMATS, ParsedJob, check_health_job, is_health_job, parse_job
-from .storage import Storage
+from .storage import Storage, inline
 
 log = logging.getLogger("serverless")
 
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9_.-]")
 STREAM_OUTPUT_LIMIT = 16_000_000  # base64 characters in one streamed job's output, chunks and final together
+INLINE_OUTPUT_LIMIT = 16_000_000  # base64 characters in one plain result: RunPod drops job outputs over 20 MB
 
 
 class Worker:
@@ -114,7 +115,7 @@ class Worker:
                 index += 1
                 yield item
             if chunk.result is not None:
-                final = self._deliver(chunk.result, parsed, job_id)
+                final = self._deliver(chunk.result, parsed, job_id, fit_inline=False)
                 # RunPod caps a job's aggregated output (~20 MB): the chunks already hold the whole take.
                 if final.get("audio_base64") and sent_chars + len(final["audio_base64"]) > STREAM_OUTPUT_LIMIT:
                     del final["audio_base64"]
@@ -124,19 +125,32 @@ class Worker:
                 yield final
                 return
 
-    def _deliver(self, result, parsed: ParsedJob, job_id: str) -> dict:
+    def _deliver(self, result, parsed: ParsedJob, job_id: str, fit_inline: bool = True) -> dict:
+        """The take stored in S3, or inline as base64. An inline take must fit under RunPod's output cap
+        (a streamed one already went out in its chunks): WAV that would not fit goes as MP3, and a take
+        too long even for that is refused with what to do instead."""
         from inference.audio import encode
 
         fmt = parsed.options.output
         audio = encode(result.waveform, fmt, result.sample_rate)
         key = f"{parsed.options.s3_prefix}{_SAFE_KEY.sub('_', job_id)}.{fmt}"
         stored, warnings = self.storage.deliver(audio, parsed.options.content_type, key)
+        if fit_inline and len(stored.get("audio_base64", "")) > INLINE_OUTPUT_LIMIT and fmt != "mp3":
+            fmt = "mp3"
+            audio = encode(result.waveform, fmt, result.sample_rate)
+            stored = inline(audio)
+            warnings.append("As WAV the take is over RunPod's 20 MB output cap, so it is returned as MP3 "
+                            "(configure S3 for WAV).")
+        if fit_inline and len(stored.get("audio_base64", "")) > INLINE_OUTPUT_LIMIT:
+            raise StudioError(f"The take ({result.duration_s:.0f} s of audio) is too large to return through "
+                              "RunPod, whose job output is capped at 20 MB: configure S3 (HVS_S3_BUCKET) or send "
+                              'the job with "stream": true.')
         t = result.timings
         return {
             "type": "result",
             **stored,
             "format": fmt,
-            "content_type": parsed.options.content_type,
+            "content_type": OUTPUT_FORMATS[fmt],
             "bytes": len(audio),
             "sample_rate": result.sample_rate,
             "duration_s": round(result.duration_s, 3),

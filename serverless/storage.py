@@ -103,11 +103,11 @@ class Storage:
 
     def deliver(self, audio: bytes, content_type: str, key: str) -> tuple[dict, list[str]]:
         if self.config is None:
-            return _inline(audio), []
+            return inline(audio), []
         full_key = self.config.prefix + key
         wait_s = self._skip_until - time.monotonic()
         if wait_s > 0:
-            return _inline(audio), [f"S3 failed shortly before this job, so it was not tried again (next try in "
+            return inline(audio), [f"S3 failed shortly before this job, so it was not tried again (next try in "
                                     f"{wait_s:.0f} s); the audio is returned as base64 instead."]
         last_error, attempt = "", 0
         for attempt in range(1, self.config.attempts + 1):
@@ -127,7 +127,7 @@ class Storage:
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         warning = (f"The audio could not be stored in S3 after {tries} ({last_error}); it is returned as base64 "
                    f"instead, and S3 is skipped for the next {self.config.cooldown_s:.0f} s.")
-        return _inline(audio), [warning]
+        return inline(audio), [warning]
 
     def _upload(self, audio: bytes, content_type: str, key: str) -> str:
         client = self._get_client()
@@ -160,7 +160,7 @@ class Storage:
         return self._client
 
 
-def _inline(audio: bytes) -> dict:
+def inline(audio: bytes) -> dict:
     return {"storage": "base64", "audio_base64": base64.b64encode(audio).decode("ascii")}
 
 
