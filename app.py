@@ -62,15 +62,16 @@ def browser_secret() -> str:
     return path.read_text().strip()
 
 
-def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True):
+def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drain=None):
     """GET /healthz: JSON a load balancer or a person can read."""
     from fastapi.routing import APIRoute
 
     def healthz() -> dict:
         status = engine.status()
         waiting = len(demo._queue) if getattr(demo, "_queue", None) is not None else 0
+        ready = "ok" if status.get("loaded") and (status.get("warmed") or not needs_warm_up) else "starting"
         return {
-            "status": "ok" if status.get("loaded") and (status.get("warmed") or not needs_warm_up) else "starting",
+            "status": "draining" if drain is not None and drain.draining.is_set() else ready,
             "model": status.get("model"), "device": status.get("device"), "dtype": status.get("dtype"),
             "loaded": status.get("loaded"), "warmed": status.get("warmed"), "busy": status.get("busy"),
             "queue_depth": waiting + int(status.get("pending", 0)), "queue_size": queue_size,
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     from inference.voices import VoiceLibrary
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
+    from ui.drain import Drain
     from ui.errors import hide_server_paths
 
     engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)
@@ -111,13 +113,15 @@ def main(argv: list[str] | None = None) -> None:
     hide_server_paths(demo)
     demo.queue(max_size=args.queue_size, default_concurrency_limit=args.concurrency)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    drain = Drain(engine, demo, studio.draining)
+    drain.install()
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
         css=CSS, footer_links=["api"],
         show_error=False,  # our callbacks word their own errors; Gradio's own ones can hold server paths
         max_file_size=MAX_UPLOAD_BYTES,  # the engine's own limit, checked before an upload is kept
         allowed_paths=studio.takes.served_paths(),  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
-        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up)],
+        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up, drain)],
                     "middleware": [Middleware(LoginRequired)]},  # auth= alone leaves the stream routes open
     )
 

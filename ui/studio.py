@@ -64,6 +64,7 @@ class Studio:
     transcriber: TranscriberLike | None = None
     takes: TakeStore = field(default_factory=TakeStore)
     history_size: int = HISTORY_SIZE
+    draining: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM (ui/drain.py)
 
     # ---- requests ----------------------------------------------------------------------------
     def scene(self, voice: Voice, tone: str | None, setting: str | None, extra: str | None) -> str | None:
@@ -88,6 +89,7 @@ class Studio:
                  on_progress=None) -> Iterator[bytes | Finished]:
         """One take, streamed: yields each new piece of audio as WAV bytes while generating, then the
         Finished take (saved, added to the visitor's history). Progress is real: seconds produced so far."""
+        self._check_open()
         result = None
         budget_s = request.sampling.max_new_tokens / FRAME_RATE
         produced_s = 0.0
@@ -107,8 +109,13 @@ class Studio:
 
     def synthesize_file(self, request: SynthesisRequest, cancel: threading.Event | None = None
                         ) -> tuple[Path, SynthesisResult]:
+        self._check_open()
         result = self.engine.synthesize(request, cancel=cancel)
         return self.takes.save(result.waveform, result.sample_rate, stem="api"), result
+
+    def _check_open(self) -> None:
+        if self.draining.is_set():
+            raise StudioError("The studio is shutting down and takes no new takes; try again in a minute.")
 
 
 def wav_bytes(waveform: np.ndarray, sample_rate: int) -> bytes:
