@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -41,6 +42,8 @@ class Worker:
         self.storage = storage or Storage(None)
         self.voices = voices or VoiceLibrary()
         self.load_error = load_error
+        self.draining = threading.Event()  # set on SIGTERM: new jobs are refused
+        self.drain_installed = False
 
     def start(self, warm_up: bool = True) -> Worker:
         """Load (and warm) the model; a failure is kept and reported by every job instead of crash-looping."""
@@ -66,6 +69,8 @@ class Worker:
                 return
             if self.load_error:
                 raise StudioError(f"The worker's model is not available: {self.load_error}")
+            if self.draining.is_set():
+                raise StudioError("The worker is shutting down; send the job again.")
             parsed = parse_job(job_input, self.voices)
             if parsed.options.prompt_only:
                 prompt = self.engine.render_prompt(parsed.request)
@@ -93,7 +98,7 @@ class Worker:
 
         return {
             "type": "health",
-            "status": "error" if self.load_error else "ok",
+            "status": "error" if self.load_error else "draining" if self.draining.is_set() else "ok",
             "load_error": self.load_error,
             "engine": self.engine.status() if self.engine else {"loaded": False},
             "storage": self.storage.describe(),
@@ -178,7 +183,41 @@ _worker: Worker | None = None
 
 def handler(job: dict[str, Any]) -> Iterator[dict]:
     """RunPod's handler: a generator, so `/stream` gets partial results and `/runsync` the list of them."""
-    yield from get_worker().run(job)
+    worker = get_worker()
+    _drain_on_sigterm(worker)
+    yield from worker.run(job)
+
+
+def _drain_on_sigterm(worker: Worker) -> None:
+    """Bound the SDK's own SIGTERM handling (it stops taking jobs and waits for the running one, without
+    limit) by HVS_DRAIN_S (default 30 s): past that the worker exits with code 1. Installed from the
+    first job, in the main thread, on top of the handler the SDK (or its local API server) installed."""
+    import signal
+    import threading
+
+    if worker.drain_installed or threading.current_thread() is not threading.main_thread():
+        return
+    grace_s = float(os.environ.get("HVS_DRAIN_S", 30))
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum, frame) -> None:
+        if not worker.draining.is_set():
+            worker.draining.set()
+            log.warning("SIGTERM: draining; no new jobs, up to %.0f s for the running one", grace_s)
+            timer = threading.Timer(grace_s, _give_up, (grace_s,))
+            timer.daemon = True
+            timer.start()
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    worker.drain_installed = True
+
+
+def _give_up(grace_s: float) -> None:
+    log.error("drain time (HVS_DRAIN_S=%.0f s) is up with a job still running; exiting", grace_s)
+    logging.shutdown()
+    os._exit(1)
 
 
 def get_worker() -> Worker:

@@ -138,3 +138,12 @@ def test_a_plain_result_never_exceeds_runpods_output_cap(engine, monkeypatch):
     monkeypatch.setattr(handler, "INLINE_OUTPUT_LIMIT", 1000)
     (refused,) = Worker(engine).run({"id": "c", "input": job})
     assert refused["error_type"] == "studio_error" and "configure S3" in refused["error"] and '"stream": true' in refused["error"]
+
+
+def test_a_draining_worker_refuses_new_jobs_and_says_so(engine):
+    worker = Worker(engine)
+    worker.draining.set()  # what SIGTERM does (serverless/handler.py: _drain_on_sigterm)
+    (item,) = worker.run({"id": "late", "input": {"text": "Hi.", "max_new_tokens": 10}})
+    assert item["error_type"] == "studio_error" and "shutting down" in item["error"]
+    (health,) = worker.run({"id": "h", "input": {"health": True}})
+    assert health["status"] == "draining"

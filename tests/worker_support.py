@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -25,6 +26,14 @@ LOGS = ROOT / "test-output" / "worker-logs"
 @contextlib.contextmanager
 def local_worker(env: dict[str, str], name: str, ready_timeout_s: float = 180) -> Iterator[str]:
     """`python -m serverless.handler --rp_serve_api` on 127.0.0.1; yields its base URL."""
+    with worker_process(env, name, ready_timeout_s) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def worker_process(env: dict[str, str], name: str, ready_timeout_s: float = 180
+                   ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """local_worker, also yielding the worker's process (to signal it)."""
     port = free_port()
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"{name}.log"
@@ -38,8 +47,8 @@ def local_worker(env: dict[str, str], name: str, ready_timeout_s: float = 180) -
                "--rp_api_port", str(port)]
     url = f"http://127.0.0.1:{port}"
     with serving(command, lambda: requests.get(f"{url}/docs", timeout=2).status_code == 200, log_path, workdir,
-                 full_env, timeout_s=ready_timeout_s):
-        yield url
+                 full_env, timeout_s=ready_timeout_s) as process:
+        yield url, process
 
 
 def post(url: str, route: str, body: dict | None = None, timeout: float = 120) -> dict:
