@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 from gradio_client import Client, handle_file
 
+from tests.processes import wait_until
 from tests.studio_server import healthz, run_studio
 
 
@@ -191,17 +192,6 @@ def test_a_full_queue_is_refused_with_a_message_and_the_server_recovers(guarded)
     assert healthz(url)["queue_depth"] == 0
 
 
-def _within(check, timeout_s: float) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def _idle(url: str) -> bool:
     health = healthz(url)
     return not health["busy"] and health["queue_depth"] == 0
@@ -211,9 +201,9 @@ def test_a_cancelled_api_take_stops_and_frees_the_model(studio):
     """job.cancel() used to leave the take generating to its end (here 4096 steps: minutes)."""
     url, client, _ = studio
     job = client.submit(api_name="/synthesize", text="A take nobody waits for.", max_new_tokens=4096, seed=1)
-    assert _within(lambda: healthz(url)["busy"], 120)
+    assert wait_until(lambda: healthz(url)["busy"], 120)
     assert job.cancel()
-    assert _within(lambda: _idle(url), 30), healthz(url)
+    assert wait_until(lambda: _idle(url), 30), healthz(url)
 
 
 def test_an_api_caller_that_disconnects_stops_its_take(studio):
@@ -228,13 +218,9 @@ def test_an_api_caller_that_disconnects_stops_its_take(studio):
         "print('running', flush=True); time.sleep(600)")], stdout=subprocess.PIPE, text=True)
     try:
         assert caller.stdout.readline().strip() == "running"
-        assert _within(lambda: healthz(url)["busy"], 60)
+        assert wait_until(lambda: healthz(url)["busy"], 60)
     finally:
         caller.kill()
         caller.wait()
-    assert _within(lambda: _idle(url), 45), healthz(url)  # Gradio notices a dropped connection within ~10 s
-    assert sf.info(_speak(_fresh_client(url), text="Next caller.", seed=3)).samplerate == 24_000
-
-
-def _fresh_client(url: str) -> Client:
-    return Client(url, verbose=False)
+    assert wait_until(lambda: _idle(url), 45), healthz(url)  # Gradio notices a dropped connection within ~10 s
+    assert sf.info(_speak(Client(url, verbose=False), text="Next caller.", seed=3)).samplerate == 24_000
