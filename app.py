@@ -24,7 +24,10 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "--auth": ("HVS_AUTH", None, "user:password required to open the studio (prefer the env variable)"),
     "--root-path": ("HVS_ROOT_PATH", None, "URL prefix when served behind a reverse proxy, e.g. /studio"),
     "--queue-size": ("HVS_QUEUE_SIZE", "16", "most requests waiting at once; more are refused with a message"),
-    "--concurrency": ("HVS_CONCURRENCY", "1", "takes generated at the same time"),
+    "--max-batch": ("HVS_MAX_BATCH", None, "takes generated together in one batch; also the queue's concurrency "
+                    "(default 8 on a GPU, 4 on CPU)"),
+    "--batch-window-ms": ("HVS_BATCH_WINDOW_MS", "20", "an idle model waits this long for more takes to batch"),
+    "--quantize": ("HVS_QUANTIZE", None, "8bit or 4bit: load the LM with bitsandbytes (GPUs with 8-16 GB)"),
     "--voices-dir": ("HVS_VOICES_DIR", None, "folder of preset voices (NAME.wav + NAME.txt [+ NAME.json])"),
     "--asr-model": ("HVS_ASR_MODEL", "openai/whisper-base", "Whisper model for transcripts ('none' turns it off)"),
 }
@@ -34,11 +37,14 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
     env = os.environ if env is None else env
     parser = argparse.ArgumentParser(description="Higgs Voice Studio: one-shot voice cloning in the browser.")
     for flag, (var, default, text) in OPTIONS.items():
-        kind = int if flag in ("--port", "--queue-size", "--concurrency") else str
+        kind = {"--port": int, "--queue-size": int, "--max-batch": int, "--batch-window-ms": float}.get(flag, str)
         parser.add_argument(flag, type=kind, default=kind(env[var]) if var in env else
                             (kind(default) if default is not None else None), help=f"{text} [env {var}{'' if default is None else ', default ' + default}]")
     parser.add_argument("--share", action="store_true", default=env.get("HVS_SHARE", "").lower() in ("1", "true"),
                         help="also serve through a public gradio.live link [env HVS_SHARE=1]")
+    parser.add_argument("--compile", action="store_true", default=env.get("HVS_COMPILE", "").lower() in ("1", "true"),
+                        help="torch.compile the decode step, compiled during warm-up for every batch size "
+                             "[env HVS_COMPILE=1]")
     args = parser.parse_args(argv)
     if args.auth is not None and ":" not in args.auth:
         parser.error("--auth must look like user:password")
@@ -74,6 +80,8 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
             "status": "draining" if drain is not None and drain.draining.is_set() else ready,
             "model": status.get("model"), "device": status.get("device"), "dtype": status.get("dtype"),
             "loaded": status.get("loaded"), "warmed": status.get("warmed"), "busy": status.get("busy"),
+            "generating": status.get("generating", 0), "max_batch": status.get("max_batch"),
+            "peak_batch": status.get("peak_batch", 0),
             "queue_depth": waiting + int(status.get("pending", 0)), "queue_size": queue_size,
             "noise": status.get("noise", False),
         }
@@ -98,7 +106,9 @@ def main(argv: list[str] | None = None) -> None:
     from ui.drain import Drain
     from ui.errors import hide_server_paths
 
-    engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)
+    engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype,
+                          max_batch=args.max_batch, batch_window_ms=args.batch_window_ms, compile=args.compile,
+                          quantize=args.quantize)
     if args.backend == "local":
         attach_gpu_on_demand(engine)  # a no-op off ZeroGPU
     engine.load()
@@ -111,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))
     demo = build_ui(studio, browser_secret=browser_secret())
     hide_server_paths(demo)
-    demo.queue(max_size=args.queue_size, default_concurrency_limit=args.concurrency)
+    # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher
+    demo.queue(max_size=args.queue_size, default_concurrency_limit=getattr(engine, "max_batch", None) or 4)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     drain = Drain(engine, demo, studio.draining)
     drain.install()

@@ -8,7 +8,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "Engine": "engine", "StreamChunk": "engine",
-    "InvalidAudio": "errors", "InvalidRequest": "errors", "ModelLoadError": "errors", "StudioError": "errors",
+    "Cancelled": "errors", "InvalidAudio": "errors", "InvalidRequest": "errors", "ModelLoadError": "errors", "StudioError": "errors",
     "DEFAULT_MODEL_ID": "loading",
     "SAMPLE_RATE": "schema", "SamplingOptions": "schema", "SynthesisRequest": "schema",
     "SynthesisResult": "schema", "Timings": "schema",

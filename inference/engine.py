@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
-import copy
 import logging
+import os
 import queue
 import secrets
 import threading
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import Cancelled, InvalidRequest, StudioError
-from .loading import DEFAULT_MODEL_ID, load_model, pick_device, pick_dtype, resolve_checkpoint
+from .batcher import Batcher
+from .decoding import Job
+from .errors import Cancelled, InvalidRequest, ModelLoadError, StudioError
+from .loading import DEFAULT_MODEL_ID, check_quantize, load_model, pick_device, pick_dtype, resolve_checkpoint
 from .longform import CONTEXT_CHUNKS, split_text
 from .prompt import build_conversation
 from .reference import prepare_reference
@@ -27,6 +30,8 @@ from .tiny_model import NOISE_WARNING, TINY_MODEL_ID
 log = logging.getLogger(__name__)
 
 WARMUP_TEXT = "Warming up."
+MAX_BATCH = 64
+CANCEL_WAIT_S = 10.0  # a cancelled row leaves the batch at the next step; this bounds the wait for it
 
 
 @dataclass
@@ -61,32 +66,25 @@ class StreamChunk:
     result: SynthesisResult | None = None
 
 
-class _Cancelled:
-    """A stopping criterion: lets a consumer that went away (or the caller's `cancel` event) stop the
-    generation early."""
-
-    def __init__(self, caller: threading.Event | None = None) -> None:
-        self.event = threading.Event()
-        self.caller = caller
-
-    def __call__(self, input_ids, scores, **kwargs) -> torch.Tensor:
-        stop = self.event.is_set() or (self.caller is not None and self.caller.is_set())
-        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
-
-
 class Engine:
     """Loaded once, shared by every front door. `synthesize` and `stream` are thread-safe."""
 
-    def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto") -> None:
+    def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto",
+                 max_batch: int | str | None = None, batch_window_ms: float = 20.0, compile: bool = False,
+                 quantize: str | None = None) -> None:
         self.model_id = model_id
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
+        self.max_batch = batch_size(max_batch, self.device)
+        self.batch_window_s = batch_window_ms / 1000
+        self.compile = compile
+        self.quantize = check_quantize(quantize, self.device)
         self.processor = None
         self.model = None
+        self.batcher: Batcher | None = None
         self.load_s = 0.0
         self.warmed = False
         self._load_lock = threading.Lock()
-        self._generate_lock = threading.Lock()  # one generation at a time on this model
         self._pending = 0
         self._pending_lock = threading.Lock()
 
@@ -106,14 +104,23 @@ class Engine:
                     log.warning(NOISE_WARNING)
                 started = time.perf_counter()
                 checkpoint = resolve_checkpoint(self.model_id)
-                self.processor, self.model = load_model(checkpoint, self.device, self.dtype)
+                self.processor, self.model = load_model(checkpoint, self.device, self.dtype, self.quantize)
+                self.batcher = Batcher(self.model, self.max_batch, self.batch_window_s, compile=self.compile)
                 self.load_s = time.perf_counter() - started
                 log.info("loaded %s on %s (%s) in %.1f s", self.model_id, self.device, self.dtype, self.load_s)
         return self
 
     def warm_up(self) -> None:
-        """One short take so the first visitor does not pay for lazy initialisation."""
-        self.synthesize(SynthesisRequest.parse(text=WARMUP_TEXT, max_new_tokens=16, seed=0))
+        """One short take so the first visitor does not pay for lazy initialisation. With `compile`, also
+        two takes at once: the decode step is compiled for one row and for a batch (dynamic sizes)."""
+        warm = SynthesisRequest.parse(text=WARMUP_TEXT, max_new_tokens=16, seed=0)
+        self.synthesize(warm)
+        if self.compile and self.max_batch > 1:
+            pair = [threading.Thread(target=self.synthesize, args=(warm,)) for _ in range(2)]
+            for thread in pair:
+                thread.start()
+            for thread in pair:
+                thread.join()
         self.warmed = True
 
     def status(self) -> dict:
@@ -123,7 +130,12 @@ class Engine:
             "dtype": str(self.dtype).removeprefix("torch."),
             "loaded": self.loaded,
             "warmed": self.warmed,
-            "busy": self._generate_lock.locked(),
+            "busy": bool(self.batcher and (self.batcher.generating or self.batcher.waiting)),
+            "generating": self.batcher.generating if self.batcher else 0,
+            "max_batch": self.max_batch,
+            "peak_batch": self.batcher.peak if self.batcher else 0,
+            "compiled": self.compile,
+            "quantize": self.quantize,
             "pending": self._pending,
             "noise": self.is_noise,
         }
@@ -168,8 +180,8 @@ class Engine:
 
     # ---- generation --------------------------------------------------------------------------
     def synthesize(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> SynthesisResult:
-        """One whole take. The same request with the same seed gives the identical waveform.
-        Setting `cancel` (from any thread) stops the take within a step and raises Cancelled."""
+        """One whole take. The same request with the same seed gives the identical waveform, whether it
+        ran alone or batched with other visitors' takes. Setting `cancel` stops it (raises Cancelled)."""
         for chunk in self._run(request, streaming=False, cancel=cancel):
             if chunk.result is not None:
                 return chunk.result
@@ -180,20 +192,20 @@ class Engine:
         """Audio chunks while generating (first after ~0.5 s of audio, then every ~1 s of audio).
 
         The chunks add up to the take; the last one also carries the full SynthesisResult.
-        Stopping the iteration early, or setting `cancel`, stops the generation.
+        Stopping the iteration early (or setting `cancel`) stops the generation.
         """
-        yield from self._run(request, streaming=True, first_chunk_frames=first_chunk_frames, chunk_frames=chunk_frames,
-                             cancel=cancel)
+        yield from self._run(request, streaming=True, first_chunk_frames=first_chunk_frames,
+                             chunk_frames=chunk_frames, cancel=cancel)
 
     def _run(self, request: SynthesisRequest, streaming: bool, first_chunk_frames: int = 12,
              chunk_frames: int = 25, cancel: threading.Event | None = None) -> Iterator[StreamChunk]:
         """Long texts are spoken chunk by chunk (see longform.py); the last chunks spoken so far stay
-        in the prompt as context so the voice carries over. Each chunk holds the model on its own, so
-        visitors take turns between chunks."""
+        in the prompt as context so the voice carries over. Each chunk is a job of its own for the
+        batcher, so long texts join batches chunk by chunk."""
+        cancel = cancel or threading.Event()
         self.load()
         plan = self.plan(request)
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
-        config = self._generation_config(request)
         timings = Timings(load_s=self.load_s, reference_s=plan.reference_s)
         pieces: list[np.ndarray] = []
         context: list[tuple[str, np.ndarray]] = []
@@ -204,17 +216,15 @@ class Engine:
                 first_prompt = first_prompt or prompt.rendered
                 timings.reference_s += prompt.encode_s
                 # each chunk has its own seed so that other visitors' turns cannot change this take
-                codes, emitted, generate_s = yield from self._generate(
-                    prompt, config, (seed + index) % 2**32, streaming, first_chunk_frames, chunk_frames, cancel)
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("The take was cancelled.")
+                job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel)
+                codes, emitted, generate_s = yield from self._generate(job, streaming, first_chunk_frames,
+                                                                       chunk_frames)
                 started = time.perf_counter()
-                frames = self._codes_to_frames(codes[0])
+                frames = self._codes_to_frames(codes)
                 if frames.shape[0] == 0:
                     raise StudioError(
                         "The model produced no audio for this text. Try another seed or a higher temperature.")
-                with self._generate_lock:  # heavy tensor work runs one at a time: parallel ops only fight for cores
-                    waveform = np.clip(self._decode_frames(frames), -1.0, 1.0)
+                waveform = np.clip(self._decode_frames(frames), -1.0, 1.0)
                 timings.generate_s += generate_s
                 timings.decode_s += time.perf_counter() - started
                 pieces.append(waveform)
@@ -229,65 +239,30 @@ class Engine:
         tail = pieces[-1][emitted * self._hop:] if streaming else whole
         yield StreamChunk(waveform=tail, result=result)
 
-    def _generate(self, prompt: PreparedPrompt, config, seed: int, streaming: bool, first_chunk_frames: int,
-                  chunk_frames: int, cancel: threading.Event | None = None):
-        """Run model.generate (on a worker thread when streaming, yielding chunks as frames arrive).
-        Returns (codes, frames already streamed, seconds spent generating)."""
+    def _generate(self, job: Job, streaming: bool, first_chunk_frames: int, chunk_frames: int):
+        """Hand one chunk to the batcher and wait for it (yielding audio chunks as frames arrive when
+        streaming). Returns (codes, frames already streamed, seconds spent generating)."""
         frames: queue.Queue = queue.Queue()
-        cancelled = _Cancelled(cancel)
-        outcome: dict = {}
-
-        def generate() -> None:
-            try:
-                with self._generate_lock, torch.inference_mode():
-                    # The frame tap sees every forward pass of the shared model, so it is attached only
-                    # while this take holds the lock: another visitor's frames never reach this stream.
-                    hook = self.model.register_forward_pre_hook(_frame_tap(frames), with_kwargs=True) \
-                        if streaming else None
-                    try:
-                        torch.manual_seed(seed)
-                        started = time.perf_counter()
-                        outcome["codes"] = self.model.generate(
-                            **prompt.inputs, generation_config=config, stopping_criteria=[cancelled]
-                        )
-                        outcome["generate_s"] = time.perf_counter() - started
-                    finally:
-                        if hook is not None:
-                            hook.remove()
-            except Exception as err:  # re-raised in the caller's thread
-                outcome["error"] = err
-            finally:
-                frames.put(None)
-
+        if streaming:
+            job.on_frame = frames.put
+        started = time.perf_counter()
+        future = self.batcher.submit(job)
+        future.add_done_callback(lambda _: frames.put(None))
         emitted = 0
-        if not streaming:
-            generate()
-        else:
-            worker = threading.Thread(target=generate, name="higgs-generate", daemon=True)
-            worker.start()
-            try:
+        try:
+            if streaming:
                 for chunk, emitted in self._stream_chunks(frames, first_chunk_frames, chunk_frames):  # noqa: B007
                     yield chunk
-            finally:
-                cancelled.event.set()
-                worker.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["codes"], emitted, outcome["generate_s"]
-
-    def _generation_config(self, request: SynthesisRequest):
-        options = request.sampling
-        config = copy.deepcopy(self.model.generation_config)
-        greedy = options.temperature == 0
-        config.do_sample = not greedy
-        config.temperature = None if greedy else options.temperature
-        config.top_p = None if greedy else options.top_p
-        config.top_k = None if greedy or options.top_k == 0 else options.top_k
-        config.max_new_tokens = options.max_new_tokens
-        # Read by Higgs' sampling loop from the generation config (repetition-aware sampling).
-        config.ras_win_len = options.ras_win_len or None
-        config.ras_win_max_num_repeat = options.ras_max_repeats
-        return config
+            while not future.done() and not job.cancel.is_set():
+                concurrent.futures.wait([future], timeout=0.1)
+        finally:
+            if not future.done():  # the caller went away or cancelled: free the row before returning
+                job.cancel.set()
+                future.cancel()  # still waiting for a place in the batch: never starts
+                concurrent.futures.wait([future], timeout=CANCEL_WAIT_S)
+        if future.cancelled() or job.cancel.is_set():
+            raise Cancelled("The take was stopped.")
+        return future.result(), emitted, time.perf_counter() - started
 
     # ---- decoding ----------------------------------------------------------------------------
     def _codes_to_frames(self, generated: torch.Tensor) -> torch.Tensor:
@@ -307,8 +282,8 @@ class Engine:
     def _decode_frames(self, frames: torch.Tensor) -> np.ndarray:
         if frames.shape[0] == 0:
             return np.zeros(0, np.float32)
-        with torch.inference_mode():
-            audio = self.processor.audio_tokenizer.decode(frames.T.unsqueeze(0)).audio_values
+        with self.batcher.device_lock, torch.inference_mode():  # not beside a batch step (see Batcher)
+            audio = self.processor.audio_tokenizer.decode(frames.T.unsqueeze(0).to(self.device)).audio_values
         return audio.reshape(-1).float().cpu().numpy()
 
     @property
@@ -350,12 +325,14 @@ class Engine:
                 self._pending -= 1
 
 
-def _frame_tap(frames: queue.Queue):
-    """Forward pre-hook: in decode steps the model receives the frame sampled at the previous step."""
-
-    def hook(module, args, kwargs):
-        audio = kwargs.get("audio_input_ids")
-        if audio is not None and audio.shape[1] == 1 and kwargs.get("input_ids") is None:
-            frames.put(audio[0, 0].detach().to("cpu", copy=True))
-
-    return hook
+def batch_size(value: int | str | None, device: torch.device) -> int:
+    """--max-batch / HVS_MAX_BATCH, a whole number from 1 to MAX_BATCH. Unset: 8 on a GPU (a 3B model's
+    decode step is bound by memory bandwidth, so 8 rows cost little more than 1) and 4 on CPU."""
+    value = os.environ.get("HVS_MAX_BATCH") if value is None else value
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return 8 if device.type == "cuda" else 4
+    if not text.isdigit() or not 1 <= int(text) <= MAX_BATCH:
+        raise ModelLoadError(f"The batch size (--max-batch / HVS_MAX_BATCH) must be a whole number from 1 to "
+                             f"{MAX_BATCH}, not {text[:20]!r}.")
+    return int(text)

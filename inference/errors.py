@@ -18,4 +18,4 @@ class ModelLoadError(StudioError):
 
 
 class Cancelled(StudioError):
-    """The caller went away or cancelled: the take was stopped before it was finished."""
+    """The caller stopped the take (Stop, a closed page, a cancelled job) before it ended."""

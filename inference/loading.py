@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -62,16 +63,49 @@ def resolve_checkpoint(model_id: str) -> Path:
         raise ModelLoadError(_load_hint(model_id, _first_line(err))) from err
 
 
-def load_model(checkpoint: Path, device: torch.device, dtype: torch.dtype):
-    """Processor (tokenizer + audio tokenizer) and LM, through transformers' own classes."""
-    from transformers import AutoProcessor, HiggsAudioV2ForConditionalGeneration
+QUANTIZE = ("8bit", "4bit")
 
+
+def check_quantize(quantize: str | None, device: torch.device) -> str | None:
+    """8-bit / 4-bit loading needs bitsandbytes and a CUDA GPU: say so before anything is loaded."""
+    if not quantize:
+        return None
+    if quantize not in QUANTIZE:
+        raise ModelLoadError(f"Unknown quantization {quantize!r}: use 8bit or 4bit (or leave it unset).")
+    if device.type != "cuda":
+        raise ModelLoadError(f"--quantize {quantize} needs a CUDA GPU (bitsandbytes); this device is {device}.")
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise ModelLoadError(f"--quantize {quantize} needs bitsandbytes: pip install bitsandbytes")
+    return quantize
+
+
+def attention_implementation(device: torch.device) -> str:
+    """flash-attention 2 on a CUDA GPU where it is installed, else PyTorch's SDPA kernels."""
+    if device.type == "cuda" and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def load_model(checkpoint: Path, device: torch.device, dtype: torch.dtype, quantize: str | None = None):
+    """Processor (tokenizer + audio tokenizer) and LM, through transformers' own classes."""
+    from transformers import AutoProcessor, BitsAndBytesConfig, HiggsAudioV2ForConditionalGeneration
+
+    options = {"dtype": dtype, "attn_implementation": attention_implementation(device)}
+    if quantize:
+        # the audio head and audio embeddings stay in bf16: they are small and decide every code
+        skip = ["audio_lm_head", "embed_audio_tokens"]
+        options["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=skip) \
+            if quantize == "8bit" else BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                                          bnb_4bit_compute_dtype=dtype, llm_int8_skip_modules=skip)
+        options["device_map"] = {"": device}
     try:
         processor = AutoProcessor.from_pretrained(checkpoint)
-        model = HiggsAudioV2ForConditionalGeneration.from_pretrained(checkpoint, dtype=dtype)
+        model = HiggsAudioV2ForConditionalGeneration.from_pretrained(checkpoint, **options)
     except Exception as err:
         raise ModelLoadError(_load_hint(str(checkpoint), _first_line(err))) from err
-    model.to(device).eval()
+    if not quantize:
+        model.to(device)
+    model.eval()
     processor.audio_tokenizer.to(device).eval()
     return processor, model
 

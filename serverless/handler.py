@@ -4,12 +4,16 @@ The engine is built and warmed once per worker (cold start); every job then goes
 a generator, so long takes can stream partial results. A job never crashes the worker: each problem
 comes back as `{"error": "<a sentence>"}` and the next job starts clean.
 
-Environment: HVS_MODEL (Hub id, local path or tiny-random), HVS_DEVICE, HVS_DTYPE, HVS_WARMUP (1/0),
-HVS_VOICES_DIR, and the HVS_S3_* variables read by serverless/storage.py.
+Jobs run concurrently, up to HVS_MAX_BATCH at once (RunPod's concurrency modifier), so one worker's
+engine batches several jobs' takes together.
+
+Environment: HVS_MODEL (Hub id, local path or tiny-random), HVS_DEVICE, HVS_DTYPE, HVS_MAX_BATCH,
+HVS_WARMUP (1/0), HVS_VOICES_DIR, and the HVS_S3_* variables read by serverless/storage.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -17,7 +21,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from inference.errors import InvalidRequest, StudioError
@@ -181,19 +185,27 @@ def _chunk_output(index: int, start_s: float, wav: bytes, duration_s: float, sam
 _worker: Worker | None = None
 
 
-def handler(job: dict[str, Any]) -> Iterator[dict]:
-    """RunPod's handler: a generator, so `/stream` gets partial results and `/runsync` the list of them."""
+async def handler(job: dict[str, Any]) -> AsyncIterator[dict]:
+    """RunPod's handler: a generator, so `/stream` gets partial results and `/runsync` the list of them.
+    Async, with the work on a thread, so concurrent jobs reach the engine's batcher together."""
+    worker = await asyncio.to_thread(get_worker)
+    _drain_on_sigterm(worker)  # here, in the event loop's (main) thread
+    outputs = worker.run(job)
+    while (item := await asyncio.to_thread(next, outputs, None)) is not None:
+        yield item
+
+
+def concurrency(current: int) -> int:
+    """RunPod's concurrency modifier: as many jobs at once as the engine batches together."""
     worker = get_worker()
-    _drain_on_sigterm(worker)
-    yield from worker.run(job)
+    return getattr(worker.engine, "max_batch", 1) if worker.engine is not None else 1
 
 
 def _drain_on_sigterm(worker: Worker) -> None:
-    """Bound the SDK's own SIGTERM handling (it stops taking jobs and waits for the running one, without
+    """Bound the SDK's own SIGTERM handling (it stops taking jobs and waits for the running ones, without
     limit) by HVS_DRAIN_S (default 30 s): past that the worker exits with code 1. Installed from the
     first job, in the main thread, on top of the handler the SDK (or its local API server) installed."""
     import signal
-    import threading
 
     if worker.drain_installed or threading.current_thread() is not threading.main_thread():
         return
@@ -203,7 +215,7 @@ def _drain_on_sigterm(worker: Worker) -> None:
     def on_sigterm(signum, frame) -> None:
         if not worker.draining.is_set():
             worker.draining.set()
-            log.warning("SIGTERM: draining; no new jobs, up to %.0f s for the running one", grace_s)
+            log.warning("SIGTERM: draining; no new jobs, up to %.0f s for the running ones", grace_s)
             timer = threading.Timer(grace_s, _give_up, (grace_s,))
             timer.daemon = True
             timer.start()
@@ -239,7 +251,8 @@ def build_worker(env: Mapping[str, str]) -> Worker:
         problems.append(str(err))
     try:
         engine = build_engine(backend="local", model_id=env.get("HVS_MODEL") or None,
-                              device=env.get("HVS_DEVICE", "auto"), dtype=env.get("HVS_DTYPE", "auto"))
+                              device=env.get("HVS_DEVICE", "auto"), dtype=env.get("HVS_DTYPE", "auto"),
+                              max_batch=env.get("HVS_MAX_BATCH") or None)
     except StudioError as err:
         problems.append(str(err))
     if problems:
@@ -270,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     import runpod
 
     get_worker()  # cold start: load and warm before taking jobs
-    runpod.serverless.start({"handler": handler, "return_aggregate_stream": True})
+    runpod.serverless.start({"handler": handler, "return_aggregate_stream": True,
+                             "concurrency_modifier": concurrency})
     return 0
 
 

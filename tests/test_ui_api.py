@@ -42,6 +42,7 @@ def test_healthz_reports_the_engine(studio):
     assert health["model"] == "tiny-random" and health["device"] == "cpu" and health["dtype"] == "float32"
     assert health["loaded"] is True and health["warmed"] is True
     assert health["queue_depth"] == 0 and health["queue_size"] == 4
+    assert health["max_batch"] == 4 and health["generating"] == 0  # CPU default batch
 
 
 def test_only_the_documented_endpoint_is_exposed(studio):
@@ -156,9 +157,9 @@ def test_an_upload_over_the_engine_limit_is_refused(studio):
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    """A second studio: password from the environment, a queue of one."""
+    """A second studio: password from the environment, one take at a time and a queue of one."""
     log = tmp_path_factory.mktemp("guarded") / "server.log"
-    with run_studio(log, "--queue-size", "1", env={"HVS_AUTH": "ann:s3cret-pw", "HVS_ASR_MODEL": "none"}) as url:
+    with run_studio(log, "--queue-size", "1", "--max-batch", "1", env={"HVS_AUTH": "ann:s3cret-pw", "HVS_ASR_MODEL": "none"}) as url:
         yield url, Client(url, auth=("ann", "s3cret-pw"), verbose=False), log
 
 
@@ -190,6 +191,21 @@ def test_a_full_queue_is_refused_with_a_message_and_the_server_recovers(guarded)
     assert 24_000 in outcomes
     assert sf.info(_speak(client, text="Back to normal.", seed=5)).samplerate == 24_000
     assert healthz(url)["queue_depth"] == 0
+
+
+def test_two_visitors_at_once_are_batched_and_each_gets_their_own_take(studio):
+    """Two gradio_client visitors at the same moment reach the batcher together (the queue's concurrency
+    follows the batch size), and each take equals the same request made alone."""
+    url, _, _ = studio
+    asks = [{"text": "The first visitor speaks.", "seed": 41}, {"text": "A second visitor, longer.", "seed": 42}]
+    visitors = [Client(url, verbose=False) for _ in asks]
+    alone = [sf.read(_speak(visitors[0], max_new_tokens=300, **ask))[0] for ask in asks]
+    jobs = [visitor.submit(api_name="/synthesize", max_new_tokens=300, **ask)
+            for visitor, ask in zip(visitors, asks, strict=True)]
+    together = [sf.read(job.result(timeout=300))[0] for job in jobs]
+    assert healthz(url)["peak_batch"] >= 2
+    for a, b in zip(alone, together, strict=True):
+        assert np.array_equal(a, b)
 
 
 def _idle(url: str) -> bool:

@@ -29,13 +29,13 @@ from ui.voice import CLONE, DESCRIBED, PRESET, SMART, api_voice, pick_voice
 def test_flags_have_defaults_and_environment_variables():
     args = app.parse_args([], env={})
     assert (args.port, args.host, args.share, args.auth, args.backend) == (7860, "127.0.0.1", False, None, "local")
-    assert (args.queue_size, args.concurrency, args.asr_model) == (16, 1, "openai/whisper-base")
+    assert (args.queue_size, args.max_batch, args.asr_model) == (16, None, "openai/whisper-base")
     env = {"PORT": "9000", "HVS_SHARE": "1", "HVS_AUTH": "ann:secret", "HVS_MODEL": "tiny-random",
-           "HVS_ROOT_PATH": "/studio", "HVS_QUEUE_SIZE": "3", "HVS_CONCURRENCY": "2", "HVS_BACKEND": "runpod:abc"}
+           "HVS_ROOT_PATH": "/studio", "HVS_QUEUE_SIZE": "3", "HVS_MAX_BATCH": "2", "HVS_BACKEND": "runpod:abc"}
     args = app.parse_args([], env=env)
     assert (args.port, args.share, args.auth, args.model, args.root_path) == (9000, True, "ann:secret", "tiny-random",
                                                                             "/studio")
-    assert (args.queue_size, args.concurrency, args.backend) == (3, 2, "runpod:abc")
+    assert (args.queue_size, args.max_batch, args.backend) == (3, 2, "runpod:abc")
     args = app.parse_args(["--share", "--port", "7000", "--auth", "bo:pw", "--host", "0.0.0.0"], env=env)
     assert (args.share, args.port, args.auth, args.host) == (True, 7000, "bo:pw", "0.0.0.0")
 

@@ -1,0 +1,122 @@
+"""The batcher: one thread that owns the model and generates every waiting chunk together.
+
+Takes from all visitors are queued here as `Job`s. The thread admits them into the running batch between
+decode steps (a take that arrives mid-batch starts at the next step instead of waiting for the batch to
+end), steps all rows at once, and hands each row's frames and final codes back to its own caller. A row
+that ends (stream end, its own length, its caller gone) leaves at once; a job whose prefill fails fails
+alone; a failing batched step fails only the rows in that step, and the thread carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+
+import torch
+
+from .decoding import Decoder, Job, Row
+from .errors import Cancelled
+
+log = logging.getLogger(__name__)
+
+
+class Batcher:
+    def __init__(self, model, max_batch: int, window_s: float = 0.02, compile: bool = False) -> None:
+        self.model = model
+        self.max_batch = max_batch
+        self.window_s = window_s  # an idle batcher waits this long for company before starting
+        self._decoder = Decoder(model, compile=compile)
+        self._waiting: queue.Queue[tuple[Job, Future]] = queue.Queue()
+        self._futures: dict[int, Future] = {}
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        # Held for every step and prefill; the engine's audio decodes take it too. On CPU, tensor work in
+        # two threads at once only fights for the cores and changes how reductions are split (so a decode
+        # beside a step could differ in the last bits from the same decode alone).
+        self.device_lock = threading.Lock()
+        self.steps = 0  # decode steps run (a step advances every generating row by one frame)
+        self.row_steps = 0  # frames generated, all rows together
+        self.peak = 0  # the most rows that have generated together
+
+    @property
+    def generating(self) -> int:
+        return len(self._decoder.rows)
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting.qsize()
+
+    def submit(self, job: Job) -> Future:
+        """Queue a job; the future gives the generated (delay-patterned) frames as a (T, K) tensor."""
+        future: Future = Future()
+        self._ensure_thread()
+        self._waiting.put((job, future))
+        return future
+
+    def _ensure_thread(self) -> None:
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="higgs-batcher", daemon=True)
+                self._thread.start()
+
+    # ---- the loop -----------------------------------------------------------------------------
+    def _loop(self) -> None:
+        with torch.inference_mode():
+            while True:
+                if not self._decoder.rows:
+                    first = self._waiting.get()  # idle: sleep until someone asks
+                    self._admit(first)
+                    time.sleep(self.window_s)
+                self._admit_waiting()
+                if self._decoder.rows:
+                    self._step()
+
+    def _admit_waiting(self) -> None:
+        while len(self._decoder.rows) < self.max_batch:
+            try:
+                self._admit(self._waiting.get_nowait())
+            except queue.Empty:
+                return
+
+    def _admit(self, item: tuple[Job, Future]) -> None:
+        job, future = item
+        if job.cancel.is_set() or not future.set_running_or_notify_cancel():
+            future.done() or future.set_exception(Cancelled("The take was stopped before it started."))
+            return
+        try:
+            with self.device_lock:
+                row = self._decoder.admit(job)
+        except Exception as err:  # this job's prompt alone is at fault (or memory): the others carry on
+            log.exception("a take failed before its first step")
+            future.set_exception(err)
+            return
+        self._futures[id(row)] = future
+        self.peak = max(self.peak, len(self._decoder.rows))
+
+    def _step(self) -> None:
+        finished = []
+        try:
+            with self.device_lock:
+                finished = self._decoder.sample()
+                self.steps += 1
+                self.row_steps += len(finished) + len(self._decoder.rows)
+                self._decoder.forward()
+        except Exception as err:
+            log.exception("a batched step failed; its %d takes fail, the batcher carries on",
+                          len(self._decoder.rows))
+            failed = list(self._decoder.rows)
+            self._decoder.remove(failed)
+            for row in failed:
+                self._futures.pop(id(row)).set_exception(err)
+        for row in finished:  # after the lock: a waiting caller may decode at once
+            self._finish(row)
+
+    def _finish(self, row: Row) -> None:
+        future = self._futures.pop(id(row))
+        if row.job.cancel.is_set():
+            future.set_exception(Cancelled("The take was stopped."))
+        else:
+            future.set_result(torch.stack(row.frames))

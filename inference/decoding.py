@@ -1,0 +1,271 @@
+"""The engine's own decode loop for Higgs Audio V2: prefill one request, then step many requests together.
+
+Stock `generate` shares one generation config and the global RNG across a batch, so a batched take would
+not equal its solo take and could not keep its own options. Here every row carries its own sampling
+options, its own `torch.Generator`, its own delay-pattern and repetition-aware-sampling (RAS) state, and
+its own stop; rows join and leave a running batch between steps (continuous batching). The rules are the
+ones of transformers' `HiggsAudioV2GenerationMixin._sample` and `HiggsAudioV2DelayPatternLogitsProcessor`
+(read in transformers 5.24), applied per row:
+
+- delay pattern: codebook k may leave the stream-BOS only k steps after the first; once any codebook
+  ends its stream (stream EOS), the others are made to end one step after another;
+- sampling: temperature, top-k, top-p (the rules of transformers' warpers), then one draw from the row's
+  own generator;
+- RAS: a code already repeated `ras_max_repeats` times in the last `ras_win_len` frames is re-drawn from
+  the untempered distribution;
+- stop: all codebooks at stream EOS, the row's `max_new_tokens`, or its caller cancelling.
+
+Prefill always runs at batch 1, exactly as a solo take would; decode steps run the rows left-padded
+together in one KV cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from transformers import DynamicCache
+
+from .schema import SamplingOptions
+
+
+@dataclass(eq=False)
+class Job:
+    """One chunk to generate: the prompt's tensors (batch of 1), how to sample, where frames go."""
+
+    inputs: dict
+    options: SamplingOptions
+    seed: int
+    cancel: threading.Event = field(default_factory=threading.Event)
+    on_frame: Callable[[torch.Tensor], None] | None = None  # each sampled (delay-patterned) frame, on CPU
+
+
+@dataclass(eq=False)
+class Row:
+    """A job while it generates: its sampling state and the frames it has produced."""
+
+    job: Job
+    generator: torch.Generator
+    bos_delay: torch.Tensor  # per codebook: steps left where only stream-BOS may be drawn
+    eos_delay: torch.Tensor  # per codebook: steps left before stream-EOS is forced (counts after an end)
+    last_text: int  # the text token the model would see for the latest step (audio / delay / eos)
+    history: torch.Tensor  # the last RAS-window frames (prompt audio, then generated), (W, K), CPU
+    length: int  # real (unpadded) tokens in the KV cache
+    frames: list[torch.Tensor] = field(default_factory=list)  # on CPU
+    logits: torch.Tensor | None = None  # (K, V) float32 for the next draw
+
+    @property
+    def steps(self) -> int:
+        return len(self.frames)
+
+
+class Decoder:
+    """Owns the KV cache of the rows generating together. Used by one thread (the batcher)."""
+
+    def __init__(self, model, compile: bool = False) -> None:
+        self.model = model
+        # Only the decode step is compiled: its shapes (rows, cache length) vary smoothly, so one dynamic
+        # graph serves them all; prefill lengths vary too much and run eagerly.
+        self.step = torch.compile(model, dynamic=True) if compile else model
+        config = model.config
+        self.num_codebooks = config.num_codebooks
+        self.codebook_size = config.codebook_size
+        self.stream_bos, self.stream_eos = config.audio_stream_bos_id, config.audio_stream_eos_id
+        self.audio_bos, self.audio_token = config.audio_bos_token_id, config.audio_token_id
+        self.delay_token, self.eos_token = config.audio_delay_token_id, config.eos_token_id
+        self.delay_pattern = torch.arange(1, self.num_codebooks + 1)
+        self.rows: list[Row] = []
+        self.cache: DynamicCache | None = None
+        self.mask: torch.Tensor | None = None  # (B, S) 1 for real tokens, 0 for left padding
+
+    # ---- admission -------------------------------------------------------------------------
+    def admit(self, job: Job) -> Row:
+        """Prefill one job on its own and add it to the running batch."""
+        inputs = job.inputs
+        cache = DynamicCache(config=self.model.config)
+        outputs = self.model(**inputs, cache=cache, use_cache=True, logits_to_keep=1)
+        device = inputs["input_ids"].device
+        generator = torch.Generator(device=device)
+        generator.manual_seed(job.seed)
+        text = inputs["input_ids"][0]
+        audio = inputs.get("audio_input_ids")
+        if audio is not None and "audio_input_ids_mask" in inputs:
+            audio = audio[0][inputs["audio_input_ids_mask"][0].bool()]
+        elif audio is not None:
+            audio = audio[0]
+        window = max(job.options.ras_win_len, 1)
+        history = (audio[-window:] if audio is not None else text.new_zeros((0, self.num_codebooks))).cpu()
+        row = Row(job=job, generator=generator,
+                  bos_delay=self._initial_delay(text, self.audio_bos, bos=True),
+                  eos_delay=self._initial_delay(text, self.delay_token, bos=False),
+                  last_text=int(text[-1]), history=history, length=int(text.shape[0]))
+        row.logits = self._codebook_logits(outputs.logits[0, -1])
+        self._merge(row, cache, inputs.get("attention_mask"))
+        return row
+
+    def _initial_delay(self, text: torch.Tensor, token: int, bos: bool) -> torch.Tensor:
+        """As HiggsAudioV2DelayPatternLogitsProcessor's first call: look for `token` in the last K text ids."""
+        k = self.num_codebooks
+        window = text[-k:].cpu()
+        found = (window == token).nonzero()
+        if len(found):
+            return self.delay_pattern - (k - int(found[0, 0]))
+        return torch.zeros(k, dtype=torch.long) if bos else self.delay_pattern.clone()
+
+    def _merge(self, row: Row, cache: DynamicCache, attention_mask: torch.Tensor | None) -> None:
+        mask = attention_mask if attention_mask is not None else \
+            torch.ones((1, row.length), dtype=torch.long, device=self.model.device)
+        if self.cache is None:
+            self.cache, self.mask, self.rows = cache, mask, [row]
+            return
+        old_len, new_len = self.mask.shape[1], mask.shape[1]
+        width = max(old_len, new_len)
+        for mine, theirs in zip(self.cache.layers, cache.layers, strict=True):
+            mine.keys = torch.cat([_left_pad(mine.keys, width), _left_pad(theirs.keys, width)])
+            mine.values = torch.cat([_left_pad(mine.values, width), _left_pad(theirs.values, width)])
+        self.mask = torch.cat([_left_pad(self.mask, width, dim=1), _left_pad(mask, width, dim=1)])
+        self.rows.append(row)
+
+    # ---- one step for every row -------------------------------------------------------------
+    def sample(self) -> list[Row]:
+        """Draw the next frame of every row; returns the rows that finished (already removed).
+
+        The rows are processed together (one top-k, one softmax), but every operation works along a row's
+        own codes only and every random draw comes from the row's own generator, so a row's frame does
+        not depend on which rows it shares the step with."""
+        rows = self.rows
+        raw = torch.stack([row.logits for row in rows])  # (B, K, V)
+        scores = self._delay_pattern(rows, raw)
+        greedy = scores.argmax(dim=-1)
+        probs, codes = _candidates(scores, rows)
+        drawn = [greedy[i] if row.job.options.temperature == 0 else self._draw(row, probs[i], codes[i])
+                 for i, row in enumerate(rows)]
+        frames = torch.stack(drawn).cpu()  # the step's one device-to-host copy
+        finished = []
+        for row, frame, logits in zip(rows, frames, raw, strict=True):
+            frame = self._repetition_aware(row, frame, logits)
+            row.frames.append(frame)
+            row.last_text = self._next_text_token(row, frame)
+            if row.job.on_frame is not None:
+                row.job.on_frame(frame)
+            if row.last_text == self.eos_token or row.steps >= row.job.options.max_new_tokens \
+                    or row.job.cancel.is_set():
+                finished.append(row)
+        if finished:
+            self.remove(finished)
+        return finished
+
+    def forward(self) -> None:
+        """Feed every row its latest frame and keep the logits for the next draw."""
+        if not self.rows:
+            return
+        device = self.mask.device
+        audio = torch.stack([row.frames[-1] for row in self.rows]).unsqueeze(1).to(device)  # (B, 1, K)
+        self.mask = torch.cat([self.mask, self.mask.new_ones((len(self.rows), 1))], dim=1)
+        positions = torch.tensor([[row.length] for row in self.rows], device=device)
+        outputs = self.step(audio_input_ids=audio, attention_mask=self.mask, position_ids=positions,
+                            cache=self.cache, use_cache=True)
+        logits = outputs.logits[:, -1].float()
+        for index, row in enumerate(self.rows):
+            row.length += 1
+            row.logits = self._codebook_logits(logits[index])
+
+    def remove(self, rows: list[Row]) -> None:
+        """Drop rows from the batch (finished, cancelled or failed) and the padding no row needs."""
+        keep = [i for i, row in enumerate(self.rows) if all(row is not gone for gone in rows)]
+        self.rows = [self.rows[i] for i in keep]
+        if not self.rows:
+            self.cache = self.mask = None
+            return
+        index = torch.tensor(keep, device=self.mask.device)
+        self.mask = self.mask[index]
+        trim = int((self.mask.cumsum(dim=1) == 0).sum(dim=1).min())  # leading columns padded in every row
+        self.mask = self.mask[:, trim:]
+        for layer in self.cache.layers:
+            layer.keys = layer.keys[index, :, trim:]
+            layer.values = layer.values[index, :, trim:]
+
+    # ---- sampling ---------------------------------------------------------------------------
+    def _codebook_logits(self, flat: torch.Tensor) -> torch.Tensor:
+        return flat.to(torch.float32).reshape(self.num_codebooks, self.codebook_size)
+
+    def _delay_pattern(self, rows: list[Row], raw: torch.Tensor) -> torch.Tensor:
+        """Leading codebooks wait at stream-BOS; after a stream ends, the others are walked to stream-EOS."""
+        waiting = torch.stack([row.bos_delay >= 0 for row in rows])
+        for row, wait in zip(rows, waiting, strict=True):
+            row.bos_delay[wait] -= 1
+            if row.last_text == self.delay_token:
+                row.eos_delay -= 1
+        ending = torch.stack([row.eos_delay <= 0 for row in rows])
+        codes = torch.arange(self.codebook_size, device=raw.device)
+        scores = raw.masked_fill(waiting.to(raw.device)[..., None] & (codes != self.stream_bos), -float("inf"))
+        return scores.masked_fill(ending.to(raw.device)[..., None] & (codes != self.stream_eos), -float("inf"))
+
+    def _draw(self, row: Row, probs: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """One code per codebook from the row's own generator, over the row's own top-k candidates only:
+        torch.multinomial draws one random number per candidate, so a wider candidate list (another
+        row's larger top-k) would change this row's draw."""
+        width = _top_k(row.job.options, self.codebook_size)
+        picked = torch.multinomial(probs[:, :width], 1, generator=row.generator)
+        return codes[:, :width].gather(-1, picked).squeeze(1)
+
+    def _repetition_aware(self, row: Row, frame: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+        """RAS: a code repeated too often in the recent window is re-drawn from the untempered distribution."""
+        options = row.job.options
+        if options.ras_win_len and len(row.history):
+            window = row.history[-options.ras_win_len:]
+            counted = (window == frame) & (window != self.stream_bos) & (window != self.stream_eos)
+            repeated = counted.sum(dim=0) >= options.ras_max_repeats
+            if repeated.any():
+                redrawn = torch.multinomial(raw[repeated.to(raw.device)].softmax(dim=-1), 1, replacement=True,
+                                            generator=row.generator).squeeze(1)
+                frame = frame.clone()
+                frame[repeated] = redrawn.cpu()
+        row.history = torch.cat([row.history, frame[None]])[-max(options.ras_win_len, 1):]
+        return frame
+
+    def _next_text_token(self, row: Row, frame: torch.Tensor) -> int:
+        """The text-stream token of this step: audio, delay (a stream is ending) or eos (all have ended)."""
+        ended = frame == self.stream_eos
+        if bool(ended.all()):
+            return self.eos_token
+        if bool(ended.any()) or row.last_text == self.delay_token:
+            return self.delay_token
+        return self.audio_token
+
+
+def _candidates(scores: torch.Tensor, rows: list[Row]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Temperature, top-k and top-p with each row's own setting, for all rows at once: the probabilities
+    of each codebook's candidate codes (B, K, C) and the codes they stand for.
+
+    The rules of transformers' TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper (the
+    smallest set of codes holding top_p of the mass, at least one), computed over the C best codes only
+    (C = the largest top-k in the step), which costs far less than sorting all 1026 codes."""
+    device = scores.device
+    options = [row.job.options for row in rows]
+    vocab = scores.shape[-1]
+    top_k = [_top_k(o, vocab) for o in options]
+    best, codes = scores.topk(max(top_k), dim=-1)  # sorted, best first
+    temperature = torch.tensor([o.temperature or 1.0 for o in options], device=device)[:, None, None]
+    rank = torch.arange(best.shape[-1], device=device)
+    best = (best / temperature).masked_fill(rank >= torch.tensor(top_k, device=device)[:, None, None], -float("inf"))
+    probs = best.softmax(dim=-1)
+    above = probs.cumsum(dim=-1) - probs  # the mass of the codes ranked above each code
+    top_p = torch.tensor([o.top_p if o.top_p < 1 else 2.0 for o in options], device=device)  # 1: keep all
+    best = best.masked_fill(above >= top_p[:, None, None], -float("inf"))
+    return best.softmax(dim=-1), codes
+
+
+def _top_k(options, vocab: int) -> int:
+    return min(options.top_k or vocab, vocab)
+
+
+def _left_pad(tensor: torch.Tensor, width: int, dim: int = 2) -> torch.Tensor:
+    missing = width - tensor.shape[dim]
+    if missing == 0:
+        return tensor
+    shape = list(tensor.shape)
+    shape[dim] = missing
+    return torch.cat([tensor.new_zeros(shape), tensor], dim=dim)
