@@ -72,15 +72,16 @@ def browser_secret() -> str:
     return path.read_text().strip()
 
 
-def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True):
+def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drain=None):
     """GET /healthz: JSON a load balancer or a person can read."""
     from fastapi.routing import APIRoute
 
     def healthz() -> dict:
         status = engine.status()
         waiting = len(demo._queue) if getattr(demo, "_queue", None) is not None else 0
+        ready = "ok" if status.get("loaded") and (status.get("warmed") or not needs_warm_up) else "starting"
         return {
-            "status": "ok" if status.get("loaded") and (status.get("warmed") or not needs_warm_up) else "starting",
+            "status": "draining" if drain is not None and drain.draining.is_set() else ready,
             "model": status.get("model"), "device": status.get("device"), "dtype": status.get("dtype"),
             "loaded": status.get("loaded"), "warmed": status.get("warmed"), "busy": status.get("busy"),
             "generating": status.get("generating", 0), "max_batch": status.get("max_batch"),
@@ -98,12 +99,18 @@ def main(argv: list[str] | None = None) -> None:
     from inference.zerogpu import attach_gpu_on_demand, import_spaces, on_zerogpu
 
     import_spaces()  # before anything imports torch
+    from starlette.middleware import Middleware
+
     from backends import build_engine
+    from inference.audio import MAX_UPLOAD_BYTES
     from inference.errors import ModelLoadError
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
     from openai_api import speech_routes
     from ui import CSS, Studio, build_ui
+    from ui.auth import LoginRequired
+    from ui.drain import Drain
+    from ui.errors import hide_server_paths
 
     try:
         engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype,
@@ -123,17 +130,23 @@ def main(argv: list[str] | None = None) -> None:
 
     studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))
     demo = build_ui(studio, browser_secret=browser_secret())
+    hide_server_paths(demo)
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher
     running = getattr(engine, "max_batch", None) or 4
     demo.queue(max_size=args.queue_size, default_concurrency_limit=running)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    drain = Drain(engine, demo, studio.draining)
+    drain.install()
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
-        css=CSS, footer_links=["api"], show_error=True,
+        css=CSS, footer_links=["api"],
+        show_error=False,  # our callbacks word their own errors; Gradio's own ones can hold server paths
+        max_file_size=MAX_UPLOAD_BYTES,  # the engine's own limit, checked before an upload is kept
         allowed_paths=studio.takes.served_paths(),  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
         mcp_server=args.mcp,
-        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up),
-                               *speech_routes(studio, running, args.queue_size)]},
+        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up, drain),
+                               *speech_routes(studio, running, args.queue_size)],
+                    "middleware": [Middleware(LoginRequired)]},  # auth= alone leaves the stream routes open
     )
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from inference.errors import InvalidRequest, ModelLoadError, StudioError
+from inference.errors import Cancelled, InvalidRequest, ModelLoadError, StudioError
 from inference.schema import Segment, SynthesisRequest, SynthesisResult, Timings
 
 from .shared import RemotePrompt, reference_bytes
@@ -104,12 +104,13 @@ class RemoteEngine:
         }
 
     # ---- generation --------------------------------------------------------------------------
-    def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
+    def synthesize(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> SynthesisResult:
+        """With `cancel`, the job is sent with /run and polled, so that setting it cancels the RunPod job."""
         self.load()
         with self._lock:
             self._pending += 1
         try:
-            output = self._call(job_input(request))
+            output = self._call(job_input(request), cancel)
         finally:
             with self._lock:
                 self._pending -= 1
@@ -122,9 +123,9 @@ class RemoteEngine:
         return RemotePrompt(str(output.get("prompt", "")), list(output.get("warnings") or []),
                             int(output.get("audio_frames") or 0))
 
-    def stream(self, request: SynthesisRequest, **_: Any) -> Iterator:
+    def stream(self, request: SynthesisRequest, cancel: threading.Event | None = None, **_: Any) -> Iterator:
         """Audio chunks as the worker yields them (RunPod's /run + /stream); the last chunk carries the
-        whole result and no new audio. Stopping the iteration early cancels the job."""
+        whole result and no new audio. Stopping the iteration early, or setting `cancel`, cancels the job."""
         import numpy as np
 
         from inference.audio import decode_audio
@@ -141,6 +142,8 @@ class RemoteEngine:
                 raise StudioError(f"The RunPod endpoint {self.label} did not accept the job.")
             deadline = time.monotonic() + self.timeout_s
             while not finished:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("The take was cancelled.")
                 part = self._request("GET", f"stream/{job_id}")
                 items = [p.get("output") for p in part.get("stream") or [] if isinstance(p, dict)]
                 for item in items:
@@ -175,15 +178,23 @@ class RemoteEngine:
                     self._request("POST", f"cancel/{job_id}")
 
     # ---- HTTP --------------------------------------------------------------------------------
-    def _call(self, payload: dict) -> dict:
-        """Run a job to completion and return its final output dict (the last item of a streamed list)."""
+    def _call(self, payload: dict, cancel: threading.Event | None = None) -> dict:
+        """Run a job to completion and return its final output dict (the last item of a streamed list).
+        With `cancel` the job starts with /run (which answers at once with its id) and is cancelled on
+        RunPod when the event is set; /runsync would hold the request until the take is done."""
         deadline = time.monotonic() + self.timeout_s
-        reply = self._request("POST", "runsync", {"input": payload})
+        reply = self._request("POST", "runsync" if cancel is None else "run", {"input": payload})
+        job_id = reply.get("id")
         while reply.get("status") in _RUNNING:
+            if cancel is not None and cancel.wait(self.poll_s):
+                with contextlib.suppress(StudioError):  # best effort: the job may be gone already
+                    self._request("POST", f"cancel/{job_id}")
+                raise Cancelled("The take was cancelled.")
             if time.monotonic() > deadline:
                 raise StudioError(f"The RunPod job did not finish within {self.timeout_s:.0f} s.")
-            time.sleep(self.poll_s)
-            reply = self._request("GET", f"status/{reply.get('id')}")
+            if cancel is None:
+                time.sleep(self.poll_s)
+            reply = self._request("GET", f"status/{job_id}")
         status = reply.get("status")
         if status != "COMPLETED":
             raise StudioError(f"The RunPod job ended {str(status).lower()}: {_error_text(reply.get('error'))}")

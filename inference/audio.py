@@ -18,8 +18,13 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DECODED_SECONDS = 10 * 60  # refuse to decode hour-long files just to keep 30 s of them
 
 
-def decode_audio(source: Path | bytes, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode a file (path or bytes) to mono float32 at `sample_rate`. Raises InvalidAudio."""
+def decode_audio(source: Path | bytes, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None
+                 ) -> np.ndarray:
+    """Decode a file (path or bytes) to mono float32 at `sample_rate`. Raises InvalidAudio.
+
+    With `max_seconds`, decoding stops once that much audio has been read and the start of the clip
+    comes back: the cost is bounded by the decoded duration, whatever the file's rate, channels or
+    compression (a 2 MB FLAC can hold minutes of 8-channel 192 kHz audio)."""
     import av
 
     size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
@@ -36,10 +41,13 @@ def decode_audio(source: Path | bytes, sample_rate: int = SAMPLE_RATE) -> np.nda
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
             decoded = 0
+            wanted = None if max_seconds is None else int(max_seconds * sample_rate)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
                     decoded += out.samples
+                if wanted is not None and decoded >= wanted:
+                    return np.concatenate(chunks)[:wanted].astype(np.float32, copy=False)
                 if decoded > MAX_DECODED_SECONDS * sample_rate:
                     raise InvalidAudio(f"The audio is longer than {MAX_DECODED_SECONDS // 60} minutes.")
             for out in resampler.resample(None):

@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reference", type=Path, help="a clip of the voice to clone (wav, flac, mp3, ogg, m4a, webm)")
     parser.add_argument("--reference-text", help="exact transcript of the reference clip")
     parser.add_argument("--scene", help='tone / scene, e.g. "Audio is recorded from a quiet room."')
-    parser.add_argument("--out", type=Path, default=Path("out.wav"), help="output file, .wav or .mp3 (default out.wav)")
+    parser.add_argument("--out", default="out.wav", help="output file, .wav or .mp3 (default out.wav)")
     parser.add_argument("--seed", type=int, help="seed for a reproducible take (default: random, printed)")
     parser.add_argument("--model", default=DEFAULT_MODEL_ID, help="Hub id, local checkpoint path, or tiny-random")
     parser.add_argument("--backend", default="local",
@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.out.endswith(("/", os.sep)) or Path(args.out).is_dir():
+        raise InvalidRequest(f"--out {args.out} is a folder; give a file name such as "
+                             f"{Path(args.out) / 'take.wav'}.")
+    args.out = Path(args.out)
     suffix = args.out.suffix.lower().lstrip(".")
     if not args.show_prompt and suffix not in ("wav", "mp3"):
         raise InvalidRequest(f"--out must end in .wav or .mp3 (got {args.out.name}).")
@@ -197,11 +201,16 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _check_writable(out: Path) -> None:
-    if out.is_dir():
-        raise InvalidRequest(f"--out {out} is a folder; give a file name such as {out / 'take.wav'}.")
+    """Open the very file for writing (permission bits say nothing to root, nor about /proc or a full disk)."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise InvalidRequest(f"cannot create the folder for --out {out}: {err.strerror or err}.") from None
-    if not os.access(out.parent, os.W_OK):
-        raise InvalidRequest(f"cannot write to {out.parent}: permission denied.")
+    existed = out.exists()
+    try:
+        with open(out, "ab"):
+            pass
+    except OSError as err:
+        raise InvalidRequest(f"cannot write --out {out}: {err.strerror or err}.") from None
+    if not existed:
+        out.unlink(missing_ok=True)

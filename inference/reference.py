@@ -13,6 +13,7 @@ from .schema import SAMPLE_RATE
 
 MIN_SPEECH_S = 1.0
 MAX_REFERENCE_S = 30.0  # longer clips are cut at the quietest pause before this point
+READ_S = 2 * MAX_REFERENCE_S  # no more of a clip is decoded: room for leading silence, then 30 s are kept
 _FRAME_S = 0.02
 _SILENCE_DB = -40.0  # a frame this far below the loudest frame counts as silence
 _SILENT_PEAK = 1e-3  # a clip whose loudest sample stays below -60 dBFS is treated as silent
@@ -31,10 +32,11 @@ class PreparedReference:
 
 
 def prepare_reference(source: Path | bytes) -> PreparedReference:
-    return prepare_waveform(decode_audio(source, SAMPLE_RATE))
+    wave = decode_audio(source, SAMPLE_RATE, max_seconds=READ_S)
+    return prepare_waveform(wave, cut_short=len(wave) >= int(READ_S * SAMPLE_RATE))
 
 
-def prepare_waveform(wave: np.ndarray) -> PreparedReference:
+def prepare_waveform(wave: np.ndarray, cut_short: bool = False) -> PreparedReference:
     """Checks and trims a decoded mono 24 kHz clip. Raises InvalidAudio with a reason a person can act on."""
     if not np.all(np.isfinite(wave)):
         raise InvalidAudio("The reference audio is corrupt: it contains invalid (NaN or infinite) samples.")
@@ -61,11 +63,15 @@ def prepare_waveform(wave: np.ndarray) -> PreparedReference:
         )
 
     warnings = []
+    if cut_short and len(trimmed) <= int(MAX_REFERENCE_S * SAMPLE_RATE):  # speech at the start, then only silence read
+        warnings.append(f"The reference file is longer than {READ_S:.0f} s; only its first {READ_S:.0f} s were "
+                        "read. Make sure the transcript matches the part kept.")
     limit = int(MAX_REFERENCE_S * SAMPLE_RATE)
     if len(trimmed) > limit:
         cut = _quietest_point(trimmed, limit, frame)
+        length = f"over {READ_S:.0f} s" if cut_short else f"{len(trimmed) / SAMPLE_RATE:.1f} s"
         warnings.append(
-            f"The reference was {len(trimmed) / SAMPLE_RATE:.1f} s long; only its first {cut / SAMPLE_RATE:.1f} s "
+            f"The reference was {length} long; only its first {cut / SAMPLE_RATE:.1f} s "
             f"(cut at a pause) are used. References up to {MAX_REFERENCE_S:.0f} s are used whole; "
             "make sure the transcript matches the part kept."
         )

@@ -177,7 +177,7 @@ def _plain_text(name: str, value: str) -> str:
 
 def _existing_audio(value: Path | bytes | None) -> Path | bytes | None:
     if isinstance(value, Path) and not value.is_file():
-        raise ValueError(f"there is no reference audio file at {value}")
+        raise ValueError(f"there is no reference audio file named {value.name!r}")  # never the server's folders
     if isinstance(value, bytes) and not value:
         raise ValueError("the reference audio file is empty")
     return value
@@ -188,6 +188,18 @@ def _refuse_boolean(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"must be a number, not {str(value).lower()}")
     return value
+
+
+def optional_text(name: str, value: Any) -> str | None:
+    """A free-text field as it arrived (JSON, a form): None or a string. A number or a list is refused,
+    never spoken as its Python spelling ("123", "['a', 'b']")."""
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidRequest(f"Invalid request: {_wrong_type(name, value)}.")
+
+
+def _wrong_type(name: str, got: Any) -> str:
+    return f"{name} has the wrong type (got {_show(repr(got))})"
 
 
 def _show(value: Any, limit: int = 40) -> str:
@@ -225,7 +237,7 @@ def describe_validation_error(err: ValidationError) -> str:
         elif kind == "string_unicode":
             sentences.append(f"{name} {_NOT_TEXT}")  # pydantic's own check, on optional strings
         elif kind.endswith("_type") or kind.endswith("_parsing"):
-            sentences.append(f"{name} has the wrong type (got {_show(repr(got))})")
+            sentences.append(_wrong_type(name, got))
         else:
             sentences.append(f"{name}: {problem['msg']}")
     return "Invalid request: " + "; ".join(sentence.rstrip(".") for sentence in sentences) + "."

@@ -65,7 +65,7 @@ def build_random_checkpoint(out: Path, final_dir: Path, full_size: bool = False)
 
     `full_size` keeps the same recipe but gives the LM and the audio tokenizer the real model's
     dimensions (~5.8B parameters): random weights whose step time and memory are the real ones,
-    for GPU benchmarks (bench/gpu_bench.py)."""
+    for GPU benchmarks (bench/gpu.py, run on a GPU by bench/gpu.sh; also `bench/engine_bench.py --full-size`)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (

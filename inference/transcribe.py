@@ -16,6 +16,7 @@ import numpy as np
 
 from .audio import decode_audio
 from .errors import InvalidAudio, ModelLoadError
+from .reference import READ_S
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Transcriber:
     def transcribe(self, audio: Path | str | bytes, language: str | None = None) -> str:
         """The words spoken in a clip. Raises InvalidAudio (bad clip) or ModelLoadError (no ASR model)."""
         source = Path(audio) if isinstance(audio, str) else audio
-        wave = decode_audio(source, ASR_SAMPLE_RATE)
+        wave = decode_audio(source, ASR_SAMPLE_RATE, max_seconds=READ_S)  # as much as a reference can use
         if wave.size == 0 or float(np.max(np.abs(wave))) < 1e-3:
             raise InvalidAudio("The clip is silent: there is nothing to transcribe.")
         asr = self.load()

@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import asdict
@@ -29,12 +30,13 @@ from inference.errors import InvalidRequest, StudioError
 from inference.voices import VoiceLibrary
 
 from .job import OUTPUT_FORMATS, ParsedJob, check_health_job, is_health_job, parse_job
-from .storage import Storage
+from .storage import Storage, inline
 
 log = logging.getLogger("serverless")
 
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9_.-]")
 STREAM_OUTPUT_LIMIT = 16_000_000  # base64 characters in one streamed job's output, chunks and final together
+INLINE_OUTPUT_LIMIT = 16_000_000  # base64 characters in one plain result: RunPod drops job outputs over 20 MB
 
 
 class Worker:
@@ -46,6 +48,8 @@ class Worker:
         self.storage = storage or Storage(None)
         self.voices = voices or VoiceLibrary()
         self.load_error = load_error
+        self.draining = threading.Event()  # set on SIGTERM: new jobs are refused
+        self.drain_installed = False
 
     def start(self, warm_up: bool = True) -> Worker:
         """Load (and warm) the model; a failure is kept and reported by every job instead of crash-looping."""
@@ -71,6 +75,8 @@ class Worker:
                 return
             if self.load_error:
                 raise StudioError(f"The worker's model is not available: {self.load_error}")
+            if self.draining.is_set():
+                raise StudioError("The worker is shutting down; send the job again.")
             parsed = parse_job(job_input, self.voices)
             if parsed.options.prompt_only:
                 prompt = self.engine.render_prompt(parsed.request)
@@ -98,7 +104,7 @@ class Worker:
 
         return {
             "type": "health",
-            "status": "error" if self.load_error else "ok",
+            "status": "error" if self.load_error else "draining" if self.draining.is_set() else "ok",
             "load_error": self.load_error,
             "engine": self.engine.status() if self.engine else {"loaded": False},
             "storage": self.storage.describe(),
@@ -121,7 +127,7 @@ class Worker:
                 index += 1
                 yield item
             if chunk.result is not None:
-                final = self._deliver(chunk.result, parsed, job_id)
+                final = self._deliver(chunk.result, parsed, job_id, fit_inline=False)
                 # RunPod caps a job's aggregated output (~20 MB): the chunks already hold the whole take.
                 if final.get("audio_base64") and sent_chars + len(final["audio_base64"]) > STREAM_OUTPUT_LIMIT:
                     del final["audio_base64"]
@@ -131,19 +137,32 @@ class Worker:
                 yield final
                 return
 
-    def _deliver(self, result, parsed: ParsedJob, job_id: str) -> dict:
+    def _deliver(self, result, parsed: ParsedJob, job_id: str, fit_inline: bool = True) -> dict:
+        """The take stored in S3, or inline as base64. An inline take must fit under RunPod's output cap
+        (a streamed one already went out in its chunks): WAV that would not fit goes as MP3, and a take
+        too long even for that is refused with what to do instead."""
         from inference.audio import encode
 
         fmt = parsed.options.output
         audio = encode(result.waveform, fmt, result.sample_rate)
         key = f"{parsed.options.s3_prefix}{_SAFE_KEY.sub('_', job_id)}.{fmt}"
         stored, warnings = self.storage.deliver(audio, parsed.options.content_type, key)
+        if fit_inline and len(stored.get("audio_base64", "")) > INLINE_OUTPUT_LIMIT and fmt != "mp3":
+            fmt = "mp3"
+            audio = encode(result.waveform, fmt, result.sample_rate)
+            stored = inline(audio)
+            warnings.append("As WAV the take is over RunPod's 20 MB output cap, so it is returned as MP3 "
+                            "(configure S3 for WAV).")
+        if fit_inline and len(stored.get("audio_base64", "")) > INLINE_OUTPUT_LIMIT:
+            raise StudioError(f"The take ({result.duration_s:.0f} s of audio) is too large to return through "
+                              "RunPod, whose job output is capped at 20 MB: configure S3 (HVS_S3_BUCKET) or send "
+                              'the job with "stream": true.')
         t = result.timings
         return {
             "type": "result",
             **stored,
             "format": fmt,
-            "content_type": parsed.options.content_type,
+            "content_type": OUTPUT_FORMATS[fmt],
             "bytes": len(audio),
             "sample_rate": result.sample_rate,
             "duration_s": round(result.duration_s, 3),
@@ -175,6 +194,7 @@ async def handler(job: dict[str, Any]) -> AsyncIterator[dict]:
     """RunPod's handler: a generator, so `/stream` gets partial results and `/runsync` the list of them.
     Async, with the work on a thread, so concurrent jobs reach the engine's batcher together."""
     worker = await asyncio.to_thread(get_worker)
+    _drain_on_sigterm(worker)  # here, in the event loop's (main) thread
     outputs = worker.run(job)
     while (item := await asyncio.to_thread(next, outputs, None)) is not None:
         yield item
@@ -184,6 +204,37 @@ def concurrency(current: int) -> int:
     """RunPod's concurrency modifier: as many jobs at once as the engine batches together."""
     worker = get_worker()
     return getattr(worker.engine, "max_batch", 1) if worker.engine is not None else 1
+
+
+def _drain_on_sigterm(worker: Worker) -> None:
+    """Bound the SDK's own SIGTERM handling (it stops taking jobs and waits for the running ones, without
+    limit) by HVS_DRAIN_S (default 30 s): past that the worker exits with code 1. Installed from the
+    first job, in the main thread, on top of the handler the SDK (or its local API server) installed."""
+    import signal
+
+    if worker.drain_installed or threading.current_thread() is not threading.main_thread():
+        return
+    grace_s = float(os.environ.get("HVS_DRAIN_S", 30))
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum, frame) -> None:
+        if not worker.draining.is_set():
+            worker.draining.set()
+            log.warning("SIGTERM: draining; no new jobs, up to %.0f s for the running ones", grace_s)
+            timer = threading.Timer(grace_s, _give_up, (grace_s,))
+            timer.daemon = True
+            timer.start()
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    worker.drain_installed = True
+
+
+def _give_up(grace_s: float) -> None:
+    log.error("drain time (HVS_DRAIN_S=%.0f s) is up with a job still running; exiting", grace_s)
+    logging.shutdown()
+    os._exit(1)
 
 
 def get_worker() -> Worker:

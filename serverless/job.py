@@ -186,24 +186,28 @@ def decode_base64_audio(value: str, max_bytes: int | None = None) -> bytes:
 
 
 def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
-    """GET an http(s) URL with connect/read/total timeouts, a size cap and a few checked redirects."""
+    """GET an http(s) URL with a size cap and a few checked redirects. URL_TOTAL_TIMEOUT_S bounds the
+    whole fetch (connect, headers, redirects, body): when it passes, the sockets are shut down, so a
+    server that drips its headers one byte at a time cannot hold the job."""
     import requests
 
     max_bytes = max_bytes or MAX_REFERENCE_BYTES
     deadline = time.monotonic() + URL_TOTAL_TIMEOUT_S
-    with requests.Session() as session:
+    too_slow = f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download."
+    with requests.Session() as session, _guarded_fetch(deadline) as guard:
         for _ in range(URL_MAX_REDIRECTS + 1):
             _check_url(url)
             # Through an egress proxy (HTTP(S)_PROXY) the proxy dials the target, not this process.
-            proxied = bool(requests.utils.get_environ_proxies(url))
+            guard.check_addresses = not requests.utils.get_environ_proxies(url)
             try:
-                with contextlib.nullcontext() if proxied else _checked_connections():
-                    response = session.get(url, stream=True, allow_redirects=False,
-                                           timeout=(URL_CONNECT_TIMEOUT_S, URL_READ_TIMEOUT_S),
-                                           headers={"User-Agent": "higgs-voice-studio-worker"})
-            except requests.Timeout:
-                raise InvalidRequest(f"reference_audio_url timed out: {_short(url)} did not answer in time.") from None
+                response = session.get(url, stream=True, allow_redirects=False,
+                                       timeout=(URL_CONNECT_TIMEOUT_S, URL_READ_TIMEOUT_S),
+                                       headers={"User-Agent": "higgs-voice-studio-worker"})
             except requests.RequestException as err:
+                if guard.expired:
+                    raise InvalidRequest(too_slow) from None
+                if isinstance(err, requests.Timeout):
+                    raise InvalidRequest(f"reference_audio_url timed out: {_short(url)} did not answer in time.") from None
                 raise InvalidRequest(f"reference_audio_url could not be fetched from {_short(url)} "
                                      f"({type(err).__name__}).") from None
             with response:
@@ -213,7 +217,10 @@ def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
                 if response.status_code >= 400:
                     raise InvalidRequest(
                         f"reference_audio_url answered HTTP {response.status_code} ({_short(url)}).")
-                return _read_capped(response, url, max_bytes, deadline)
+                body = _read_capped(response, url, max_bytes, deadline)
+                if guard.expired:
+                    raise InvalidRequest(too_slow)
+                return body
     raise InvalidRequest(f"reference_audio_url redirected more than {URL_MAX_REDIRECTS} times.")
 
 
@@ -234,6 +241,8 @@ def _read_capped(response, url: str, max_bytes: int, deadline: float) -> bytes:
             if time.monotonic() > deadline:
                 raise InvalidRequest(f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download.")
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+        if time.monotonic() > deadline:
+            raise InvalidRequest(f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download.") from None
         raise InvalidRequest(f"reference_audio_url timed out or broke off while downloading ({_short(url)}).") from None
     if not body:
         raise InvalidRequest(f"reference_audio_url returned an empty file ({_short(url)}).")
@@ -244,7 +253,7 @@ def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidRequest(
-            f"reference_audio_url must be an http:// or https:// URL (got {parts.scheme + ':' if parts.scheme else url!r})."
+            f"reference_audio_url must be an http:// or https:// URL (got {parts.scheme + ':' if parts.scheme else _short(url)!r})."
         )
     if not parts.hostname:
         raise InvalidRequest("reference_audio_url has no host name.")
@@ -273,40 +282,70 @@ def _check_address(address: str) -> None:
         ip = ipaddress.ip_address(int(ip) & 0xFFFFFFFF)
     if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip in _METADATA_ADDRESSES:
         raise InvalidRequest(f"reference_audio_url points at a link-local or special address ({ip}); not allowed.")
-    block_private = os.environ.get("HVS_URL_BLOCK_PRIVATE", "0") == "1"  # also refuse loopback / private networks
-    if block_private and (ip.is_private or ip.is_loopback or ip.is_reserved):
+    # Loopback, private, carrier-grade NAT (100.64.0.0/10), reserved: anything not on the public internet,
+    # unless the operator opts in. Refused before connecting, so a caller cannot map internal ports.
+    if not ip.is_global and os.environ.get("HVS_URL_ALLOW_PRIVATE", "0") != "1":
         raise InvalidRequest(f"reference_audio_url points at a private address ({ip}); this worker only fetches "
                              "public URLs.")
 
 
-_connecting = threading.local()
+class _Guard:
+    """One fetch's sockets, shut down when the deadline passes."""
+
+    def __init__(self) -> None:
+        self.check_addresses = True
+        self.expired = False
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked recv/connect in the fetching thread
+
+
+_fetching = threading.local()
 _guard_installed = threading.Lock()
 
 
 def _guard_connections(event: str, args: tuple) -> None:
-    """Audit hook: while this thread fetches a reference, every socket it connects is checked first.
-    A name can resolve to another address when connecting than when checked (DNS rebinding); the
-    address actually dialled is the one that counts. Raised before connecting, so nothing is sent."""
-    if event == "socket.connect" and getattr(_connecting, "active", False):
-        address = args[1]
-        if isinstance(address, tuple) and address and isinstance(address[0], str):
-            _check_address(address[0])
+    """Audit hook: while this thread fetches a reference, every socket it connects is checked first and
+    remembered for the deadline. A name can resolve to another address when connecting than when checked
+    (DNS rebinding); the address actually dialled is the one that counts. Raised before connecting."""
+    guard = getattr(_fetching, "guard", None)
+    if event != "socket.connect" or guard is None:
+        return
+    sock, address = args
+    with guard.lock:
+        if guard.expired:
+            raise TimeoutError("the reference fetch ran out of time")
+        guard.sockets.append(sock)
+    if guard.check_addresses and isinstance(address, tuple) and address and isinstance(address[0], str):
+        _check_address(address[0])
 
 
 @contextlib.contextmanager
-def _checked_connections():
+def _guarded_fetch(deadline: float):
     if _guard_installed.acquire(blocking=False):  # once per process; audit hooks cannot be removed
         sys.addaudithook(_guard_connections)
-    _connecting.active = True
+    guard = _Guard()
+    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), guard.expire)
+    timer.daemon = True
+    _fetching.guard = guard
+    timer.start()
     try:
-        yield
+        yield guard
     finally:
-        _connecting.active = False
+        timer.cancel()
+        _fetching.guard = None
 
 
 def _short(url: str, limit: int = 80) -> str:
     parts = urlsplit(url)
-    text = f"{parts.scheme}://{parts.netloc}{parts.path}"  # no query string: presigned URLs carry secrets there
+    host = parts.netloc.rpartition("@")[2]  # never user:password
+    text = f"{parts.scheme}://{host}{parts.path}"  # no query string: presigned URLs carry secrets there
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

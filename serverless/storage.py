@@ -52,6 +52,8 @@ class S3Config:
     url_expiry_s: int = 3600
     attempts: int = 3
     backoff_s: float = 1.0
+    timeout_s: float = 10.0  # connect and read timeout of each S3 request: a frozen endpoint costs this once
+    cooldown_s: float = 60.0  # after a failed delivery, S3 is skipped (base64, with a warning) for this long
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> S3Config | None:
@@ -73,6 +75,8 @@ class S3Config:
             url_expiry_s=_env_number(env, "HVS_S3_URL_EXPIRY", 3600, 1, MAX_URL_EXPIRY_S),
             attempts=_env_number(env, "HVS_S3_ATTEMPTS", 3, 1, 10),
             backoff_s=_env_number(env, "HVS_S3_BACKOFF_S", 1.0, 0.0, 60.0, kind=float),
+            timeout_s=_env_number(env, "HVS_S3_TIMEOUT_S", 10.0, 0.1, 300.0, kind=float),
+            cooldown_s=_env_number(env, "HVS_S3_COOLDOWN_S", 60.0, 0.0, 3600.0, kind=float),
         )
 
     def describe(self) -> dict:
@@ -88,6 +92,7 @@ class Storage:
     def __init__(self, config: S3Config | None) -> None:
         self.config = config
         self._client = None
+        self._skip_until = 0.0  # monotonic time until which S3 is not tried again
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Storage:
@@ -98,9 +103,13 @@ class Storage:
 
     def deliver(self, audio: bytes, content_type: str, key: str) -> tuple[dict, list[str]]:
         if self.config is None:
-            return _inline(audio), []
+            return inline(audio), []
         full_key = self.config.prefix + key
-        last_error = ""
+        wait_s = self._skip_until - time.monotonic()
+        if wait_s > 0:
+            return inline(audio), [f"S3 failed shortly before this job, so it was not tried again (next try in "
+                                    f"{wait_s:.0f} s); the audio is returned as base64 instead."]
+        last_error, attempt = "", 0
         for attempt in range(1, self.config.attempts + 1):
             try:
                 url = self._upload(audio, content_type, full_key)
@@ -110,11 +119,15 @@ class Storage:
                 last_error = _describe_error(err)
                 log.warning("S3 upload of %s failed (attempt %d/%d): %s", full_key, attempt, self.config.attempts,
                             last_error)
+                if "Timeout" in type(err).__name__:  # a frozen endpoint: retrying would only wait again
+                    break
                 if attempt < self.config.attempts:
                     time.sleep(self.config.backoff_s * 2 ** (attempt - 1))
-        warning = (f"The audio could not be stored in S3 after {self.config.attempts} attempts ({last_error}); "
-                   "it is returned as base64 instead.")
-        return _inline(audio), [warning]
+        self._skip_until = time.monotonic() + self.config.cooldown_s
+        tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+        warning = (f"The audio could not be stored in S3 after {tries} ({last_error}); it is returned as base64 "
+                   f"instead, and S3 is skipped for the next {self.config.cooldown_s:.0f} s.")
+        return inline(audio), [warning]
 
     def _upload(self, audio: bytes, content_type: str, key: str) -> str:
         client = self._get_client()
@@ -140,14 +153,14 @@ class Storage:
                     # Path-style works with every S3-compatible server (MinIO, R2, B2, moto); AWS keeps its default.
                     s3={"addressing_style": "path" if cfg.endpoint_url else "auto"},
                     retries={"max_attempts": 1, "mode": "standard"},  # our own retry loop has the backoff
-                    connect_timeout=5,
-                    read_timeout=30,
+                    connect_timeout=min(cfg.timeout_s, 5.0),
+                    read_timeout=cfg.timeout_s,
                 ),
             )
         return self._client
 
 
-def _inline(audio: bytes) -> dict:
+def inline(audio: bytes) -> dict:
     return {"storage": "base64", "audio_base64": base64.b64encode(audio).decode("ascii")}
 
 

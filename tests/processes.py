@@ -47,3 +47,13 @@ def serving(command: list[str], ready: Callable[[], bool], log_path: Path, cwd: 
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=15)
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, every_s: float = 0.2) -> bool:
+    """Poll `check` until it is true (True) or `timeout_s` passes (False)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(every_s)
+    return False

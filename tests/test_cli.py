@@ -78,6 +78,12 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path):
                    "cannot create the folder for --out")
     (tmp_path / "takes.wav").mkdir()
     one_line_error(cli("hi", "--out", str(tmp_path / "takes.wav"), "--model", "tiny-random"), 2, "is a folder")
+    one_line_error(cli("hi", "--out", f"{tmp_path / 'new-folder'}/", "--model", "tiny-random"), 2, "is a folder")
+    one_line_error(cli("hi", "--out", str(tmp_path), "--model", "tiny-random"), 2, "is a folder")
+    # Checked by opening the file itself, before any generation: /proc takes no new files, even from root.
+    proc = cli("hi", "--out", "/proc/hvs-take.wav", "--model", "tiny-random", "--max-new-tokens", "4096")
+    one_line_error(proc, 2, "cannot write --out /proc/hvs-take.wav")
+    assert "loaded" not in proc.stderr  # refused before the model was even loaded
     one_line_error(cli("hi <|eot_id|>", "--model", "tiny-random"), 2, "control token <|eot_id|>")
     one_line_error(cli("hi", "--model", "someone/missing-model"), 3, "--model tiny-random")
     one_line_error(cli("hi", "--model", "tiny-random", "--device", "cuda"), 3, "no CUDA GPU")

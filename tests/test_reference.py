@@ -117,3 +117,35 @@ def test_output_encoders_round_trip():
     assert len(wav) == SAMPLE_RATE and np.abs(wav - tone).max() < 1e-3
     mp3 = decode_audio(encode_mp3(tone))
     assert abs(len(mp3) - SAMPLE_RATE) < 2000 and 0.25 < np.abs(mp3).max() < 0.35
+
+
+@pytest.fixture(scope="session")
+def long_multichannel_flac():
+    """3 s of tone, then silence: 4 minutes of 8-channel 192 kHz audio in a ~1 MB FLAC (kept between runs)."""
+    from tests.conftest import OUTPUT
+
+    path = OUTPUT / "cache" / "long-8ch-192k.flac"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part.flac")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:r=192000:d=3", "-f", "lavfi",
+                        "-i", "anullsrc=r=192000:cl=7.1:d=237", "-filter_complex",
+                        "[0]pan=7.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0|c6=c0|c7=c0[t];[t][1]concat=n=2:v=0:a=1[m]",
+                        "-map", "[m]", "-c:a", "flac", "-compression_level", "0", str(partial)], check=True)
+        partial.rename(path)
+    return path
+
+
+def test_a_long_file_is_decoded_only_as_far_as_a_reference_can_use(long_multichannel_flac):
+    """The cost of a reference is bounded by the audio it can use, not by the file's size: decoding stops
+    after READ_S seconds of a 4-minute 8-channel 192 kHz FLAC (~2 MB) instead of running to its end."""
+    from inference.reference import READ_S
+
+    info = sf.info(long_multichannel_flac)
+    assert info.channels == 8 and info.samplerate == 192_000 and info.duration >= 239
+    assert long_multichannel_flac.stat().st_size < 4 * 2**20
+    head = decode_audio(long_multichannel_flac, max_seconds=10)
+    assert len(head) == 10 * SAMPLE_RATE
+    prepared = prepare_reference(long_multichannel_flac)
+    assert 2.5 < prepared.duration_s < 4  # the tone at the start
+    assert any(f"longer than {READ_S:.0f} s" in w for w in prepared.warnings), prepared.warnings

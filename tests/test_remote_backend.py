@@ -252,3 +252,19 @@ def test_hosted_stream_whose_final_item_has_no_audio(hosted):
                                                                   {"output": final}]})]
     chunks = list(RemoteEngine(hosted, poll_s=0.01).stream(SynthesisRequest.parse(text="Hi.")))
     assert len(chunks[-1].result.waveform) == 960 and chunks[-1].result.timings.audio_s == 0.04
+
+
+def test_a_take_whose_caller_goes_is_cancelled_on_runpod(hosted):
+    """The studio's API passes a cancel event; setting it (the caller disconnected) cancels the RunPod job."""
+    from inference.errors import Cancelled
+
+    _HostedApi.script = [(200, {"id": "c1", "status": "IN_QUEUE"})] + [
+        (200, {"id": "c1", "status": "IN_PROGRESS"})] * 200 + [(200, {"id": "c1", "status": "CANCELLED"})]
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    engine = RemoteEngine(hosted, poll_s=0.02)
+    with pytest.raises(Cancelled):
+        engine.synthesize(SynthesisRequest.parse(text="Hi."), cancel=cancel)
+    calls = [(m, p) for m, p, _ in _HostedApi.seen]
+    assert calls[0] == ("POST", "/v2/endpoint42/run") and calls[-1] == ("POST", "/v2/endpoint42/cancel/c1")
+    assert engine.status()["busy"] is False

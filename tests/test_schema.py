@@ -31,7 +31,7 @@ from inference.schema import MAX_TEXT_CHARS, SynthesisRequest
         ({"text": "hi", "seed": 2**40}, "seed must be at most"),
         ({"text": "hi", "voice_id": "x"}, "unknown field 'voice_id'"),
         ({"text": "hi", "temperature": "warm"}, "temperature has the wrong type"),
-        ({"text": "hi", "reference_audio": "/no/such/file.wav"}, "there is no reference audio file at"),
+        ({"text": "hi", "reference_audio": "/no/such/file.wav"}, "there is no reference audio file named 'file.wav'"),
         ({"text": "hi", "reference_audio": b""}, "the reference audio file is empty"),
         ({"text": "hi", "scene": "s" * 1001}, "scene is too long"),
         ({}, "text is required"),

@@ -18,6 +18,12 @@ def voices(voices_dir) -> VoiceLibrary:
     return VoiceLibrary(voices_dir)
 
 
+@pytest.fixture
+def allow_private(monkeypatch):
+    """The test file server listens on loopback, which the worker refuses unless the operator opts in."""
+    monkeypatch.setenv("HVS_URL_ALLOW_PRIVATE", "1")
+
+
 def test_plain_job(voices):
     parsed = parse_job({"text": "Hello.", "temperature": 0.3, "seed": 7, "output": "MP3", "s3_prefix": "a/b",
                         "stream": True}, voices)
@@ -41,7 +47,7 @@ def test_base64_reference_and_data_url(speech_wav, voices):
     assert decode_base64_audio("\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))) == raw
 
 
-def test_url_reference_and_redirect(file_server, speech_wav, voices):
+def test_url_reference_and_redirect(allow_private, file_server, speech_wav, voices):
     raw = speech_wav.read_bytes()
     assert parse_job({"text": "Hi.", "reference_audio_url": f"{file_server}/speech.wav"}, voices
                      ).request.reference_audio == raw
@@ -93,12 +99,12 @@ def test_bad_job_inputs(job_input, message, voices):
     ("/big", "the limit is"),
     ("/empty", "empty file"),
 ])
-def test_bad_reference_urls(file_server, route, message):
+def test_bad_reference_urls(allow_private, file_server, route, message):
     with pytest.raises(InvalidRequest, match=message):
         fetch_reference(file_server + route)
 
 
-def test_url_size_cap_without_content_length(file_server, monkeypatch):
+def test_url_size_cap_without_content_length(allow_private, file_server, monkeypatch):
     monkeypatch.setattr(jobmod, "MAX_REFERENCE_BYTES", 1000)
     with pytest.raises(InvalidRequest, match="over the 1.0 kB limit"):
         fetch_reference(f"{file_server}/text")  # 2.5 kB
@@ -110,46 +116,79 @@ def test_base64_size_cap(monkeypatch):
         parse_job({"text": "Hi.", "reference_audio_base64": base64.b64encode(b"x" * 2000).decode()})
 
 
-def test_url_read_timeout(file_server, monkeypatch):
+def test_url_read_timeout(allow_private, file_server, monkeypatch):
     monkeypatch.setattr(jobmod, "URL_READ_TIMEOUT_S", 0.5)
     with pytest.raises(InvalidRequest, match="timed out"):
         fetch_reference(f"{file_server}/stall")
 
 
-def test_url_total_deadline(file_server, monkeypatch):
+def test_url_total_deadline(allow_private, file_server, monkeypatch):
     monkeypatch.setattr(jobmod, "URL_TOTAL_TIMEOUT_S", 1.0)
     with pytest.raises(InvalidRequest, match="took longer than 1 s"):
         fetch_reference(f"{file_server}/drip")
 
 
-def test_refused_connection():
+def test_refused_connection(allow_private):
     from tests.processes import free_port
 
     with pytest.raises(InvalidRequest, match="could not be fetched"):
         fetch_reference(f"http://127.0.0.1:{free_port()}/a.wav")
 
 
-def test_private_addresses_can_be_refused(file_server, monkeypatch):
-    monkeypatch.setenv("HVS_URL_BLOCK_PRIVATE", "1")
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.1.2.3", "192.168.0.10", "100.64.0.1",
+                                  "100.127.255.254", "[::1]", "[fd12::1]", "[::ffff:10.0.0.1]"])
+def test_private_addresses_are_refused_by_default(host):
+    with pytest.raises(InvalidRequest, match=r"private address \("):
+        fetch_reference(f"http://{host}:9/speech.wav")  # refused before connecting: no port can be probed
+
+
+def test_private_addresses_are_fetched_after_opting_in(file_server, monkeypatch):
     with pytest.raises(InvalidRequest, match=r"private address \(127\.0\.0\.1\)"):
-        fetch_reference(f"{file_server}/speech.wav")
-    with pytest.raises(InvalidRequest, match="private address"):
         fetch_reference(f"{file_server}/redirect".replace("127.0.0.1", "localhost"))
+    monkeypatch.setenv("HVS_URL_ALLOW_PRIVATE", "1")
+    assert fetch_reference(f"{file_server}/redirect".replace("127.0.0.1", "localhost")).startswith(b"RIFF")
+    with pytest.raises(InvalidRequest, match="link-local"):  # metadata services stay out of reach
+        fetch_reference("http://169.254.169.254/latest")
 
 
 def test_the_connected_address_is_checked_too(file_server, monkeypatch):
     # DNS rebinding: the name resolves to a public address when checked, then the connection lands on
     # a private one. The address actually connected to is refused before anything is read.
     monkeypatch.setattr(jobmod, "_resolve", lambda host: {"93.184.216.34"})
-    assert fetch_reference(f"{file_server}/speech.wav")  # allowed by default: loopback is not blocked
-    monkeypatch.setenv("HVS_URL_BLOCK_PRIVATE", "1")
     with pytest.raises(InvalidRequest, match=r"private address \(127\.0\.0\.1\)"):
         fetch_reference(f"{file_server}/speech.wav")
+    monkeypatch.setenv("HVS_URL_ALLOW_PRIVATE", "1")
+    assert fetch_reference(f"{file_server}/speech.wav")
+
+
+def test_slow_headers_meet_the_total_deadline(allow_private, file_server, monkeypatch):
+    """A server that sends its status line one byte at a time never trips the read timeout; the total
+    limit must still end the fetch (it held a job for 150 s before)."""
+    import time
+
+    monkeypatch.setattr(jobmod, "URL_TOTAL_TIMEOUT_S", 1.0)
+    started = time.monotonic()
+    with pytest.raises(InvalidRequest, match="took longer than 1 s"):
+        fetch_reference(f"{file_server}/slow-headers")
+    assert time.monotonic() - started < 10  # the server would drip for 60 s
+
+
+def test_passwords_in_urls_stay_out_of_errors_and_logs(allow_private, file_server, caplog):
+    from serverless.handler import Worker
+
+    url = file_server.replace("http://", "http://ann:hunter2@") + "/missing.wav"
+    with pytest.raises(InvalidRequest) as refused:
+        fetch_reference(url)
+    assert "HTTP 404" in str(refused.value) and "hunter2" not in str(refused.value)
+    for bad in (url.replace("/missing.wav", "/big"), "//ann:hunter2@example.com/a.wav",
+                "http://ann:hunter2@10.0.0.1/a.wav"):
+        outputs = list(Worker(None).run({"id": "j", "input": {"text": "Hi.", "reference_audio_url": bad}}))
+        assert outputs[0]["error_type"] == "invalid_request" and "hunter2" not in outputs[0]["error"], outputs
+    assert "hunter2" not in caplog.text
 
 
 def test_fetches_through_an_egress_proxy_are_not_refused_for_the_proxys_address(file_server, monkeypatch):
     # The proxy (here the file server, on loopback) dials the target; the target's address is what counts.
-    monkeypatch.setenv("HVS_URL_BLOCK_PRIVATE", "1")
     monkeypatch.setenv("HTTP_PROXY", file_server)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)

@@ -145,3 +145,49 @@ def test_a_server_that_hangs_up_mid_request_still_falls_back():
     assert accepted, "the client never reached the server"
     assert fields["storage"] == "base64" and base64.b64decode(fields["audio_base64"]) == b"RIFF...."
     assert "after 2 attempts" in warnings[0] and "Error" in warnings[0]
+
+
+def test_a_frozen_endpoint_costs_one_timeout_then_is_skipped_for_a_while():
+    """Accepts connections and never answers. Before: every job waited minutes (188 s) on it."""
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    accepted, done = [], threading.Event()
+
+    def accept_and_ignore() -> None:
+        while not done.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept_and_ignore, daemon=True)
+    thread.start()
+    try:
+        storage = Storage(S3Config(bucket="b", endpoint_url=f"http://127.0.0.1:{listener.getsockname()[1]}",
+                                   attempts=3, backoff_s=0.01, access_key_id="k", secret_access_key="s",
+                                   timeout_s=1.0, cooldown_s=60))
+        started = time.monotonic()
+        fields, warnings = storage.deliver(b"RIFF....", "audio/wav", "x.wav")
+        assert time.monotonic() - started < 10  # one read timeout, not one per attempt
+        assert fields["storage"] == "base64" and "ReadTimeout" in warnings[0] and "skipped" in warnings[0]
+        seen = len(accepted)
+        fields, warnings = storage.deliver(b"RIFF....", "audio/wav", "y.wav")  # the next job: no waiting at all
+        assert fields["storage"] == "base64" and "not tried again" in warnings[0]
+        assert len(accepted) == seen
+    finally:
+        done.set()
+        thread.join(timeout=10)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+def test_s3_timeouts_and_cooldown_come_from_the_environment():
+    config = S3Config.from_env({"HVS_S3_BUCKET": "b", "HVS_S3_TIMEOUT_S": "2.5", "HVS_S3_COOLDOWN_S": "0"})
+    assert config.timeout_s == 2.5 and config.cooldown_s == 0
+    with pytest.raises(ValueError, match="HVS_S3_TIMEOUT_S must be between"):
+        S3Config.from_env({"HVS_S3_BUCKET": "b", "HVS_S3_TIMEOUT_S": "0"})

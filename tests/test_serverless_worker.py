@@ -118,3 +118,32 @@ def test_long_streamed_take_leaves_the_audio_in_the_chunks(engine, monkeypatch):
     assert "join the chunks" in final["warnings"][-1]
     total = sum(len(decode_audio(base64.b64decode(c["audio_base64"]))) for c in chunks)
     assert abs(total / 24_000 - final["duration_s"]) < 0.01
+
+
+def test_a_plain_result_never_exceeds_runpods_output_cap(engine, monkeypatch):
+    """Without S3 a long take came back as 20.9 MB of base64, which RunPod drops. Here the cap is scaled
+    down to this short take: WAV over it goes as MP3, and a take over it even as MP3 is refused."""
+    import base64
+
+    from serverless import handler
+
+    job = {"text": "Hi.", "max_new_tokens": 40, "seed": 2}
+    (plain,) = Worker(engine).run({"id": "a", "input": job})
+    wav_chars = len(plain["audio_base64"])
+    monkeypatch.setattr(handler, "INLINE_OUTPUT_LIMIT", wav_chars - 1)
+    (smaller,) = Worker(engine).run({"id": "b", "input": job})
+    assert smaller["format"] == "mp3" and smaller["content_type"] == "audio/mpeg"
+    assert len(smaller["audio_base64"]) < wav_chars and base64.b64decode(smaller["audio_base64"])[:3] in (b"ID3", b"\xff\xfb")
+    assert any("20 MB output cap" in w for w in smaller["warnings"])
+    monkeypatch.setattr(handler, "INLINE_OUTPUT_LIMIT", 1000)
+    (refused,) = Worker(engine).run({"id": "c", "input": job})
+    assert refused["error_type"] == "studio_error" and "configure S3" in refused["error"] and '"stream": true' in refused["error"]
+
+
+def test_a_draining_worker_refuses_new_jobs_and_says_so(engine):
+    worker = Worker(engine)
+    worker.draining.set()  # what SIGTERM does (serverless/handler.py: _drain_on_sigterm)
+    (item,) = worker.run({"id": "late", "input": {"text": "Hi.", "max_new_tokens": 10}})
+    assert item["error_type"] == "studio_error" and "shutting down" in item["error"]
+    (health,) = worker.run({"id": "h", "input": {"health": True}})
+    assert health["status"] == "draining"

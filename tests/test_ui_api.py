@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 from gradio_client import Client, handle_file
 
+from tests.processes import wait_until
 from tests.studio_server import healthz, run_studio
 
 
@@ -98,6 +99,10 @@ def test_repetition_options_reach_the_model(studio):
     ({"text": "Hi.", "ras_win_len": 100}, "ras_win_len must be at most 64"),
     ({"text": "Hi.", "ras_max_repeats": 0}, "ras_max_repeats must be at least 1"),
     ({"text": "Hi <|eot_id|> there."}, "control token"),
+    ({"text": 123}, "text has the wrong type"),  # refused like the worker does, never spoken as "123"
+    ({"text": ["a", "b"]}, "text has the wrong type"),
+    ({"text": "Hi.", "voice": ["robot_en"]}, "voice has the wrong type"),
+    ({"text": "Hi.", "scene": 5}, "scene has the wrong type"),
 ])
 def test_bad_options_are_readable_errors(studio, fields, words):
     _, client, _ = studio
@@ -120,6 +125,35 @@ def test_bad_reference_files_are_readable_errors_and_the_server_keeps_serving(st
     # Still serving, and healthy.
     assert sf.info(_speak(client, text="Still here.", seed=2)).samplerate == 24_000
     assert healthz(url)["status"] == "ok"
+
+
+def test_a_path_on_the_server_is_refused_without_naming_server_folders(studio):
+    import os
+    import tempfile
+
+    import requests
+
+    url, _, _ = studio
+    for path in ("/etc/hostname", os.path.join(os.getcwd(), "README.md")):
+        # Raw HTTP: gradio_client would upload a local path instead of sending it.
+        data = ["Hi.", {"path": path, "meta": {"_type": "gradio.FileData"}}] + [None] * 12
+        event = requests.post(f"{url}/gradio_api/call/synthesize", json={"data": data}, timeout=10).json()["event_id"]
+        message = requests.get(f"{url}/gradio_api/call/synthesize/{event}", timeout=60).text
+        assert "event: error" in message and "not uploaded with it" in message, message
+        assert path not in message and os.getcwd() not in message and tempfile.gettempdir() not in message
+
+
+def test_an_upload_over_the_engine_limit_is_refused(studio):
+    import requests
+
+    from inference.audio import MAX_UPLOAD_BYTES
+
+    url, _, _ = studio
+    big = requests.post(f"{url}/gradio_api/upload", files={"files": ("big.wav", b"\0" * (MAX_UPLOAD_BYTES + 1024))},
+                        timeout=60)
+    assert big.status_code == 413, big.text[:200]
+    small = requests.post(f"{url}/gradio_api/upload", files={"files": ("small.wav", b"RIFF" + b"\0" * 64)}, timeout=60)
+    assert small.status_code == 200
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +239,37 @@ def test_openai_api_is_503_until_the_model_is_loaded():
     app = FastAPI(routes=speech_routes(Studio(Engine("tiny-random"))))
     reply = TestClient(app).post("/v1/audio/speech", json={"input": "Too early."})
     assert reply.status_code == 503 and reply.json()["error"]["code"] == "model_not_ready"
+
+
+def _idle(url: str) -> bool:
+    health = healthz(url)
+    return not health["busy"] and health["queue_depth"] == 0
+
+
+def test_a_cancelled_api_take_stops_and_frees_the_model(studio):
+    """job.cancel() used to leave the take generating to its end (here 4096 steps: minutes)."""
+    url, client, _ = studio
+    job = client.submit(api_name="/synthesize", text="A take nobody waits for.", max_new_tokens=4096, seed=1)
+    assert wait_until(lambda: healthz(url)["busy"], 120)
+    assert job.cancel()
+    assert wait_until(lambda: _idle(url), 30), healthz(url)
+
+
+def test_an_api_caller_that_disconnects_stops_its_take(studio):
+    import sys
+
+    url, _, _ = studio
+    # The caller reports once the server told it (over its open event stream) that the take is running.
+    caller = subprocess.Popen([sys.executable, "-c", (
+        "import time; from gradio_client import Client; from gradio_client.utils import Status\n"
+        f"job = Client({url!r}, verbose=False).submit(api_name='/synthesize', text='Gone soon.', max_new_tokens=4096)\n"
+        "while job.status().code != Status.PROCESSING: time.sleep(0.1)\n"
+        "print('running', flush=True); time.sleep(600)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert caller.stdout.readline().strip() == "running"
+        assert wait_until(lambda: healthz(url)["busy"], 60)
+    finally:
+        caller.kill()
+        caller.wait()
+    assert wait_until(lambda: _idle(url), 45), healthz(url)  # Gradio notices a dropped connection within ~10 s
+    assert sf.info(_speak(Client(url, verbose=False), text="Next caller.", seed=3)).samplerate == 24_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -25,6 +26,14 @@ LOGS = ROOT / "test-output" / "worker-logs"
 @contextlib.contextmanager
 def local_worker(env: dict[str, str], name: str, ready_timeout_s: float = 180) -> Iterator[str]:
     """`python -m serverless.handler --rp_serve_api` on 127.0.0.1; yields its base URL."""
+    with worker_process(env, name, ready_timeout_s) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def worker_process(env: dict[str, str], name: str, ready_timeout_s: float = 180
+                   ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """local_worker, also yielding the worker's process (to signal it)."""
     port = free_port()
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"{name}.log"
@@ -38,8 +47,8 @@ def local_worker(env: dict[str, str], name: str, ready_timeout_s: float = 180) -
                "--rp_api_port", str(port)]
     url = f"http://127.0.0.1:{port}"
     with serving(command, lambda: requests.get(f"{url}/docs", timeout=2).status_code == 200, log_path, workdir,
-                 full_env, timeout_s=ready_timeout_s):
-        yield url
+                 full_env, timeout_s=ready_timeout_s) as process:
+        yield url, process
 
 
 def post(url: str, route: str, body: dict | None = None, timeout: float = 120) -> dict:
@@ -69,7 +78,7 @@ def voices_dir(tmp_path_factory, speech_wav) -> Path:
 @pytest.fixture(scope="session")
 def worker_url(voices_dir) -> Iterator[str]:
     """A worker with no S3 configured (audio comes back as base64), shared by the API and remote tests."""
-    env = {"HVS_VOICES_DIR": str(voices_dir)}
+    env = {"HVS_VOICES_DIR": str(voices_dir), "HVS_URL_ALLOW_PRIVATE": "1"}  # the file server is on loopback
     env.update({k: "" for k in os.environ if k.startswith(("HVS_S3_", "BUCKET_"))})
     with local_worker(env, "base64") as url:
         yield url
@@ -91,6 +100,15 @@ class _Files(BaseHTTPRequestHandler):
                 except OSError:
                     return
                 time.sleep(0.2)
+            return
+        if self.path == "/slow-headers":  # the status line one byte every 0.3 s: no read ever times out
+            for byte in b"HTTP/1.0 200 OK\r\nContent-Type: audio/wav\r\nX-Padding: " + b"x" * 200:
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.3)
             return
         if self.path == "/stall":  # headers, then nothing: the read timeout must fire
             self.send_response(200)

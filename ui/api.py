@@ -17,10 +17,11 @@ import gradio as gr
 import soundfile as sf
 
 from inference.errors import InvalidRequest
-from inference.schema import DEFAULT_PAUSE_S, MAX_TEXT_CHARS, SynthesisRequest
+from inference.schema import DEFAULT_PAUSE_S, MAX_TEXT_CHARS, SynthesisRequest, optional_text
 from inference.script import MAX_SPEAKERS
 
 from . import dialogue
+from .abandon import run_while_caller_waits
 from .errors import raise_readable
 from .studio import Studio
 from .voice import Voice, api_voice
@@ -72,14 +73,23 @@ def _number(name: str) -> gr.Number:
     return number
 
 
+def _text(name: str) -> gr.Textbox:
+    """A hidden API text field that hands a number or a list on unchanged (gr.Textbox would make 123 the
+    text "123"), so that request validation refuses it as the worker does."""
+    box = gr.Textbox(label=name)
+    plain = box.preprocess
+    box.preprocess = lambda payload: plain(payload) if payload is None or isinstance(payload, str) else payload
+    return box
+
+
 def wire_api(studio: Studio) -> None:
     """The documented endpoint for gradio_client. Hidden components give it named, typed parameters."""
     with gr.Column(visible=False):
         # No `precision` on whole-number fields: it would round 2.5 to 2 silently; validation refuses it instead.
-        text = gr.Textbox(label="text")
+        text = _text("text")
         reference_audio = gr.File(label="reference_audio", type="filepath")
-        reference_text = gr.Textbox(label="reference_text")
-        scene = gr.Textbox(label="scene")
+        reference_text = _text("reference_text")
+        scene = _text("scene")
         temperature = _number("temperature")
         top_p = _number("top_p")
         top_k = _number("top_k")
@@ -87,9 +97,9 @@ def wire_api(studio: Studio) -> None:
         max_new_tokens = _number("max_new_tokens")
         ras_win_len = _number("ras_win_len")
         ras_max_repeats = _number("ras_max_repeats")
-        tone = gr.Textbox(label="tone")
-        setting = gr.Textbox(label="setting")
-        voice = gr.Textbox(label="voice")
+        tone = _text("tone")
+        setting = _text("setting")
+        voice = _text("voice")
         audio = gr.Audio(label="audio", type="filepath", format="wav")
         chunk = gr.Audio(label="audio", type="filepath", format="wav")
         take_info = gr.JSON(label="take")
@@ -101,6 +111,10 @@ def wire_api(studio: Studio) -> None:
                      top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
                      tone: str | None = None, setting: str | None = None, voice: str | None = None,
                      ras_win_len: int | None = None, ras_max_repeats: int | None = None) -> SynthesisRequest:
+        # the hidden inputs pass any JSON value through: a number or a list is refused, never str()-ed
+        for name, value in (("reference_text", reference_text), ("scene", scene), ("tone", tone),
+                            ("setting", setting), ("voice", voice)):
+            optional_text(name, value)
         chosen = api_voice(voice, studio.voices, studio.presets)
         if reference_audio:
             chosen = Voice("reference", Path(reference_audio), (reference_text or "").strip() or None,
@@ -108,12 +122,15 @@ def wire_api(studio: Studio) -> None:
         composed = studio.scene(chosen, tone, setting, scene)
         whole = {"top_k": top_k, "max_new_tokens": max_new_tokens, "ras_win_len": ras_win_len,
                  "ras_max_repeats": ras_max_repeats}
-        return studio.request(chosen, text or "", composed, _whole(seed), temperature=temperature,
-                              top_p=top_p, **{name: _whole(value) for name, value in whole.items()})
+        return studio.request(chosen, "" if text is None else text, composed, _whole(seed),
+                              temperature=temperature, top_p=top_p,
+                              **{name: _whole(value) for name, value in whole.items()})
 
-    def synthesize(*args, **kwargs) -> str:
+    async def synthesize(*args, **kwargs) -> str:
         try:
-            path, _ = studio.synthesize_file(take_request(*args, **kwargs))
+            request = take_request(*args, **kwargs)
+            # the take stops when the caller cancels or goes away (see abandon.py)
+            path, _ = await run_while_caller_waits(lambda cancel: studio.synthesize_file(request, cancel))
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
         return str(path)

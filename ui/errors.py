@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import gradio as gr
+from gradio.exceptions import InvalidPathError
 
 from inference.errors import StudioError
 
@@ -31,3 +32,19 @@ def raise_readable(err: Exception) -> None:
     if isinstance(err, gr.Error):
         raise err
     raise gr.Error(readable(err), print_exception=False) from None
+
+
+def hide_server_paths(demo: gr.Blocks) -> None:
+    """Gradio refuses a file path that was not uploaded (an API caller can send any path) with a message
+    naming the full path and the server's folders. Reword it before the caller sees it."""
+    plain = demo.preprocess_data
+
+    async def preprocess_data(*args, **kwargs):
+        try:
+            return await plain(*args, **kwargs)
+        except InvalidPathError:
+            raise gr.Error("A file in the request was not uploaded with it: upload the file with the request "
+                           "(gradio_client: handle_file(...)); paths on the server are not accepted.",
+                           print_exception=False) from None
+
+    demo.preprocess_data = preprocess_data

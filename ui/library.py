@@ -51,7 +51,7 @@ def names(library: list[dict] | None) -> list[str]:
 
 def make_entry(audio_path: str | Path, name: str, transcript: str | None, consent: bool = False) -> dict:
     """Encode a clip (any format) as a library entry: mono 24 kHz Opus, at most MAX_SAVED_S seconds."""
-    wave = decode_audio(Path(audio_path), SAMPLE_RATE)[: int(MAX_SAVED_S * SAMPLE_RATE)]
+    wave = decode_audio(Path(audio_path), SAMPLE_RATE, max_seconds=MAX_SAVED_S)
     if wave.size == 0 or float(np.max(np.abs(wave))) < 1e-3:
         raise InvalidRequest("The clip is silent; record or upload a voice before saving it.")
     buffer = io.BytesIO()

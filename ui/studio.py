@@ -37,7 +37,7 @@ class EngineLike(Protocol):
     is_noise: bool
 
     def status(self) -> dict: ...
-    def synthesize(self, request: SynthesisRequest) -> SynthesisResult: ...
+    def synthesize(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> SynthesisResult: ...
     def stream(self, request: SynthesisRequest, *, cancel: threading.Event | None = None): ...
     def render_prompt(self, request: SynthesisRequest): ...
 
@@ -72,6 +72,7 @@ class Studio:
     history_size: int = HISTORY_SIZE
     # Stop buttons: one cancel event per page session with a take under way (removed when it ends).
     _running: dict[str, threading.Event] = field(default_factory=dict, repr=False)
+    draining: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM (ui/drain.py)
 
     # ---- requests ----------------------------------------------------------------------------
     def scene(self, voice: Voice, tone: str | None, setting: str | None, extra: str | None) -> str | None:
@@ -116,6 +117,7 @@ class Studio:
         Finished take (saved, added to the visitor's history). Progress is real: seconds produced so far,
         passed to `on_progress(fraction, words)`. Setting `cancel` stops the take (raises Stopped) and frees
         the model at once."""
+        self._check_open()
         result = None
         budget_s = request.sampling.max_new_tokens / FRAME_RATE
         produced_s = 0.0
@@ -148,9 +150,15 @@ class Studio:
         take = Take(str(path), request.text, result.seed, voice_label, result.duration_s)
         yield Finished(path, result, add_take(history, take, self.history_size))
 
-    def synthesize_file(self, request: SynthesisRequest) -> tuple[Path, SynthesisResult]:
-        result = self.engine.synthesize(request)
+    def synthesize_file(self, request: SynthesisRequest, cancel: threading.Event | None = None
+                        ) -> tuple[Path, SynthesisResult]:
+        self._check_open()
+        result = self.engine.synthesize(request, cancel=cancel)
         return self.takes.save(result.waveform, result.sample_rate, stem="api"), result
+
+    def _check_open(self) -> None:
+        if self.draining.is_set():
+            raise StudioError("The studio is shutting down and takes no new takes; try again in a minute.")
 
 
 def wav_bytes(waveform: np.ndarray, sample_rate: int) -> bytes:

@@ -1,0 +1,37 @@
+"""SIGTERM during a take: the studio drains (no new work, /healthz says so), the take finishes, then it exits."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+import soundfile as sf
+from gradio_client import Client
+
+from tests.processes import wait_until
+from tests.studio_server import healthz, studio_process
+
+
+def test_sigterm_lets_the_running_take_finish_then_exits(tmp_path):
+    with studio_process(tmp_path / "server.log", "--asr-model", "none", env={"HVS_DRAIN_S": "120"}) as (url, server):
+        client = Client(url, verbose=False)
+        take = client.submit(api_name="/synthesize", text="Finish me before you go.", max_new_tokens=60, seed=1)
+        assert wait_until(lambda: healthz(url)["busy"], 120)
+        server.send_signal(signal.SIGTERM)
+        assert wait_until(lambda: healthz(url)["status"] == "draining", 10)
+        with pytest.raises(Exception, match="shutting down"):  # no new work while draining
+            Client(url, verbose=False).predict(api_name="/synthesize", text="Too late.", max_new_tokens=20)
+        wav = take.result(timeout=180)  # the take that was running when the signal came is delivered
+        assert sf.info(wav).samplerate == 24_000 and sf.info(wav).duration > 0
+        assert server.wait(timeout=60) == 0  # then the studio exits on its own
+    log = (tmp_path / "server.log").read_text()
+    assert "draining" in log and "every take finished" in log
+
+
+def test_a_take_longer_than_the_drain_time_does_not_hold_the_exit(tmp_path):
+    with studio_process(tmp_path / "server.log", "--asr-model", "none", env={"HVS_DRAIN_S": "2"}) as (url, server):
+        Client(url, verbose=False).submit(api_name="/synthesize", text="Too long to wait for.", max_new_tokens=4096)
+        assert wait_until(lambda: healthz(url)["busy"], 120)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 1  # gave up after HVS_DRAIN_S instead of minutes of generating
+    assert "drain time (HVS_DRAIN_S=2 s) is up" in (tmp_path / "server.log").read_text()

@@ -1,0 +1,57 @@
+"""SIGTERM drain: a studio that is asked to stop (a redeploy, a scale-down) first finishes its takes.
+
+On SIGTERM the studio stops taking new work (a new take is refused with a sentence saying why; see
+Studio.draining), /healthz says "draining" so a load balancer sends visitors elsewhere, the takes already running or queued get
+up to HVS_DRAIN_S seconds (default 30) to finish, then the server closes. A take still running when
+the time is up is lost, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DRAIN_S = 30.0
+LINGER_S = 2.0
+
+
+class Drain:
+    def __init__(self, engine, demo, draining: threading.Event, grace_s: float | None = None) -> None:
+        self.engine = engine
+        self.demo = demo
+        self.draining = draining  # shared with the Studio, which refuses new takes once it is set
+        self.grace_s = float(os.environ.get("HVS_DRAIN_S", DEFAULT_DRAIN_S)) if grace_s is None else grace_s
+
+    def install(self) -> None:
+        """Call from the main thread before launch (Gradio serves from another thread)."""
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def busy(self) -> bool:
+        status = self.engine.status()
+        waiting = len(self.demo._queue) if getattr(self.demo, "_queue", None) is not None else 0
+        active = any(job for job in getattr(getattr(self.demo, "_queue", None), "active_jobs", []) or [])
+        return bool(status.get("busy") or status.get("pending") or waiting or active)
+
+    def _on_sigterm(self, signum, frame) -> None:
+        """Runs in the main thread, which only waits in Gradio's launch(): waiting here is safe."""
+        if self.draining.is_set():
+            return
+        self.draining.set()
+        log.warning("SIGTERM: draining; no new takes, up to %.0f s for the running ones", self.grace_s)
+        deadline = time.monotonic() + self.grace_s
+        was_busy = self.busy()
+        while self.busy() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if self.busy():
+            log.error("drain time (HVS_DRAIN_S=%.0f s) is up with a take still running; exiting", self.grace_s)
+            logging.shutdown()
+            os._exit(1)  # a generating thread would otherwise hold the interpreter open
+        if was_busy:  # the last caller still fetches its file
+            time.sleep(min(LINGER_S, max(deadline - time.monotonic(), 0)))
+        log.info("drained: every take finished; closing")
+        raise KeyboardInterrupt  # Gradio's launch() closes the server on it and returns
