@@ -23,6 +23,7 @@ from .reference import prepare_reference
 from .schema import SAMPLE_RATE, SynthesisRequest, SynthesisResult, Timings
 from .text import normalize_text
 from .tiny_model import NOISE_WARNING, TINY_MODEL_ID
+from .watermark import Watermarker, watermarked
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,10 @@ class _Cancelled:
 class Engine:
     """Loaded once, shared by every front door. `synthesize` and `stream` are thread-safe."""
 
-    def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto") -> None:
+    def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto",
+                 watermark: bool | None = None) -> None:
         self.model_id = model_id
+        self.watermarker = Watermarker(watermark)  # None: HVS_WATERMARK decides (on unless the operator says 0)
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         self.processor = None
@@ -123,6 +126,7 @@ class Engine:
             "busy": self._generate_lock.locked(),
             "pending": self._pending,
             "noise": self.is_noise,
+            "watermark": self.watermarker.enabled,
         }
 
     # ---- prompt ------------------------------------------------------------------------------
@@ -180,6 +184,7 @@ class Engine:
         """
         yield from self._run(request, streaming=True, first_chunk_frames=first_chunk_frames, chunk_frames=chunk_frames)
 
+    @watermarked  # every chunk and result leaves the engine marked (inference/watermark.py)
     def _run(self, request: SynthesisRequest, streaming: bool, first_chunk_frames: int = 12,
              chunk_frames: int = 25) -> Iterator[StreamChunk]:
         """Long texts are spoken chunk by chunk (see longform.py); the last chunks spoken so far stay

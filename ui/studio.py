@@ -6,7 +6,6 @@ about a visitor is kept on this object or in module globals.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,8 +13,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import soundfile as sf
 
+from inference.audio import encode
 from inference.errors import InvalidAudio, InvalidRequest, StudioError
 from inference.scene import ScenePresets, compose_scene
 from inference.schema import FRAME_RATE, SynthesisRequest, SynthesisResult
@@ -110,9 +109,7 @@ class Studio:
 
 
 def wav_bytes(waveform: np.ndarray, sample_rate: int) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, np.asarray(waveform, dtype=np.float32), sample_rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
+    return encode(waveform, "wav", sample_rate)
 
 
 def timing_line(result: SynthesisResult) -> str:
