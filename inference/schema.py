@@ -25,6 +25,7 @@ MAX_NEW_TOKENS = 4_096  # ~164 s of audio
 # come before the first whole frame, so fewer than 9 steps can never give any audio.
 MIN_NEW_TOKENS = 9
 MAX_SEED = 2**32 - 1
+MAX_CANDIDATES = 4  # best of N takes (inference/best_of.py)
 
 
 class SamplingOptions(BaseModel):
@@ -58,6 +59,8 @@ class SynthesisRequest(BaseModel):
     scene: str | None = Field(None, max_length=MAX_SCENE_CHARS, description="tone / scene description")
     sampling: SamplingOptions = Field(default_factory=SamplingOptions)
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="None draws a fresh seed")
+    candidates: int = Field(1, ge=1, le=MAX_CANDIDATES,
+                            description="takes to make with different seeds; the best-scored one is kept")
 
     @field_validator("text")
     @classmethod
@@ -73,7 +76,7 @@ class SynthesisRequest(BaseModel):
     def _blank_is_none(cls, value: str | None, info) -> str | None:
         return _plain_text(info.field_name, value).strip() or None if value is not None else None
 
-    @field_validator("seed", mode="before")
+    @field_validator("seed", "candidates", mode="before")
     @classmethod
     def _seed_is_no_boolean(cls, value: Any) -> Any:
         return _refuse_boolean(value)

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from inference import Engine, InvalidAudio, ModelLoadError, SynthesisRequest
-from inference import watermark
+from inference import Engine, InvalidAudio, ModelLoadError, SynthesisRequest, watermark
 from inference.audio import AI_TAGS, decode_audio, encode
 
 
