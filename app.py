@@ -27,6 +27,8 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "--concurrency": ("HVS_CONCURRENCY", "1", "takes generated at the same time"),
     "--voices-dir": ("HVS_VOICES_DIR", None, "folder of preset voices (NAME.wav + NAME.txt [+ NAME.json])"),
     "--asr-model": ("HVS_ASR_MODEL", "openai/whisper-base", "Whisper model for transcripts ('none' turns it off)"),
+    "--speaker-model": ("HVS_SPEAKER_MODEL", "microsoft/wavlm-base-plus-sv",
+                        "speaker model for the take check's voice similarity ('none' turns it off)"),
 }
 
 
@@ -39,6 +41,10 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
                             (kind(default) if default is not None else None), help=f"{text} [env {var}{'' if default is None else ', default ' + default}]")
     parser.add_argument("--share", action="store_true", default=env.get("HVS_SHARE", "").lower() in ("1", "true"),
                         help="also serve through a public gradio.live link [env HVS_SHARE=1]")
+    from inference.watermark import enabled_in  # light: torch is imported only when marking
+
+    parser.add_argument("--no-watermark", action="store_true", default=not enabled_in(env),
+                        help="operator only: takes carry no watermark (logged loudly at start) [env HVS_WATERMARK=0]")
     args = parser.parse_args(argv)
     if args.auth is not None and ":" not in args.auth:
         parser.error("--auth must look like user:password")
@@ -87,11 +93,13 @@ def main(argv: list[str] | None = None) -> None:
 
     import_spaces()  # before anything imports torch
     from inference import build_engine
+    from inference.take_check import SpeakerEncoder, TakeChecker
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
     from ui import CSS, Studio, build_ui
 
-    engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype)
+    engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype,
+                          watermark=not args.no_watermark)
     if args.backend == "local":
         attach_gpu_on_demand(engine)  # a no-op off ZeroGPU
     engine.load()
@@ -101,7 +109,9 @@ def main(argv: list[str] | None = None) -> None:
         engine.warm_up()
     log.info("engine ready: %s", engine.status())
 
-    studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))
+    transcriber = Transcriber(args.asr_model)
+    studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=transcriber,
+                    checker=TakeChecker(transcriber, SpeakerEncoder(args.speaker_model)))
     demo = build_ui(studio, browser_secret=browser_secret())
     demo.queue(max_size=args.queue_size, default_concurrency_limit=args.concurrency)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None

@@ -49,10 +49,7 @@ def make_takes(engine, request: SynthesisRequest, checker: TakeChecker | None = 
     count = request.candidates
     if count == 1 and not check:
         return Takes(engine.synthesize(request), [None])
-    if checker is None or not checker.enabled:
-        need = f"Best of {count} needs" if count > 1 else "Checking a take needs"
-        raise StudioError(f"{need} the take check, which is off on this server (no --asr-model and no "
-                          "--speaker-model).")
+    require_checker(checker, count)
     base = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1)
     requests = [request.model_copy(update={"seed": seed, "candidates": 1})
                 for seed in candidate_seeds(base, count)]
@@ -60,6 +57,13 @@ def make_takes(engine, request: SynthesisRequest, checker: TakeChecker | None = 
     scores = [score_take(checker, req, res) for req, res in zip(requests, results, strict=True)]
     best = min(range(count), key=lambda i: scores[i].rank())
     return Takes(results[best], list(scores), best)
+
+
+def require_checker(checker: TakeChecker | None, count: int = 1) -> None:
+    if checker is None or not checker.enabled:
+        need = f"Best of {count} needs" if count > 1 else "Checking a take needs"
+        raise StudioError(f"{need} the take check, which is off on this server (no transcription model "
+                          "(--asr-model / HVS_ASR_MODEL) and no speaker model (--speaker-model / HVS_SPEAKER_MODEL)).")
 
 
 def score_take(checker: TakeChecker, request: SynthesisRequest, result: SynthesisResult) -> TakeScore:

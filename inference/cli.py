@@ -13,7 +13,9 @@ from pathlib import Path
 
 from .errors import InvalidRequest, ModelLoadError, StudioError
 from .loading import DEFAULT_MODEL_ID
-from .schema import MAX_TEXT_CHARS, SamplingOptions, SynthesisRequest
+from .schema import MAX_CANDIDATES, MAX_TEXT_CHARS, SamplingOptions, SynthesisRequest
+from .take_check import DEFAULT_SPEAKER_MODEL
+from .transcribe import DEFAULT_ASR_MODEL
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,6 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps")
     parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16")
     parser.add_argument("--show-prompt", action="store_true", help="print the rendered prompt and exit")
+    check = parser.add_argument_group("take check and watermark")
+    check.add_argument("--candidates", type=int, default=1,
+                       help=f"make N takes (1-{MAX_CANDIDATES}) with different seeds and keep the best-scored one")
+    check.add_argument("--check", action="store_true", help="score the take: words heard and voice similarity")
+    check.add_argument("--asr-model", default=DEFAULT_ASR_MODEL, help="Whisper model for the words ('none': off)")
+    check.add_argument("--speaker-model", default=DEFAULT_SPEAKER_MODEL,
+                       help="speaker model for the voice similarity ('none': off)")
+    check.add_argument("--no-watermark", action="store_true",
+                       help="write the take without the watermark (also HVS_WATERMARK=0)")
     parser.add_argument("--quiet", action="store_true", help="only errors on stderr")
     sampling = parser.add_argument_group("sampling")
     for name, field in SamplingOptions.model_fields.items():
@@ -75,15 +86,18 @@ def _run(args: argparse.Namespace) -> int:
     sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
     request = SynthesisRequest.parse(
         text=text, reference_audio=args.reference, reference_text=args.reference_text, scene=args.scene,
-        seed=args.seed, **sampling,
+        seed=args.seed, candidates=args.candidates, **sampling,
     )
     if not args.show_prompt:
         _check_writable(args.out)  # before minutes of generation, not after
 
     from .audio import encode
+    from .best_of import make_takes
     from .engine import Engine
+    from .take_check import SpeakerEncoder, TakeChecker
+    from .transcribe import Transcriber
 
-    engine = Engine(args.model, device=args.device, dtype=args.dtype)
+    engine = Engine(args.model, device=args.device, dtype=args.dtype, watermark=False if args.no_watermark else None)
     if args.show_prompt:
         prompt = engine.render_prompt(request)
         print(prompt.rendered)
@@ -91,7 +105,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.audio_frames} frames "
                   "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
         return 0
-    result = engine.synthesize(request)
+    checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))
+    takes = make_takes(engine, request, checker, check=args.check)
+    result = takes.result
     try:
         args.out.write_bytes(encode(result.waveform, suffix, result.sample_rate))
     except OSError as err:
@@ -100,6 +116,13 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    for i, score in enumerate(takes.scores if takes.score else []):
+        kept = " (kept)" if i == takes.best and len(takes.scores) > 1 else ""
+        missed = f"; missed: {' '.join(score.missed)}" if score.missed else ""
+        added = f"; added: {' '.join(score.added)}" if score.added else ""
+        print(f"take check, seed {score.seed}{kept}: {score.summary()}{missed}{added}", file=sys.stderr)
+        for note in score.notes:
+            print(f"  {note}", file=sys.stderr)
     t = result.timings
     print(f"wrote {args.out} ({result.duration_s:.2f} s at {result.sample_rate} Hz, seed {result.seed}, "
           f"generated in {t.total_s:.2f} s, real-time factor {t.real_time_factor:.2f})", file=sys.stderr)

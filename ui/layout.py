@@ -18,8 +18,10 @@ from inference.text import ALL_TAGS
 
 from . import library
 from .api import wire_api
+from .check_tab import build_check_tab
 from .errors import raise_readable
 from .studio import Studio, is_user_error, timing_line
+from .take_report import TakeOptions, build_take_options, report_markdown
 from .voice import CLONE, DESCRIBED, MODES, PRESET, SMART, Voice, pick_voice
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class Controls:
     history: gr.State
     players: list[gr.Audio]
     groups: dict[str, gr.Column]
+    takes: TakeOptions | None = None  # best of N and the take check (ui/take_report.py)
 
 
 def _slider(name: str) -> gr.Slider:
@@ -179,6 +182,7 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
                     with gr.Row():
                         seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                         randomize = gr.Checkbox(True, label="New random seed each take")
+                    take_options = build_take_options(studio.checker)
                 with gr.Accordion("What the model is given", open=False):
                     prompt_view = gr.Code(label="Scene + text (press 'Show full prompt' for the rendered prompt)",
                                           language=None, lines=8, interactive=False, elem_id="hvs-prompt", wrap_lines=True)
@@ -192,11 +196,12 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, library_state, saved,
                      saved_name, tone, setting, scene_text, text, sampling, seed, randomize, live, output, info,
                      prompt_view, history, players,
-                     {DESCRIBED: described_col, PRESET: preset_col, CLONE: clone_col})
+                     {DESCRIBED: described_col, PRESET: preset_col, CLONE: clone_col}, take_options)
         _wire_page(c, studio, tag_buttons, counter)
         _wire_generation(c, studio, generate_btn, prompt_btn)
         _wire_library(c, studio, transcribe_btn, save_btn, use_btn, rename_btn, delete_btn)
         wire_api(studio)
+        build_check_tab()
         # The voice library lives in the browser: fill its dropdown once the page has loaded it.
         demo.load(_library_choices, c.library, c.saved, **QUICK)
         gr.Markdown(f"Model `{engine_status['model']}` on {engine_status['device']} ({engine_status['dtype']}). "
@@ -252,7 +257,7 @@ def _request_of(c: Controls, studio: Studio, v: dict, voice: Voice):
     seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
     sampling = {name: v[slider] for name, slider in c.sampling.items()}
     scene = studio.scene(voice, v[c.tone], v[c.setting], v[c.scene_text])
-    return studio.request(voice, v[c.text] or "", scene, seed, **sampling)
+    return studio.request(voice, v[c.text] or "", scene, seed, candidates=int(v[c.takes.candidates]), **sampling)
 
 
 def _history_updates(c: Controls, history: list[dict]) -> dict:
@@ -269,7 +274,7 @@ def _history_updates(c: Controls, history: list[dict]) -> dict:
 
 def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, prompt_btn: gr.Button) -> None:
     inputs = {c.mode, c.description, c.preset, c.clip, c.clip_text, c.consent, c.tone, c.setting, c.scene_text,
-              c.text, c.seed, c.randomize, c.history, *c.sampling.values()}
+              c.text, c.seed, c.randomize, c.history, *c.sampling.values(), c.takes.candidates, c.takes.check}
 
     def generate(v: dict, progress=gr.Progress()):  # noqa: B008 - Gradio injects it
         try:
@@ -293,7 +298,7 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
             progress(0, desc="Generating…")
             if updates:
                 yield updates
-            for item in studio.generate(request, voice.label, v[c.history],
+            for item in studio.generate(request, voice.label, v[c.history], check=v[c.takes.check],
                                         on_progress=lambda f, desc: progress(f, desc=desc)):
                 if isinstance(item, bytes):
                     yield {c.live: item}
@@ -306,6 +311,7 @@ def _wire_generation(c: Controls, studio: Studio, generate_btn: gr.Button, promp
         result = finished.result
         notes = [w for w in result.warnings if "random weights" not in w]
         info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
+        info += f"\n\n{report_markdown(finished.takes)}" if finished.takes and finished.takes.score else ""
         shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
         yield {c.output: str(finished.path), c.info: info, c.seed: result.seed,
                c.history: finished.history, **shown, **_history_updates(c, finished.history)}

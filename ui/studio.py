@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from inference.audio import encode
+from inference.best_of import Takes, make_takes, score_take
 from inference.errors import InvalidAudio, InvalidRequest, StudioError
 from inference.scene import ScenePresets, compose_scene
 from inference.schema import FRAME_RATE, SynthesisRequest, SynthesisResult
@@ -52,6 +53,7 @@ class Finished:
     path: Path
     result: SynthesisResult
     history: list[dict]
+    takes: Takes | None = None  # scores of the take (or of every candidate) when it was checked
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Studio:
     voices: VoiceLibrary = field(default_factory=VoiceLibrary)
     presets: ScenePresets = field(default_factory=ScenePresets.load)
     transcriber: TranscriberLike | None = None
+    checker: Any = None  # inference.take_check.TakeChecker: scores takes (words, voice); None = no take check
     takes: TakeStore = field(default_factory=TakeStore)
     history_size: int = HISTORY_SIZE
 
@@ -83,9 +86,19 @@ class Studio:
 
     # ---- generation --------------------------------------------------------------------------
     def generate(self, request: SynthesisRequest, voice_label: str, history: list[dict] | None,
-                 on_progress=None) -> Iterator[bytes | Finished]:
+                 on_progress=None, check: bool = False) -> Iterator[bytes | Finished]:
         """One take, streamed: yields each new piece of audio as WAV bytes while generating, then the
-        Finished take (saved, added to the visitor's history). Progress is real: seconds produced so far."""
+        Finished take (saved, added to the visitor's history). Progress is real: seconds produced so far.
+        With `check` the take is scored; best of N (request.candidates > 1) makes the takes whole, one
+        after another, and streams nothing."""
+        if request.candidates > 1:
+            def announce(i: int, n: int) -> None:
+                if on_progress is not None:
+                    on_progress(i / n, f"take {i + 1} of {n}")
+
+            takes = make_takes(self.engine, request, self.checker, on_candidate=announce)
+            yield self._finish(request, takes, voice_label, history)
+            return
         result = None
         budget_s = request.sampling.max_new_tokens / FRAME_RATE
         produced_s = 0.0
@@ -99,13 +112,24 @@ class Studio:
                 result = chunk.result
         if result is None:  # the engine contract says the last chunk carries it
             raise StudioError("The generation ended without a result.")
+        scores = [None]
+        if check and self.checker is not None and self.checker.enabled:
+            if on_progress is not None:
+                on_progress(0.99, "checking the take")
+            scores = [score_take(self.checker, request, result)]
+        yield self._finish(request, Takes(result, scores), voice_label, history)
+
+    def _finish(self, request: SynthesisRequest, takes: Takes, voice_label: str, history: list[dict] | None
+                ) -> Finished:
+        result = takes.result
         path = self.takes.save(result.waveform, result.sample_rate)
         take = Take(str(path), request.text, result.seed, voice_label, result.duration_s)
-        yield Finished(path, result, add_take(history, take, self.history_size))
+        return Finished(path, result, add_take(history, take, self.history_size), takes)
 
-    def synthesize_file(self, request: SynthesisRequest) -> tuple[Path, SynthesisResult]:
-        result = self.engine.synthesize(request)
-        return self.takes.save(result.waveform, result.sample_rate, stem="api"), result
+    def synthesize_file(self, request: SynthesisRequest, check: bool = False) -> tuple[Path, Takes]:
+        """A whole take (or the best of request.candidates) saved as a file, with its scores when checked."""
+        takes = make_takes(self.engine, request, self.checker, check=check)
+        return self.takes.save(takes.result.waveform, takes.result.sample_rate, stem="api"), takes
 
 
 def wav_bytes(waveform: np.ndarray, sample_rate: int) -> bytes:
