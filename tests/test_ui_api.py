@@ -46,11 +46,15 @@ def test_healthz_reports_the_engine(studio):
 def test_only_the_documented_endpoint_is_exposed(studio):
     _, client, _ = studio
     api = client.view_api(print_info=False, return_format="dict")
-    assert list(api["named_endpoints"]) == ["/synthesize"]
+    assert sorted(api["named_endpoints"]) == ["/detect", "/synthesize", "/synthesize_checked"]
     assert not api["unnamed_endpoints"]
     names = [p["parameter_name"] for p in api["named_endpoints"]["/synthesize"]["parameters"]]
     assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
-                     "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats"]
+                     "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats",
+                     "candidates"]
+    checked = [p["parameter_name"] for p in api["named_endpoints"]["/synthesize_checked"]["parameters"]]
+    assert checked == names
+    assert [p["parameter_name"] for p in api["named_endpoints"]["/detect"]["parameters"]] == ["audio"]
 
 
 def test_synthesize_returns_a_24khz_wav_and_the_seed_reproduces_it(studio):
