@@ -14,6 +14,7 @@ _EXPORTS = {
     "SynthesisResult": "schema", "Timings": "schema",
     "TINY_MODEL_ID": "tiny_model",
     "build_engine": "backends",
+    "detect": "watermark",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -11,21 +11,16 @@ Either part can be off (`--asr-model none`, `--speaker-model none`); the other s
 
 from __future__ import annotations
 
-import logging
-import os
 import re
-import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .audio import decode_audio, encode_wav
-from .errors import ModelLoadError, StudioError
-from .transcribe import ASR_SAMPLE_RATE, DISABLED, RETRY_AFTER_S
-
-log = logging.getLogger(__name__)
+from .errors import StudioError
+from .lazy_model import LazyModel
+from .transcribe import ASR_SAMPLE_RATE
 
 DEFAULT_SPEAKER_MODEL = "microsoft/wavlm-base-plus-sv"
 _TAG = re.compile(r"\[[^\[\]]{0,40}\]")  # [laugh], [music start], [SPEAKER0]: not words to be spoken
@@ -89,40 +84,21 @@ def spoken_words(text: str) -> str:
     return " ".join(_TAG.sub(" ", text).split())
 
 
-class SpeakerEncoder:
+class SpeakerEncoder(LazyModel):
     """`SpeakerEncoder(model_id).embed(wave_16k) -> unit vector`. Thread-safe; loads once, on first use."""
 
-    def __init__(self, model_id: str | None = None, device: str = "cpu") -> None:
-        self.model_id = model_id if model_id is not None else os.environ.get("HVS_SPEAKER_MODEL",
-                                                                              DEFAULT_SPEAKER_MODEL)
-        self.device = device
-        self._model = None
-        self._lock = threading.Lock()
-        self._failure: tuple[float, str] | None = None
+    env, default = "HVS_SPEAKER_MODEL", DEFAULT_SPEAKER_MODEL
+    off_message = "Voice similarity is turned off on this server (no --speaker-model)."
 
-    @property
-    def enabled(self) -> bool:
-        return self.model_id.strip().lower() not in DISABLED
+    def _build(self):
+        from transformers import AutoFeatureExtractor, WavLMForXVector
 
-    def load(self):
-        with self._lock:
-            if self._model is not None:
-                return self._model
-            if self._failure and time.monotonic() - self._failure[0] < RETRY_AFTER_S:
-                raise ModelLoadError(self._failure[1])
-            try:
-                from transformers import AutoFeatureExtractor, WavLMForXVector
+        extractor = AutoFeatureExtractor.from_pretrained(self.model_id)
+        return extractor, WavLMForXVector.from_pretrained(self.model_id).to(self.device).eval()
 
-                extractor = AutoFeatureExtractor.from_pretrained(self.model_id)
-                model = WavLMForXVector.from_pretrained(self.model_id).to(self.device).eval()
-            except Exception as err:  # offline, wrong id, no weights -> one sentence
-                message = (f"The speaker model {self.model_id!r} could not be loaded ({type(err).__name__}); "
-                           "voice similarity is not scored. Start with another --speaker-model, or 'none'.")
-                log.warning("%s (%s)", message, err)
-                self._failure = (time.monotonic(), message)
-                raise ModelLoadError(message) from None
-            self._model = (extractor, model)
-            return self._model
+    def _describe_failure(self, err: Exception) -> str:
+        return (f"The speaker model {self.model_id!r} could not be loaded ({type(err).__name__}); voice similarity "
+                "is not scored. Start with another --speaker-model, or 'none'.")
 
     def embed(self, wave: np.ndarray) -> np.ndarray:
         import torch

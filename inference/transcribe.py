@@ -6,62 +6,32 @@ The model loads lazily (most visitors never need it) and a load failure becomes 
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 
 from .audio import decode_audio
-from .errors import InvalidAudio, ModelLoadError
-
-log = logging.getLogger(__name__)
+from .errors import InvalidAudio
+from .lazy_model import LazyModel
 
 DEFAULT_ASR_MODEL = "openai/whisper-base"
 ASR_SAMPLE_RATE = 16_000
-RETRY_AFTER_S = 300.0  # after a failed load, don't retry on every click (each try can wait on the network)
-DISABLED = ("", "none", "off")
 
 
-class Transcriber:
+class Transcriber(LazyModel):
     """`Transcriber(model_id).transcribe(path_or_bytes) -> str`. Thread-safe; loads once."""
 
-    def __init__(self, model_id: str | None = None, device: str = "cpu") -> None:
-        self.model_id = model_id if model_id is not None else os.environ.get("HVS_ASR_MODEL", DEFAULT_ASR_MODEL)
-        self.device = device
-        self._pipeline = None
-        self._lock = threading.Lock()
-        self._failure: tuple[float, str] | None = None
+    env, default = "HVS_ASR_MODEL", DEFAULT_ASR_MODEL
+    off_message = "Transcription is turned off on this server (no --asr-model); type the transcript."
 
-    @property
-    def enabled(self) -> bool:
-        return self.model_id.strip().lower() not in DISABLED
+    def _build(self):
+        from transformers import pipeline
 
-    @property
-    def loaded(self) -> bool:
-        return self._pipeline is not None
+        return pipeline("automatic-speech-recognition", model=self.model_id, device=self.device)
 
-    def load(self):
-        if not self.enabled:
-            raise ModelLoadError("Transcription is turned off on this server (no --asr-model); type the transcript.")
-        with self._lock:
-            if self._pipeline is not None:
-                return self._pipeline
-            if self._failure and time.monotonic() - self._failure[0] < RETRY_AFTER_S:
-                raise ModelLoadError(self._failure[1])
-            try:
-                from transformers import pipeline
-
-                self._pipeline = pipeline("automatic-speech-recognition", model=self.model_id, device=self.device)
-            except Exception as err:  # any failure (offline, wrong id, no weights) -> one sentence
-                message = _describe_load_error(self.model_id, err)
-                log.warning("%s (%s: %s)", message, type(err).__name__, err)
-                self._failure = (time.monotonic(), message)
-                raise ModelLoadError(message) from None
-            self._failure = None
-            return self._pipeline
+    def _describe_failure(self, err: Exception) -> str:
+        return _describe_load_error(self.model_id, err)
 
     def transcribe(self, audio: Path | str | bytes, language: str | None = None) -> str:
         """The words spoken in a clip. Raises InvalidAudio (bad clip) or ModelLoadError (no ASR model)."""
