@@ -74,10 +74,11 @@ def confidence(audio: np.ndarray | bytes) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=60)
+    parser.add_argument("--first", type=int, default=0, help="index of the first clip (another set of clips)")
     args = parser.parse_args()
     marker = Watermarker(True)
     marker.mark(espeak_clip(10_000), SAMPLE_RATE)  # first call pays for lazy initialisation
-    clips = [espeak_clip(i) for i in range(args.clips)]
+    clips = [espeak_clip(i) for i in range(args.first, args.first + args.clips)]
     audio_s = sum(len(c) for c in clips) / SAMPLE_RATE
     started = time.perf_counter()
     marked = [marker.mark(c, SAMPLE_RATE) for c in clips]

@@ -13,8 +13,10 @@ Detection works whether or not this server marks its own takes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import io
 import logging
 import os
 import threading
@@ -62,7 +64,9 @@ def _perth():
             why = _perth_import_error()
             raise ModelLoadError(f"The watermarker could not be built: {why}. Install the pinned requirements "
                                  "(setuptools<81, librosa), or start with --no-watermark.")
-        _model = perth.PerthImplicitWatermarker(device="cpu")
+        with contextlib.redirect_stdout(io.StringIO()) as printed:  # perth prints "loaded PerthNet ..."
+            _model = perth.PerthImplicitWatermarker(device="cpu")  # (on stdout, where the CLI writes prompts)
+        log.info("watermarker ready: %s", printed.getvalue().strip())
         return _model
 
 
