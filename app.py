@@ -80,7 +80,7 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True):
             "model": status.get("model"), "device": status.get("device"), "dtype": status.get("dtype"),
             "loaded": status.get("loaded"), "warmed": status.get("warmed"), "busy": status.get("busy"),
             "queue_depth": waiting + int(status.get("pending", 0)), "queue_size": queue_size,
-            "noise": status.get("noise", False),
+            "noise": status.get("noise", False), "watermark": status.get("watermark"),
         }
 
     return APIRoute("/healthz", healthz, methods=["GET"])

@@ -78,7 +78,7 @@ def test_synthesize_checked_keeps_the_best_of_two_and_lists_both(studio, speech_
         studio.predict(text="Too many.", candidates=5, api_name="/synthesize")
 
 
-def test_cli_best_of_two_prints_scores_and_writes_a_marked_tagged_mp3(tmp_path, speech_wav, scoring_models):
+def test_cli_best_of_two_prints_scores_and_writes_a_tagged_mp3(tmp_path, speech_wav, scoring_models):
     whisper, speaker = scoring_models
     out = tmp_path / "take.mp3"
     run = subprocess.run([sys.executable, "-m", "inference", "Choose the best.", "--model", "tiny-random",
