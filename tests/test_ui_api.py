@@ -37,7 +37,7 @@ def _speak(client: Client, **fields) -> str:
 def test_healthz_reports_the_engine(studio):
     url, _, _ = studio
     health = healthz(url)
-    assert health["status"] == "ok"
+    assert health["status"] == "ok" and health["watermark"] is True
     assert health["model"] == "tiny-random" and health["device"] == "cpu" and health["dtype"] == "float32"
     assert health["loaded"] is True and health["warmed"] is True
     assert health["queue_depth"] == 0 and health["queue_size"] == 4

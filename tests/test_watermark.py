@@ -53,6 +53,16 @@ def test_mark_survives_mp3_and_plain_speech_is_not_flagged(speech_wav):
     assert not watermark.detect(other_voice)["marked"]
 
 
+def test_the_operator_switch_is_logged_loudly_and_shows_in_status(caplog):
+    import app
+
+    assert app.parse_args([], {"HVS_WATERMARK": "0"}).no_watermark and app.parse_args(["--no-watermark"], {}).no_watermark
+    assert not app.parse_args([], {}).no_watermark
+    with caplog.at_level("WARNING"):
+        engine = Engine("tiny-random", watermark=False)  # built, not loaded
+    assert "WATERMARK OFF" in caplog.text and engine.status()["watermark"] is False
+
+
 def test_operator_switch_and_env():
     assert watermark.enabled_in({}) and watermark.enabled_in({"HVS_WATERMARK": "1"})
     assert not any(watermark.enabled_in({"HVS_WATERMARK": v}) for v in ("0", "false", "OFF", "no"))
