@@ -32,6 +32,8 @@ OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "--quantize": ("HVS_QUANTIZE", None, "8bit or 4bit: load the LM with bitsandbytes (GPUs with 8-16 GB)"),
     "--voices-dir": ("HVS_VOICES_DIR", None, "folder of preset voices (NAME.wav + NAME.txt [+ NAME.json])"),
     "--asr-model": ("HVS_ASR_MODEL", "openai/whisper-base", "Whisper model for transcripts ('none' turns it off)"),
+    "--speaker-model": ("HVS_SPEAKER_MODEL", "microsoft/wavlm-base-plus-sv",
+                        "speaker model for the take check's voice similarity ('none' turns it off)"),
 }
 
 
@@ -49,6 +51,10 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
                              "[env HVS_COMPILE=1]")
     parser.add_argument("--mcp", action="store_true", default=env.get("HVS_MCP", "").lower() in ("1", "true"),
                         help="also serve the API as MCP tools at /gradio_api/mcp/ [env HVS_MCP=1]")
+    from inference.watermark import enabled_in  # light: torch is imported only when marking
+
+    parser.add_argument("--no-watermark", action="store_true", default=not enabled_in(env),
+                        help="operator only: takes carry no watermark (logged loudly at start) [env HVS_WATERMARK=0]")
     args = parser.parse_args(argv)
     if args.auth is not None and ":" not in args.auth:
         parser.error("--auth must look like user:password")
@@ -87,7 +93,7 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
             "generating": status.get("generating", 0), "max_batch": status.get("max_batch"),
             "peak_batch": status.get("peak_batch", 0),
             "queue_depth": waiting + int(status.get("pending", 0)), "queue_size": queue_size,
-            "noise": status.get("noise", False),
+            "noise": status.get("noise", False), "watermark": status.get("watermark"),
         }
 
     return APIRoute("/healthz", healthz, methods=["GET"])
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     from backends import build_engine
     from inference.audio import MAX_UPLOAD_BYTES
     from inference.errors import ModelLoadError
+    from inference.take_check import SpeakerEncoder, TakeChecker
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
     from openai_api import speech_routes
@@ -113,9 +120,10 @@ def main(argv: list[str] | None = None) -> None:
     from ui.errors import hide_server_paths
 
     try:
+        local = {"max_batch": args.max_batch, "batch_window_ms": args.batch_window_ms, "compile": args.compile,
+                 "quantize": args.quantize, "watermark": not args.no_watermark} if args.backend == "local" else {}
         engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype,
-                              max_batch=args.max_batch, batch_window_ms=args.batch_window_ms, compile=args.compile,
-                              quantize=args.quantize)
+                              **local)
         if args.backend == "local":
             attach_gpu_on_demand(engine)  # a no-op off ZeroGPU
         engine.load()
@@ -128,7 +136,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(3) from None
     log.info("engine ready: %s", engine.status())
 
-    studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=Transcriber(args.asr_model))
+    transcriber = Transcriber(args.asr_model)
+    studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=transcriber,
+                    checker=TakeChecker(transcriber, SpeakerEncoder(args.speaker_model)))
     demo = build_ui(studio, browser_secret=browser_secret())
     hide_server_paths(demo)
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher

@@ -17,8 +17,8 @@ CHOICES = "'local', 'runpod:<endpoint-id>' or 'openai:<base-url>'"
 
 def build_engine(backend: str = "local", model_id: str | None = None, device: str = "auto", dtype: str = "auto",
                  **local_options):
-    """model_id/device/dtype and `local_options` (max_batch, batch_window_ms, compile, quantize) only apply
-    to the local model: a remote server decides its own."""
+    """model_id/device/dtype and `local_options` (max_batch, batch_window_ms, compile, quantize, watermark)
+    only apply to the local model: a remote server decides its own (a remote worker marks its own takes)."""
     if backend == "local":
         from inference.engine import Engine  # imports torch; a remote-only front door never needs it
         from inference.loading import DEFAULT_MODEL_ID

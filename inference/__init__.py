@@ -13,6 +13,7 @@ _EXPORTS = {
     "SAMPLE_RATE": "schema", "SamplingOptions": "schema", "SynthesisRequest": "schema",
     "SynthesisResult": "schema", "Timings": "schema",
     "TINY_MODEL_ID": "tiny_model",
+    "detect": "watermark",
 }
 __all__ = sorted(_EXPORTS)
 

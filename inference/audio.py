@@ -68,25 +68,37 @@ def to_int16(waveform: np.ndarray) -> np.ndarray:
     return (np.clip(waveform, -1.0, 1.0) * 32767.0).astype(np.int16)
 
 
-def encode_wav(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
-    """16-bit PCM wav bytes."""
-    import wave
+# Written takes say what they are: WAV INFO (INAM/ICMT/ISFT/IART) and MP3 ID3v2 (TIT2/COMM/TENC/TPE1).
+AI_TAGS = {
+    "title": "AI-generated speech",
+    "comment": "AI-generated audio: synthetic speech made with Higgs Voice Studio (Boson AI's Higgs Audio V2). "
+               "It carries an inaudible watermark unless the server's operator turned it off.",
+    "software": "Higgs Voice Studio",
+    "artist": "AI voice (Higgs Audio V2)",
+}
+_ID3_NAMES = {"title": "title", "comment": "comment", "software": "encoded_by", "artist": "artist"}
+
+
+def encode_wav(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE, tags: dict[str, str] | None = None) -> bytes:
+    """16-bit PCM wav bytes, with `tags` (keys of AI_TAGS) as a LIST/INFO chunk."""
+    import soundfile as sf
 
     buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(sample_rate)
-        wav.writeframes(to_int16(waveform).tobytes())
+    with sf.SoundFile(buffer, "w", sample_rate, 1, format="WAV", subtype="PCM_16") as wav:
+        wav.write(to_int16(waveform))
+        for name, value in (tags or {}).items():
+            setattr(wav, name, value)  # libsndfile writes the strings when the file is closed
     return buffer.getvalue()
 
 
-def encode_mp3(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE, bitrate: int = 128_000) -> bytes:
-    """MP3 bytes through FFmpeg's LAME encoder."""
+def encode_mp3(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE, bitrate: int = 128_000,
+               tags: dict[str, str] | None = None) -> bytes:
+    """MP3 bytes through FFmpeg's LAME encoder, with `tags` (keys of AI_TAGS) as ID3v2 frames."""
     import av
 
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp3") as container:
+        container.metadata.update({_ID3_NAMES[name]: value for name, value in (tags or {}).items()})
         stream = container.add_stream("libmp3lame", rate=sample_rate, layout="mono")
         stream.bit_rate = bitrate
         frame = av.AudioFrame.from_ndarray(to_int16(waveform)[None, :], format="s16", layout="mono")
@@ -99,8 +111,9 @@ def encode_mp3(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE, bitrate: in
 
 
 def encode(waveform: np.ndarray, fmt: str, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """A generated take as a file: every take the studio, CLI and worker write goes through here (tagged)."""
     if fmt == "wav":
-        return encode_wav(waveform, sample_rate)
+        return encode_wav(waveform, sample_rate, AI_TAGS)
     if fmt == "mp3":
-        return encode_mp3(waveform, sample_rate)
+        return encode_mp3(waveform, sample_rate, tags=AI_TAGS)
     raise ValueError(f"unsupported output format {fmt!r} (use wav or mp3)")

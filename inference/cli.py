@@ -14,8 +14,10 @@ from pathlib import Path
 
 from .errors import InvalidRequest, ModelLoadError, StudioError
 from .loading import DEFAULT_MODEL_ID
-from .schema import DEFAULT_PAUSE_S, MAX_TEXT_CHARS, VOICE_LAYOUTS, SamplingOptions, SynthesisRequest
+from .schema import DEFAULT_PAUSE_S, MAX_CANDIDATES, MAX_TEXT_CHARS, VOICE_LAYOUTS, SamplingOptions, SynthesisRequest
 from .subtitles import FORMATS as SUBTITLE_FORMATS
+from .take_check import DEFAULT_SPEAKER_MODEL
+from .transcribe import DEFAULT_ASR_MODEL
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     dialogue.add_argument("--voice-layout", choices=VOICE_LAYOUTS, default=None,
                           help="scene: every voice in every turn's prompt (official, default); separate: only the "
                                "speaking voice, which keeps voices apart")
+    check = parser.add_argument_group("take check and watermark")
+    check.add_argument("--candidates", type=int, default=1,
+                       help=f"make N takes (1-{MAX_CANDIDATES}) with different seeds and keep the best-scored one")
+    check.add_argument("--check", action="store_true", help="score the take: words heard and voice similarity")
+    check.add_argument("--asr-model", default=DEFAULT_ASR_MODEL, help="Whisper model for the words ('none': off)")
+    check.add_argument("--speaker-model", default=DEFAULT_SPEAKER_MODEL,
+                       help="speaker model for the voice similarity ('none': off)")
+    check.add_argument("--no-watermark", action="store_true",
+                       help="write the take without the watermark (also HVS_WATERMARK=0)")
     parser.add_argument("--quiet", action="store_true", help="only errors on stderr")
     sampling = parser.add_argument_group("sampling")
     for name, field in SamplingOptions.model_fields.items():
@@ -106,7 +117,8 @@ def _run(args: argparse.Namespace) -> int:
         dialogue = {}
     request = SynthesisRequest.parse(
         text=_text(args), reference_audio=args.reference, reference_text=args.reference_text, scene=args.scene,
-        seed=args.seed, **{k: v for k, v in dialogue.items() if v is not None}, **sampling,
+        seed=args.seed, candidates=args.candidates, **{k: v for k, v in dialogue.items() if v is not None},
+        **sampling,
     )
     if not args.show_prompt:
         for path in (args.out, args.subtitles):
@@ -116,8 +128,12 @@ def _run(args: argparse.Namespace) -> int:
     from backends import build_engine
 
     from .audio import encode
+    from .best_of import make_takes
+    from .take_check import SpeakerEncoder, TakeChecker
+    from .transcribe import Transcriber
 
-    engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype)
+    local = {"watermark": False if args.no_watermark else None} if args.backend == "local" else {}
+    engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype, **local)
     if args.show_prompt:
         prompt = engine.render_prompt(request)
         print(prompt.rendered)
@@ -125,7 +141,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.audio_frames} frames "
                   "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
         return 0
-    result = engine.synthesize(request)
+    checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))
+    takes = make_takes(engine, request, checker, check=args.check)
+    result = takes.result
     _write(args.out, encode(result.waveform, suffix, result.sample_rate))
     if args.subtitles:
         from .subtitles import render
@@ -135,6 +153,13 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    for i, score in enumerate(takes.scores if takes.score else []):
+        kept = " (kept)" if i == takes.best and len(takes.scores) > 1 else ""
+        missed = f"; missed: {' '.join(score.missed)}" if score.missed else ""
+        added = f"; added: {' '.join(score.added)}" if score.added else ""
+        print(f"take check, seed {score.seed}{kept}: {score.summary()}{missed}{added}", file=sys.stderr)
+        for note in score.notes:
+            print(f"  {note}", file=sys.stderr)
     t = result.timings
     print(f"wrote {args.out} ({result.duration_s:.2f} s at {result.sample_rate} Hz, seed {result.seed}, "
           f"generated in {t.total_s:.2f} s, real-time factor {t.real_time_factor:.2f})", file=sys.stderr)

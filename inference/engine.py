@@ -28,6 +28,7 @@ from .schema import SAMPLE_RATE, Segment, SynthesisRequest, SynthesisResult, Tim
 from .seams import fade_in, fade_out, silence
 from .text import normalize_text
 from .tiny_model import NOISE_WARNING, TINY_MODEL_ID
+from .watermark import Watermarker, watermarked
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,9 @@ class Engine:
 
     def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto",
                  max_batch: int | str | None = None, batch_window_ms: float = 20.0, compile: bool | str = False,
-                 quantize: str | None = None) -> None:
+                 quantize: str | None = None, watermark: bool | None = None) -> None:
         self.model_id = model_id
+        self.watermarker = Watermarker(watermark)  # None: HVS_WATERMARK decides (on unless the operator says 0)
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         self.max_batch = batch_size(max_batch, self.device)
@@ -158,6 +160,7 @@ class Engine:
             "quantize": self.quantize,
             "pending": self._pending,
             "noise": self.is_noise,
+            "watermark": self.watermarker.enabled,
         }
 
     # ---- prompt ------------------------------------------------------------------------------
@@ -221,6 +224,7 @@ class Engine:
         yield from self._run(request, streaming=True, first_chunk_frames=first_chunk_frames,
                              chunk_frames=chunk_frames, cancel=cancel)
 
+    @watermarked  # every chunk and result leaves the engine marked (inference/watermark.py)
     def _run(self, request: SynthesisRequest, streaming: bool, first_chunk_frames: int = 12,
              chunk_frames: int = 25, cancel: threading.Event | None = None) -> Iterator[StreamChunk]:
         """The take part by part: long-text chunks (see longform.py) or dialogue turns (see dialogue.py),

@@ -30,6 +30,7 @@ MAX_DESCRIPTION_CHARS = 300  # a described voice, e.g. "warm, low male voice, Br
 MAX_PAUSE_S = 5.0
 DEFAULT_PAUSE_S = 0.3  # between the turns of a dialogue
 VOICE_LAYOUTS = ("scene", "separate")  # see inference/dialogue.py
+MAX_CANDIDATES = 4  # best of N takes (inference/best_of.py)
 
 
 class SamplingOptions(BaseModel):
@@ -102,6 +103,8 @@ class SynthesisRequest(BaseModel):
     voice_layout: Literal["scene", "separate"] = Field(
         "scene", description="dialogue: 'scene' = every reference in every turn's prompt (official); "
                              "'separate' = only the speaking voice in each turn's prompt")
+    candidates: int = Field(1, ge=1, le=MAX_CANDIDATES,
+                            description="takes to make with different seeds; the best-scored one is kept")
 
     @property
     def is_dialogue(self) -> bool:
@@ -133,7 +136,7 @@ class SynthesisRequest(BaseModel):
     def _blank_is_none(cls, value: str | None, info) -> str | None:
         return _plain_text(info.field_name, value).strip() or None if value is not None else None
 
-    @field_validator("seed", "pause_s", mode="before")
+    @field_validator("seed", "pause_s", "candidates", mode="before")
     @classmethod
     def _seed_is_no_boolean(cls, value: Any) -> Any:
         return _refuse_boolean(value)

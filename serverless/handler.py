@@ -29,7 +29,15 @@ from inference import subtitles
 from inference.errors import InvalidRequest, StudioError
 from inference.voices import VoiceLibrary
 
-from .job import OUTPUT_FORMATS, ParsedJob, check_health_job, is_health_job, parse_job
+from .job import (
+    OUTPUT_FORMATS,
+    ParsedJob,
+    check_health_job,
+    detect_job_audio,
+    is_detect_job,
+    is_health_job,
+    parse_job,
+)
 from .storage import Storage, inline
 
 log = logging.getLogger("serverless")
@@ -43,13 +51,14 @@ class Worker:
     """One engine, one voice library, one storage; turns job dicts into output dicts."""
 
     def __init__(self, engine, storage: Storage | None = None, voices: VoiceLibrary | None = None,
-                 load_error: str | None = None) -> None:
+                 load_error: str | None = None, checker=None) -> None:
         self.engine = engine  # None when the settings could not even build one (then load_error says why)
         self.storage = storage or Storage(None)
         self.voices = voices or VoiceLibrary()
         self.load_error = load_error
         self.draining = threading.Event()  # set on SIGTERM: new jobs are refused
         self.drain_installed = False
+        self.checker = checker  # inference.take_check.TakeChecker, for `check` and `candidates`
 
     def start(self, warm_up: bool = True) -> Worker:
         """Load (and warm) the model; a failure is kept and reported by every job instead of crash-looping."""
@@ -73,6 +82,11 @@ class Worker:
                 check_health_job(job_input)
                 yield self.health()
                 return
+            if is_detect_job(job_input):  # needs the watermark detector only, not the model
+                from inference.watermark import detect
+
+                yield {"type": "detect", **detect(detect_job_audio(job_input))}
+                return
             if self.load_error:
                 raise StudioError(f"The worker's model is not available: {self.load_error}")
             if self.draining.is_set():
@@ -86,7 +100,10 @@ class Worker:
             elif parsed.options.stream:
                 yield from self._stream(parsed, job_id)
             else:
-                yield self._deliver(self.engine.synthesize(parsed.request), parsed, job_id)
+                from inference.best_of import make_takes
+
+                takes = make_takes(self.engine, parsed.request, self.checker, check=parsed.options.check)
+                yield self._deliver(takes.result, parsed, job_id, takes)
             log.info("job %s done in %.2f s", job_id, time.perf_counter() - started)
         except InvalidRequest as err:
             log.info("job %s rejected: %s", job_id, err)
@@ -115,7 +132,13 @@ class Worker:
 
     def _stream(self, parsed: ParsedJob, job_id: str) -> Iterator[dict]:
         from inference.audio import encode
+        from inference.best_of import Takes, require_checker, score_take
 
+        if parsed.request.candidates > 1:
+            raise InvalidRequest("stream cannot be combined with candidates above 1: the best take is only known "
+                                 "once all are made. Leave out stream, or ask for one candidate.")
+        if parsed.options.check:
+            require_checker(self.checker)  # before generating, not after
         sent_s, sent_chars, index = 0.0, 0, 0
         for chunk in self.engine.stream(parsed.request):
             if len(chunk.waveform):
@@ -127,7 +150,8 @@ class Worker:
                 index += 1
                 yield item
             if chunk.result is not None:
-                final = self._deliver(chunk.result, parsed, job_id, fit_inline=False)
+                scores = [score_take(self.checker, parsed.request, chunk.result)] if parsed.options.check else [None]
+                final = self._deliver(chunk.result, parsed, job_id, Takes(chunk.result, scores), fit_inline=False)
                 # RunPod caps a job's aggregated output (~20 MB): the chunks already hold the whole take.
                 if final.get("audio_base64") and sent_chars + len(final["audio_base64"]) > STREAM_OUTPUT_LIMIT:
                     del final["audio_base64"]
@@ -137,7 +161,7 @@ class Worker:
                 yield final
                 return
 
-    def _deliver(self, result, parsed: ParsedJob, job_id: str, fit_inline: bool = True) -> dict:
+    def _deliver(self, result, parsed: ParsedJob, job_id: str, takes=None, fit_inline: bool = True) -> dict:
         """The take stored in S3, or inline as base64. An inline take must fit under RunPod's output cap
         (a streamed one already went out in its chunks): WAV that would not fit goes as MP3, and a take
         too long even for that is refused with what to do instead."""
@@ -177,6 +201,7 @@ class Worker:
             "warnings": [*result.warnings, *warnings],
             "segments": [asdict(segment) for segment in result.segments],
             "subtitles": {fmt: subtitles.render(result.segments, fmt) for fmt in subtitles.FORMATS},
+            **({"take_check": takes.report()} if takes is not None and takes.score is not None else {}),
         }
 
 
@@ -248,6 +273,9 @@ def build_worker(env: Mapping[str, str]) -> Worker:
     """The worker the environment describes. Settings that cannot work (a GPU that is not there, an
     S3 variable out of range) give a worker that answers every job with the reason, not a crash loop."""
     from backends import build_engine
+    from inference.take_check import SpeakerEncoder, TakeChecker
+    from inference.transcribe import DEFAULT_ASR_MODEL, Transcriber
+    from inference.watermark import enabled_in
 
     problems, storage, engine = [], None, None
     try:
@@ -257,13 +285,16 @@ def build_worker(env: Mapping[str, str]) -> Worker:
     try:
         engine = build_engine(backend="local", model_id=env.get("HVS_MODEL") or None,
                               device=env.get("HVS_DEVICE", "auto"), dtype=env.get("HVS_DTYPE", "auto"),
-                              max_batch=env.get("HVS_MAX_BATCH") or None)
+                              max_batch=env.get("HVS_MAX_BATCH") or None, watermark=enabled_in(env))
     except StudioError as err:
         problems.append(str(err))
     if problems:
         log.error("the worker is misconfigured: %s", " ".join(problems))
         return Worker(None, storage, load_error=f"the worker is misconfigured: {' '.join(problems)}")
-    return Worker(engine, storage)
+    # Scoring models load on the first job that asks for a check (`check`, or `candidates` above 1).
+    checker = TakeChecker(Transcriber(env.get("HVS_ASR_MODEL", DEFAULT_ASR_MODEL)),
+                          SpeakerEncoder(env.get("HVS_SPEAKER_MODEL") or None))
+    return Worker(engine, storage, checker=checker)
 
 
 def run_test_input(raw: str) -> int:

@@ -29,8 +29,9 @@ from inference.voices import VoiceLibrary
 
 OUTPUT_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 REFERENCE_FIELDS = ("reference_audio_base64", "reference_audio_url", "voice")
-WORKER_FIELDS = (*REFERENCE_FIELDS, "output", "s3_prefix", "stream", "prompt_only", "script", "speakers")
-REQUEST_FIELDS = ("text", "reference_text", "scene", "seed", "pause_s", "voice_layout", *SamplingOptions.model_fields)
+WORKER_FIELDS = (*REFERENCE_FIELDS, "output", "s3_prefix", "stream", "prompt_only", "check", "script", "speakers")
+REQUEST_FIELDS = ("text", "reference_text", "scene", "seed", "candidates", "pause_s", "voice_layout",
+                  *SamplingOptions.model_fields)
 SPEAKER_FIELDS = frozenset((*REFERENCE_FIELDS, "reference_text", "description"))
 ALLOWED_FIELDS = frozenset(WORKER_FIELDS + REQUEST_FIELDS)
 
@@ -51,6 +52,7 @@ class JobOptions:
     s3_prefix: str = ""
     stream: bool = False
     prompt_only: bool = False  # return the rendered model prompt, generate nothing
+    check: bool = False  # score the take (words, voice); always on with candidates > 1
 
     @property
     def content_type(self) -> str:
@@ -70,6 +72,27 @@ def is_health_job(job_input: Any) -> bool:
 def check_health_job(job_input: dict) -> None:
     if job_input.get("health") is not True or len(job_input) != 1:
         raise InvalidRequest('A health job is exactly {"health": true}, with no other fields.')
+
+
+def is_detect_job(job_input: Any) -> bool:
+    return isinstance(job_input, dict) and "detect" in job_input
+
+
+def detect_job_audio(job_input: dict) -> bytes:
+    """`{"detect": <base64, a data: URL, or an http(s) URL of an audio file>}` -> the file's bytes."""
+    if len(job_input) != 1:
+        raise InvalidRequest('A detect job is exactly {"detect": "<base64 or URL of an audio file>"}, '
+                             f"with no other fields (got {', '.join(sorted(job_input))}).")
+    value = job_input["detect"]
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"detect must be the audio as base64 or an http(s) URL (got {_kind(value)}).")
+    value = value.strip()
+    if urlsplit(value).scheme.lower() in ("http", "https"):
+        try:
+            return fetch_reference(value)
+        except InvalidRequest as err:
+            raise InvalidRequest(str(err).replace("reference_audio_url", "detect URL")) from None
+    return decode_base64_audio(value, name="detect")
 
 
 def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
@@ -152,7 +175,7 @@ def _parse_options(job_input: dict) -> JobOptions:
     if not isinstance(output, str) or output.lower() not in OUTPUT_FORMATS:
         raise InvalidRequest(f"output must be one of {', '.join(OUTPUT_FORMATS)} (got {output!r}).")
     flags = {}
-    for name in ("stream", "prompt_only"):
+    for name in ("stream", "prompt_only", "check"):
         flags[name] = job_input.get(name, False)
         if not isinstance(flags[name], bool):
             raise InvalidRequest(f"{name} must be true or false (got {flags[name]!r}).")
@@ -169,19 +192,20 @@ def _parse_options(job_input: dict) -> JobOptions:
     return JobOptions(output=output.lower(), s3_prefix=prefix, **flags)
 
 
-def decode_base64_audio(value: str, max_bytes: int | None = None) -> bytes:
+def decode_base64_audio(value: str, max_bytes: int | None = None, name: str = "reference_audio_base64") -> bytes:
     """Base64 (optionally a `data:audio/...;base64,` URL) -> bytes, refusing oversized input before decoding."""
     max_bytes = max_bytes or MAX_REFERENCE_BYTES
     text = _DATA_URL.sub("", value.strip(), count=1)
     text = "".join(text.split())  # line breaks from `base64` tools
     if len(text) * 3 // 4 > max_bytes:
-        raise InvalidRequest(f"reference_audio_base64 is over the {_mb(max_bytes)} limit for reference audio.")
+        kind = "reference audio" if name.startswith("reference") else "audio files"
+        raise InvalidRequest(f"{name} is over the {_mb(max_bytes)} limit for {kind}.")
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidRequest("reference_audio_base64 is not valid base64.") from None
+        raise InvalidRequest(f"{name} is not valid base64.") from None
     if not data:
-        raise InvalidRequest("reference_audio_base64 decodes to an empty file.")
+        raise InvalidRequest(f"{name} decodes to an empty file.")
     return data
 
 

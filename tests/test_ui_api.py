@@ -38,7 +38,7 @@ def _speak(client: Client, **fields) -> str:
 def test_healthz_reports_the_engine(studio):
     url, _, _ = studio
     health = healthz(url)
-    assert health["status"] == "ok"
+    assert health["status"] == "ok" and health["watermark"] is True
     assert health["model"] == "tiny-random" and health["device"] == "cpu" and health["dtype"] == "float32"
     assert health["loaded"] is True and health["warmed"] is True
     assert health["queue_depth"] == 0 and health["queue_size"] == 4
@@ -48,12 +48,15 @@ def test_healthz_reports_the_engine(studio):
 def test_only_the_documented_endpoints_are_exposed(studio):
     _, client, _ = studio
     api = client.view_api(print_info=False, return_format="dict")
-    assert list(api["named_endpoints"]) == ["/synthesize", "/synthesize_stream", "/dialogue"]
+    assert sorted(api["named_endpoints"]) == ["/detect", "/dialogue", "/synthesize", "/synthesize_checked",
+                                              "/synthesize_stream"]
     assert not api["unnamed_endpoints"]
-    for name in ("/synthesize", "/synthesize_stream"):  # one parameter list for both
+    for name in ("/synthesize", "/synthesize_stream", "/synthesize_checked"):  # one parameter list for all
         names = [p["parameter_name"] for p in api["named_endpoints"][name]["parameters"]]
         assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
-                         "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats"]
+                         "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats",
+                         "candidates"]
+    assert [p["parameter_name"] for p in api["named_endpoints"]["/detect"]["parameters"]] == ["audio"]
 
 
 def test_synthesize_returns_a_24khz_wav_and_the_seed_reproduces_it(studio):

@@ -17,7 +17,7 @@ import gradio as gr
 import soundfile as sf
 
 from inference.errors import InvalidRequest
-from inference.schema import DEFAULT_PAUSE_S, MAX_TEXT_CHARS, SynthesisRequest, optional_text
+from inference.schema import DEFAULT_PAUSE_S, MAX_CANDIDATES, MAX_TEXT_CHARS, SynthesisRequest, optional_text
 from inference.script import MAX_SPEAKERS
 
 from . import dialogue
@@ -32,8 +32,11 @@ Parameters: `text` (required, at most {max_chars} characters; tags like [laugh] 
 (optional file of the voice to clone), `reference_text` (its transcript), `scene` (free-text tone/scene),
 `temperature`, `top_p`, `top_k`, `seed` (same seed + same inputs = same take), `max_new_tokens`
 (25 per second of audio), `ras_win_len` / `ras_max_repeats` (repetition-aware sampling), and optionally `tone` ({tones}), `setting` ({settings}) and `voice`
-(a preset voice: {voices}; or a voice description name or words, used when no reference is given).
+(a preset voice: {voices}; or a voice description name or words, used when no reference is given),
+`candidates` (1-{max_candidates}: makes that many takes with different seeds and returns the best-scored one).
 Blank/omitted options take the model's defaults. Errors come back as a readable message.
+`/synthesize_checked` takes the same parameters and also returns the take check as JSON (words right,
+missed/added words, voice similarity, for every candidate with its seed). Every take is watermarked.
 
 By calling this endpoint with a reference clip you confirm you have the right to use that voice
 (the same terms the page asks visitors to accept)."""
@@ -43,6 +46,9 @@ SYNTHESIZE_DOC = """Speak a text with Higgs Audio V2 and return the take as a 24
 """
 STREAM_DOC = """Speak a text and stream it: yields (audio chunk, {"final": false, "chunk": n, ...}) as the audio is
 generated, then (the whole take, {"final": true, "seed": ..., "duration_s": ..., "warnings": [...]}).
+"""
+CHECKED_DOC = """Speak a text, score the take (words heard by Whisper against the text, voice similarity to the
+reference) and return (the take as a 24 kHz WAV file, the take-check report with every candidate's seed and scores).
 """
 PARAMETERS_DOC = """
 Args:
@@ -60,6 +66,7 @@ Args:
     voice: A preset voice name, a voice description name, or words describing a voice; used when no reference clip is given. Empty: the model picks a voice.
     ras_win_len: Repetition-aware sampling window (0 turns it off); default 7.
     ras_max_repeats: Repeats allowed inside that window; default 2.
+    candidates: Best of N: make 1-4 takes with different seeds, score each and keep the best (needs the take check).
 """
 
 
@@ -97,20 +104,24 @@ def wire_api(studio: Studio) -> None:
         max_new_tokens = _number("max_new_tokens")
         ras_win_len = _number("ras_win_len")
         ras_max_repeats = _number("ras_max_repeats")
+        candidates = _number("candidates")
         tone = _text("tone")
         setting = _text("setting")
         voice = _text("voice")
         audio = gr.Audio(label="audio", type="filepath", format="wav")
         chunk = gr.Audio(label="audio", type="filepath", format="wav")
         take_info = gr.JSON(label="take")
+        report = gr.JSON(label="take_check")
         trigger = gr.Button()
         stream_trigger = gr.Button()
+        trigger_checked = gr.Button()
 
     def take_request(text: str, reference_audio: str | None = None, reference_text: str | None = None,
                      scene: str | None = None, temperature: float | None = None, top_p: float | None = None,
                      top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
                      tone: str | None = None, setting: str | None = None, voice: str | None = None,
-                     ras_win_len: int | None = None, ras_max_repeats: int | None = None) -> SynthesisRequest:
+                     ras_win_len: int | None = None, ras_max_repeats: int | None = None,
+                     candidates: int | None = None) -> SynthesisRequest:
         # the hidden inputs pass any JSON value through: a number or a list is refused, never str()-ed
         for name, value in (("reference_text", reference_text), ("scene", scene), ("tone", tone),
                             ("setting", setting), ("voice", voice)):
@@ -122,18 +133,27 @@ def wire_api(studio: Studio) -> None:
         composed = studio.scene(chosen, tone, setting, scene)
         whole = {"top_k": top_k, "max_new_tokens": max_new_tokens, "ras_win_len": ras_win_len,
                  "ras_max_repeats": ras_max_repeats}
+        if candidates is not None:
+            whole["candidates"] = candidates
         return studio.request(chosen, "" if text is None else text, composed, _whole(seed),
                               temperature=temperature, top_p=top_p,
                               **{name: _whole(value) for name, value in whole.items()})
 
-    async def synthesize(*args, **kwargs) -> str:
+    async def make(check: bool, *args, **kwargs):
         try:
             request = take_request(*args, **kwargs)
             # the take stops when the caller cancels or goes away (see abandon.py)
-            path, _ = await run_while_caller_waits(lambda cancel: studio.synthesize_file(request, cancel))
+            return await run_while_caller_waits(lambda cancel: studio.synthesize_file(request, cancel, check=check))
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
+
+    async def synthesize(*args, **kwargs) -> str:
+        path, _ = await make(False, *args, **kwargs)
         return str(path)
+
+    async def synthesize_checked(*args, **kwargs) -> tuple[str, dict]:
+        path, takes = await make(True, *args, **kwargs)
+        return str(path), takes.report()
 
     def synthesize_stream(*args, **kwargs) -> Iterator[tuple[bytes | str, dict]]:
         try:
@@ -151,19 +171,22 @@ def wire_api(studio: Studio) -> None:
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
 
-    # One parameter list for both endpoints (Gradio and its MCP server read the signature and docstring).
-    for fn, summary in ((synthesize, SYNTHESIZE_DOC), (synthesize_stream, STREAM_DOC)):
+    # One parameter list for the three endpoints (Gradio and its MCP server read the signature and docstring).
+    for fn, summary in ((synthesize, SYNTHESIZE_DOC), (synthesize_stream, STREAM_DOC),
+                        (synthesize_checked, CHECKED_DOC)):
         fn.__signature__ = inspect.signature(take_request).replace(return_annotation=inspect.Signature.empty)
         fn.__doc__ = summary + PARAMETERS_DOC
 
     description = API_DESCRIPTION.format(
-        max_chars=MAX_TEXT_CHARS, tones=", ".join(studio.presets.tones) or "none",
+        max_chars=MAX_TEXT_CHARS, max_candidates=MAX_CANDIDATES, tones=", ".join(studio.presets.tones) or "none",
         settings=", ".join(studio.presets.settings) or "none", voices=", ".join(studio.voices.names()) or "none")
     inputs = [text, reference_audio, reference_text, scene, temperature, top_p, top_k, seed, max_new_tokens, tone,
-              setting, voice, ras_win_len, ras_max_repeats]
+              setting, voice, ras_win_len, ras_max_repeats, candidates]
     trigger.click(synthesize, inputs, audio, api_name="synthesize", api_description=description)
     stream_trigger.click(synthesize_stream, inputs, [chunk, take_info], api_name="synthesize_stream",
                          api_description=STREAM_DOC + "\n" + description.partition("\n\n")[2])
+    trigger_checked.click(synthesize_checked, inputs, [audio, report], api_name="synthesize_checked",
+                          api_description=CHECKED_DOC + "\n" + description.partition("\n\n")[2])
 
 
 def _whole(value: float | bool | None) -> int | float | bool | None:

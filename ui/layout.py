@@ -7,6 +7,7 @@ import gradio as gr
 
 from . import voice_tab
 from .api import wire_api, wire_dialogue_api
+from .check_tab import build_check_tab
 from .dialogue_tab import build_dialogue_tab
 from .studio import Studio
 
@@ -37,6 +38,7 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         with gr.Tab("Voice"):
             voice = voice_tab.build_voice_tab(demo, studio, browser_secret=browser_secret)
         build_dialogue_tab(studio, voice.voices.library)  # a gr.Tab of its own
+        build_check_tab()  # "Check a clip": is the watermark in it?
 
         wire_api(studio)
         wire_dialogue_api(studio)

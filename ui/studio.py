@@ -7,7 +7,6 @@ about a visitor is kept on this object or in module globals.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import threading
 from collections.abc import Iterator
@@ -16,8 +15,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import soundfile as sf
 
+from inference.audio import encode
+from inference.best_of import Takes, make_takes, score_take
 from inference.errors import Cancelled, InvalidAudio, InvalidRequest, StudioError
 from inference.scene import ScenePresets, compose_scene
 from inference.schema import FRAME_RATE, SynthesisRequest, SynthesisResult
@@ -56,6 +56,7 @@ class Finished:
     path: Path
     result: SynthesisResult
     history: list[dict]
+    takes: Takes | None = None  # scores of the take (or of every candidate) when it was checked
 
 
 class Stopped(StudioError):
@@ -68,6 +69,7 @@ class Studio:
     voices: VoiceLibrary = field(default_factory=VoiceLibrary)
     presets: ScenePresets = field(default_factory=ScenePresets.load)
     transcriber: TranscriberLike | None = None
+    checker: Any = None  # inference.take_check.TakeChecker: scores takes (words, voice); None = no take check
     takes: TakeStore = field(default_factory=TakeStore)
     history_size: int = HISTORY_SIZE
     # Stop buttons: one cancel event per page session with a take under way (removed when it ends).
@@ -112,12 +114,25 @@ class Studio:
 
     # ---- generation --------------------------------------------------------------------------
     def generate(self, request: SynthesisRequest, voice_label: str, history: list[dict] | None,
-                 on_progress=None, cancel: threading.Event | None = None) -> Iterator[bytes | Finished]:
+                 on_progress=None, cancel: threading.Event | None = None, check: bool = False
+                 ) -> Iterator[bytes | Finished]:
         """One take, streamed: yields each new piece of audio as WAV bytes while generating, then the
         Finished take (saved, added to the visitor's history). Progress is real: seconds produced so far,
         passed to `on_progress(fraction, words)`. Setting `cancel` stops the take (raises Stopped) and frees
-        the model at once."""
+        the model at once. With `check` the take is scored; best of N (request.candidates > 1) makes the
+        takes whole, all at once (the batcher generates them together), and streams nothing."""
         self._check_open()
+        if request.candidates > 1:
+            def announce(done: int, count: int) -> None:
+                if on_progress is not None:
+                    on_progress(done / count, f"{done} of {count} takes made")
+
+            try:
+                takes = make_takes(self.engine, request, self.checker, on_candidate=announce, cancel=cancel)
+            except Cancelled:
+                raise Stopped("Stopped. The model is free for the next take.") from None
+            yield self._finish(request, takes, voice_label, history)
+            return
         result = None
         budget_s = request.sampling.max_new_tokens / FRAME_RATE
         produced_s = 0.0
@@ -146,15 +161,26 @@ class Studio:
                     from None
         if result is None:  # the engine contract says the last chunk carries it
             raise StudioError("The generation ended without a result.")
+        scores = [None]
+        if check and self.checker is not None and self.checker.enabled:
+            if on_progress is not None:
+                on_progress(0.99, "checking the take")
+            scores = [score_take(self.checker, request, result)]
+        yield self._finish(request, Takes(result, scores), voice_label, history)
+
+    def _finish(self, request: SynthesisRequest, takes: Takes, voice_label: str, history: list[dict] | None
+                ) -> Finished:
+        result = takes.result
         path = self.takes.save(result.waveform, result.sample_rate)
         take = Take(str(path), request.text, result.seed, voice_label, result.duration_s)
-        yield Finished(path, result, add_take(history, take, self.history_size))
+        return Finished(path, result, add_take(history, take, self.history_size), takes)
 
-    def synthesize_file(self, request: SynthesisRequest, cancel: threading.Event | None = None
-                        ) -> tuple[Path, SynthesisResult]:
+    def synthesize_file(self, request: SynthesisRequest, cancel: threading.Event | None = None, check: bool = False
+                        ) -> tuple[Path, Takes]:
+        """A whole take (or the best of request.candidates) saved as a file, with its scores when checked."""
         self._check_open()
-        result = self.engine.synthesize(request, cancel=cancel)
-        return self.takes.save(result.waveform, result.sample_rate, stem="api"), result
+        takes = make_takes(self.engine, request, self.checker, check=check, cancel=cancel)
+        return self.takes.save(takes.result.waveform, takes.result.sample_rate, stem="api"), takes
 
     def _check_open(self) -> None:
         if self.draining.is_set():
@@ -162,9 +188,7 @@ class Studio:
 
 
 def wav_bytes(waveform: np.ndarray, sample_rate: int) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, np.asarray(waveform, dtype=np.float32), sample_rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
+    return encode(waveform, "wav", sample_rate)
 
 
 def timing_line(result: SynthesisResult) -> str:

@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
+
+from inference.audio import encode
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class TakeStore:
         # unguessable: a take is reachable by its URL, and only its visitor is given that URL
         name = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(16)}.wav"
         path = self.folder / name
-        sf.write(path, np.asarray(waveform, dtype=np.float32), sample_rate, subtype="PCM_16")
+        path.write_bytes(encode(waveform, "wav", sample_rate))  # tagged as AI-generated
         self._prune()
         return path
 

@@ -20,6 +20,7 @@ from inference.text import ALL_TAGS
 from . import my_voices
 from .errors import readable
 from .studio import Stopped, Studio, is_user_error, timing_line
+from .take_report import TakeOptions, build_take_options, report_markdown
 from .voice import DESCRIBED, MODES, PRESET, SMART, Voice, pick_voice
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Controls:
     history: gr.State
     players: list[gr.Audio]
     groups: dict[str, gr.Column]
+    takes: TakeOptions  # best of N and the take check (ui/take_report.py)
 
 
 def _slider(name: str, default=None, info: str | None = None) -> gr.Slider:
@@ -176,6 +178,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                 with gr.Row():
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                     randomize = gr.Checkbox(True, label="New random seed each take")
+                take_options = build_take_options(studio.checker)
             with gr.Accordion("What the model is given", open=False):
                 prompt_view = gr.Code(label="Scene + text (press 'Show full prompt' for the rendered prompt)",
                                       language=None, lines=8, interactive=False, elem_id="hvs-prompt", wrap_lines=True)
@@ -188,7 +191,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
 
     c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, voices, voice_note, tone,
                  setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, live, output,
-                 info, prompt_view, history, players, {DESCRIBED: described_col, PRESET: preset_col})
+                 info, prompt_view, history, players, {DESCRIBED: described_col, PRESET: preset_col}, take_options)
     _wire_page(c, studio, tag_buttons, counter)
     _wire_generation(c, studio, prompt_btn)
     _wire_transcribe(c, studio, transcribe_btn)
@@ -258,7 +261,7 @@ def _request_of(c: Controls, studio: Studio, v: dict, voice: Voice):
     seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
     sampling = {name: v[slider] for name, slider in c.sampling.items()}
     scene = studio.scene(voice, v[c.tone], v[c.setting], v[c.scene_text])
-    return studio.request(voice, v[c.text] or "", scene, seed, **sampling)
+    return studio.request(voice, v[c.text] or "", scene, seed, candidates=int(v[c.takes.candidates]), **sampling)
 
 
 def _history_updates(c: Controls, history: list[dict]) -> dict:
@@ -277,7 +280,8 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
     """Generate -> (busy button, Stop shown, last take's info cleared) -> the take, streamed, with its progress
     in the status line -> (button back). Stop sets the take's cancel event; the engine ends the take at once."""
     inputs = {c.mode, c.description, c.preset, c.clip, c.clip_text, c.consent, c.voices.loaded, c.tone, c.setting,
-              c.scene_text, c.text, c.seed, c.randomize, c.history, *c.sampling.values()}
+              c.scene_text, c.text, c.seed, c.randomize, c.history, *c.sampling.values(), c.takes.candidates,
+              c.takes.check}
 
     def begin(request: gr.Request) -> dict:
         studio.begin_take(request.session_hash)
@@ -306,7 +310,7 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
                     yield {c.status: f"⚠️ {notes[-1]}"}
             request_ = _request_of(c, studio, v, voice)
             progress = {"words": "Generating…"}
-            for item in studio.generate(request_, voice.label, v[c.history], cancel=cancel,
+            for item in studio.generate(request_, voice.label, v[c.history], cancel=cancel, check=v[c.takes.check],
                                         on_progress=lambda _f, words: progress.update(words=f"Generating… {words}")):
                 if isinstance(item, bytes):
                     yield {c.live: item, c.status: progress["words"]}
@@ -322,6 +326,7 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
         said = ("random weights", "No transcript was given") if notes else ("random weights",)
         notes += [w for w in result.warnings if not any(words in w for words in said)]
         info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
+        info += f"\n\n{report_markdown(finished.takes)}" if finished.takes and finished.takes.score else ""
         shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
         yield {c.status: "", c.output: str(finished.path), c.info: info, c.seed: result.seed,
                c.history: finished.history, **shown, **_history_updates(c, finished.history)}

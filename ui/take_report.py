@@ -1,0 +1,56 @@
+"""The take check on the page: the Advanced options (best of N, check on/off) and the scores shown beside a take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from inference.best_of import Takes
+from inference.schema import MAX_CANDIDATES, SynthesisRequest
+
+
+@dataclass
+class TakeOptions:
+    candidates: gr.Slider
+    check: gr.Checkbox
+
+
+def build_take_options(checker) -> TakeOptions:
+    """Inside the Advanced section. Without a take check on this server, both are shown but disabled."""
+    available = checker is not None and checker.enabled
+    spec = SynthesisRequest.model_fields["candidates"]
+    candidates = gr.Slider(1, MAX_CANDIDATES, value=spec.default, step=1, interactive=available,
+                           label="Best of N takes", elem_id="hvs-candidates",
+                           info="Makes N takes with different seeds, checks each and keeps the best "
+                                "(fewest word errors, then the closest voice). N times slower.")
+    check = gr.Checkbox(available, interactive=available, elem_id="hvs-check-take",
+                        label="Check the take: words heard (Whisper) and voice similarity to the reference")
+    return TakeOptions(candidates, check)
+
+
+def report_markdown(takes: Takes | None) -> str:
+    """"Take check: words 96% right, voice similarity 0.81", the words missed/added, and every candidate."""
+    score = takes.score if takes is not None else None
+    if score is None:
+        return ""
+    lines = [f"**Take check:** {score.summary()}"]
+    if score.missed:
+        lines.append(f"missed: *{' '.join(score.missed)}*")
+    if score.added:
+        lines.append(f"added: *{' '.join(score.added)}*")
+    lines += [f"ℹ️ {note}" for note in score.notes]
+    if len(takes.scores) > 1:
+        rows = [f"| {'✔' if i == takes.best else ''} | {s.seed} | {_pct(s.words_right)} | {_num(s.voice_similarity)} |"
+                for i, s in enumerate(takes.scores)]
+        lines.append("\n| kept | seed | words right | voice similarity |\n| --- | --- | --- | --- |\n"
+                     + "\n".join(rows))
+    return "\n\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
