@@ -67,8 +67,9 @@ def first_audio_s(engine: Engine) -> float:
 def measure(model_path: str, args, compile: bool, quantize: str | None) -> list[dict]:
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
+    # watermark off: its fixed cost per second of audio (Perth, on CPU) is measured by bench/watermark.py
     engine = Engine(model_path, device=device, max_batch=max(args.batches), compile=compile,
-                    quantize=quantize).load()
+                    quantize=quantize, watermark=False).load()
     started = time.perf_counter()
     engine.warm_up()
     warm_s = time.perf_counter() - started

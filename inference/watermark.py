@@ -89,7 +89,12 @@ def _mark(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
         marked = np.asarray(_perth().apply_watermark(wave, sample_rate=sample_rate), dtype=np.float32)
     marked = marked[: len(wave)]
     # Perth's inverse STFT may come back a few hundred samples short: keep the original end there.
-    return np.clip(np.concatenate([marked, wave[len(marked):]]), -1.0, 1.0)
+    marked = np.clip(np.concatenate([marked, wave[len(marked):]]), -1.0, 1.0)
+    marked[wave == 0] = 0.0  # digital silence (the pause between dialogue turns) stays silent
+    return marked
+
+
+FIRST_BLOCK, BLOCK = 12 * 960, 25 * 960  # the marking grid, in samples at 24 kHz (0.48 s, then 1 s)
 
 
 class Watermarker:
@@ -108,17 +113,67 @@ class Watermarker:
         return _mark(waveform, sample_rate) if self.enabled else np.asarray(waveform, dtype=np.float32)
 
     def mark_chunks(self, chunks: Iterator, lock: Callable[[], Any] = contextlib.nullcontext) -> Iterator:
-        """Mark each StreamChunk; the result that comes with the last one holds the marked chunks joined.
-        `lock()` is held while marking (the engine's device lock: see Batcher.device_lock)."""
-        pieces: list[np.ndarray] = []
+        """Mark a take's StreamChunks block by block on one fixed grid of the take's samples (FIRST_BLOCK, BLOCK),
+        the same grid for a streamed and a whole take: so a take's marked result is the same whichever
+        way it was asked for, and the marked chunks add up to it as closely as the unmarked ones did.
+        Streamed audio is held back only until its block is complete (a single-part take's chunks fall
+        on the grid). `lock()` is held while marking (the engine's device lock: see Batcher.device_lock)."""
+        if not self.enabled:
+            yield from chunks
+            return
+        pending: list = []  # chunks whose audio is not marked yet (their audio starts at `start`)
+        start = 0
         for chunk in chunks:
+            pending.append(chunk)
+            audio = np.concatenate([np.asarray(c.waveform, dtype=np.float32) for c in pending])
+            final = chunk.result is not None
+            ready = len(audio) if final else _grid_end(start, start + len(audio)) - start
+            if ready <= 0:
+                continue
             with lock():
-                marked = self.mark(chunk.waveform, chunk.sample_rate)
-            pieces.append(marked)
-            result = chunk.result
-            if result is not None:
-                result = dataclasses.replace(result, waveform=np.concatenate(pieces))
-            yield dataclasses.replace(chunk, waveform=marked, result=result)
+                marked = self._mark_grid(audio[:ready], chunk.sample_rate, start)
+                result = None if not final else dataclasses.replace(
+                    chunk.result, waveform=self._mark_grid(chunk.result.waveform, chunk.sample_rate, 0))
+            # hand the marked audio back in the chunks it came in (each keeps its part), the rest waits
+            offset, held = 0, []
+            for piece in pending:
+                size = len(piece.waveform)
+                if offset + size <= ready:
+                    yield dataclasses.replace(piece, waveform=marked[offset:offset + size],
+                                              result=result if piece is chunk else None)
+                else:
+                    cut = max(ready - offset, 0)
+                    if cut:
+                        yield dataclasses.replace(piece, waveform=marked[offset:offset + cut])
+                    held.append(dataclasses.replace(piece, waveform=np.asarray(piece.waveform)[cut:]))
+                offset += size
+            pending, start = held, start + ready
+
+    def _mark_grid(self, audio: np.ndarray, sample_rate: int, start: int) -> np.ndarray:
+        """`audio` (starting at sample `start` of the take) marked one grid block at a time."""
+        pieces, position = [], start
+        while position < start + len(audio):
+            end = min(_grid_end(position, position + 1, at_least=True), start + len(audio))
+            pieces.append(self.mark(audio[position - start:end - start], sample_rate))
+            position = end
+        return np.concatenate(pieces) if pieces else audio
+
+
+def _grid_end(start: int, stop: int, at_least: bool = False) -> int:
+    """The last grid boundary in (start, stop], or with `at_least` the first boundary after `start`.
+    Boundaries: FIRST_BLOCK, then every BLOCK samples (the engine's first streamed chunk is 12 frames,
+    the next ones 25 frames)."""
+    def boundary(k: int) -> int:
+        return FIRST_BLOCK + k * BLOCK
+
+    k = max((start - FIRST_BLOCK) // BLOCK + 1, 0) if start >= FIRST_BLOCK else 0
+    if at_least:
+        return boundary(k)
+    last = start
+    while boundary(k) <= stop:
+        last = boundary(k)
+        k += 1
+    return last
 
 
 def watermarked(run: Callable[..., Iterator]) -> Callable[..., Iterator]:

@@ -11,6 +11,7 @@ from inference.dialogue import MULTISPEAKER_SYSTEM_PROMPT
 from inference.prompt import SYSTEM_PROMPT
 from inference.schema import MAX_TEXT_CHARS, SAMPLE_RATE
 from inference.subtitles import to_srt, to_vtt
+from inference.watermark import _grid_end
 
 SCRIPT = "Alice: Hello there, Bob [laugh].\nBob: Hi Alice!\nHow are you?\nAlice: Fine, thanks."
 AUDIO = "<|audio_out_bos|><|AUDIO_OUT|><|audio_eos|>"
@@ -172,7 +173,8 @@ def test_long_text_parts_have_segments_clean_seams_and_partial_results(engine, m
     monkeypatch.setattr(engine, "_prompt", lambda plan, index, spoken: build(plan, index, spoken) if index < 2
                         else (_ for _ in ()).throw(RuntimeError("boom")))
     partial = engine.synthesize(request)
-    assert len(partial.segments) == 2 and np.array_equal(partial.waveform, result.waveform[:len(partial.waveform)])
+    kept = _grid_end(0, len(partial.waveform))  # the watermark's last block differs where the take ends early
+    assert len(partial.segments) == 2 and np.array_equal(partial.waveform[:kept], result.waveform[:kept])
     assert any(w.startswith(f"Part 3 of {result.chunks} could not be generated") for w in partial.warnings)
 
 
@@ -193,7 +195,7 @@ def test_voice_warnings(engine):
     ({"pause_s": 9}, "pause_s must be at most 5"),
     ({"voice_layout": "mixed"}, "voice_layout"),
     ({"speakers": {"Alice": {"clip": "x"}}}, "unknown field 'speakers.Alice.clip' (a speaker's voice takes:"),
-    ({"speakers": {"Alice": {"reference_audio": "/nowhere.wav"}}}, "there is no reference audio file at /nowhere.wav"),
+    ({"speakers": {"Alice": {"reference_audio": "/nowhere.wav"}}}, "there is no reference audio file named 'nowhere.wav'"),
 ])
 def test_bad_dialogue_requests_are_refused_in_words(fields, words):
     with pytest.raises(InvalidRequest) as caught:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from inference import Engine, SynthesisRequest
+from inference import SynthesisRequest
 from inference.longform import MAX_CHUNK_WORDS, split_text
 from inference.prompt import build_conversation
 from inference.text import normalize_text
@@ -70,11 +70,9 @@ def test_engine_speaks_a_long_text_in_chunks(engine, speech_wav):
     assert len(result.waveform) == 3 * 12 * 960  # 20 tokens per chunk -> 12 frames each
     assert np.array_equal(engine.synthesize(request).waveform, result.waveform)
     streamed = list(engine.stream(request, first_chunk_frames=4, chunk_frames=4))
-    # The watermark is applied per streamed chunk, so compare before marking (the engine's undecorated run).
-    unmarked = list(Engine._run.__wrapped__(engine, request, streaming=True, first_chunk_frames=4, chunk_frames=4))
-    assert np.array_equal(unmarked[-1].result.waveform, next(
-        c.result for c in Engine._run.__wrapped__(engine, request, streaming=False)).waveform)
-    assert np.array_equal(np.concatenate([c.waveform for c in streamed]), streamed[-1].result.waveform)
+    assert np.array_equal(streamed[-1].result.waveform, result.waveform)  # streamed or not, the same take
+    joined = np.concatenate([c.waveform for c in streamed])
+    assert np.abs(joined - result.waveform).max() < 1e-3 * np.abs(result.waveform).max()
     assert sum(len(c.waveform) for c in streamed) == len(result.waveform)
 
 

@@ -22,7 +22,7 @@ def test_a_crash_in_one_job_does_not_take_the_worker_down(engine, monkeypatch):
     calls = {"n": 0}
     real = engine.synthesize
 
-    def flaky(request):
+    def flaky(request, cancel=None):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("CUDA error: an illegal memory access (simulated)")
