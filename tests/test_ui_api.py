@@ -139,7 +139,7 @@ def test_a_path_on_the_server_is_refused_without_naming_server_folders(studio):
     url, _, _ = studio
     for path in ("/etc/hostname", os.path.join(os.getcwd(), "README.md")):
         # Raw HTTP: gradio_client would upload a local path instead of sending it.
-        data = ["Hi.", {"path": path, "meta": {"_type": "gradio.FileData"}}] + [None] * 12
+        data = ["Hi.", {"path": path, "meta": {"_type": "gradio.FileData"}}] + [None] * 13
         event = requests.post(f"{url}/gradio_api/call/synthesize", json={"data": data}, timeout=10).json()["event_id"]
         message = requests.get(f"{url}/gradio_api/call/synthesize/{event}", timeout=60).text
         assert "event: error" in message and "not uploaded with it" in message, message

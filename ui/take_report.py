@@ -29,8 +29,9 @@ def build_take_options(checker) -> TakeOptions:
     return TakeOptions(candidates, check)
 
 
-def report_markdown(takes: Takes | None) -> str:
-    """"Take check: words 96% right, voice similarity 0.81", the words missed/added, and every candidate."""
+def report_markdown(takes: Takes | None, shown: str = "") -> str:
+    """"Take check: words 96% right, voice similarity 0.81", the words missed/added, and every candidate.
+    A note whose reason is already in `shown` (the page's other notes) is not repeated."""
     score = takes.score if takes is not None else None
     if score is None:
         return ""
@@ -39,7 +40,7 @@ def report_markdown(takes: Takes | None) -> str:
         lines.append(f"missed: *{' '.join(score.missed)}*")
     if score.added:
         lines.append(f"added: *{' '.join(score.added)}*")
-    lines += [f"ℹ️ {note}" for note in score.notes]
+    lines += [f"ℹ️ {note}" for note in score.notes if note.partition(": ")[2].rstrip(".") not in shown]
     if len(takes.scores) > 1:
         rows = [f"| {'✔' if i == takes.best else ''} | {s.seed} | {_pct(s.words_right)} | {_num(s.voice_similarity)} |"
                 for i, s in enumerate(takes.scores)]

@@ -326,7 +326,7 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
         said = ("random weights", "No transcript was given") if notes else ("random weights",)
         notes += [w for w in result.warnings if not any(words in w for words in said)]
         info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
-        info += f"\n\n{report_markdown(finished.takes)}" if finished.takes and finished.takes.score else ""
+        info += f"\n\n{report_markdown(finished.takes, info)}" if finished.takes and finished.takes.score else ""
         shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
         yield {c.status: "", c.output: str(finished.path), c.info: info, c.seed: result.seed,
                c.history: finished.history, **shown, **_history_updates(c, finished.history)}
