@@ -129,7 +129,7 @@ def late_arrival(engine: Engine, tokens: int, repeats: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=500, help="length of a long take (500 tokens = 20 s)")
-    parser.add_argument("--short", type=int, default=150, help="length of each of the 8 concurrent takes")
+    parser.add_argument("--short", type=int, default=300, help="length of each of the 8 concurrent takes (12 s)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model", default="tiny-random")
     args = parser.parse_args()

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from transformers import DynamicCache
 
@@ -48,10 +49,10 @@ class Row:
 
     job: Job
     generator: torch.Generator
-    bos_delay: torch.Tensor  # per codebook: steps left where only stream-BOS may be drawn
-    eos_delay: torch.Tensor  # per codebook: steps left before stream-EOS is forced (counts after an end)
+    bos_delay: np.ndarray  # per codebook: steps left where only stream-BOS may be drawn
+    eos_delay: np.ndarray  # per codebook: steps left before stream-EOS is forced (counts after an end)
     last_text: int  # the text token the model would see for the latest step (audio / delay / eos)
-    history: torch.Tensor  # the last RAS-window frames (prompt audio, then generated), (W, K), CPU
+    history: np.ndarray  # the last RAS-window frames (prompt audio, then generated), (W, K)
     length: int  # real (unpadded) tokens in the KV cache
     frames: list[torch.Tensor] = field(default_factory=list)  # on CPU
     logits: torch.Tensor | None = None  # (K, V) float32 for the next draw
@@ -77,7 +78,7 @@ class Decoder:
         self.stream_bos, self.stream_eos = config.audio_stream_bos_id, config.audio_stream_eos_id
         self.audio_bos, self.audio_token = config.audio_bos_token_id, config.audio_token_id
         self.delay_token, self.eos_token = config.audio_delay_token_id, config.eos_token_id
-        self.delay_pattern = torch.arange(1, self.num_codebooks + 1)
+        self.delay_pattern = np.arange(1, self.num_codebooks + 1)
         self.rows: list[Row] = []
         self.cache: DynamicCache | None = None
         self.mask: torch.Tensor | None = None  # (B, S) 1 for real tokens, 0 for left padding
@@ -98,7 +99,7 @@ class Decoder:
         elif audio is not None:
             audio = audio[0]
         window = max(job.options.ras_win_len, 1)
-        history = (audio[-window:] if audio is not None else text.new_zeros((0, self.num_codebooks))).cpu()
+        history = audio[-window:].cpu().numpy() if audio is not None else np.zeros((0, self.num_codebooks), np.int64)
         row = Row(job=job, generator=generator,
                   bos_delay=self._initial_delay(text, self.audio_bos, bos=True),
                   eos_delay=self._initial_delay(text, self.delay_token, bos=False),
@@ -110,11 +111,10 @@ class Decoder:
     def _initial_delay(self, text: torch.Tensor, token: int, bos: bool) -> torch.Tensor:
         """As HiggsAudioV2DelayPatternLogitsProcessor's first call: look for `token` in the last K text ids."""
         k = self.num_codebooks
-        window = text[-k:].cpu()
-        found = (window == token).nonzero()
+        found = np.flatnonzero(text[-k:].cpu().numpy() == token)
         if len(found):
-            return self.delay_pattern - (k - int(found[0, 0]))
-        return torch.zeros(k, dtype=torch.long) if bos else self.delay_pattern.clone()
+            return self.delay_pattern - (k - int(found[0]))
+        return np.zeros(k, dtype=np.int64) if bos else self.delay_pattern.copy()
 
     def _merge(self, row: Row, cache: DynamicCache, attention_mask: torch.Tensor | None) -> None:
         mask = attention_mask if attention_mask is not None else \
@@ -144,10 +144,11 @@ class Decoder:
         probs, codes = _candidates(scores, rows)
         drawn = [greedy[i] if row.job.options.temperature == 0 else self._draw(row, probs[i], codes[i])
                  for i, row in enumerate(rows)]
-        frames = torch.stack(drawn).cpu()  # the step's one device-to-host copy
+        frames = torch.stack(drawn).cpu().numpy()  # the step's one device-to-host copy
         finished = []
         for row, frame, logits in zip(rows, frames, raw, strict=True):
-            frame = self._repetition_aware(row, frame, logits)
+            # per-row bookkeeping on tiny arrays: numpy, not torch (a torch op costs more than the work)
+            frame = torch.from_numpy(self._repetition_aware(row, frame, logits))
             row.frames.append(frame)
             row.last_text = self._next_text_token(row, frame)
             if row.job.on_frame is not None:
@@ -195,15 +196,16 @@ class Decoder:
 
     def _delay_pattern(self, rows: list[Row], raw: torch.Tensor) -> torch.Tensor:
         """Leading codebooks wait at stream-BOS; after a stream ends, the others are walked to stream-EOS."""
-        waiting = torch.stack([row.bos_delay >= 0 for row in rows])
+        waiting = np.stack([row.bos_delay >= 0 for row in rows])
         for row, wait in zip(rows, waiting, strict=True):
             row.bos_delay[wait] -= 1
             if row.last_text == self.delay_token:
                 row.eos_delay -= 1
-        ending = torch.stack([row.eos_delay <= 0 for row in rows])
+        ending = np.stack([row.eos_delay <= 0 for row in rows])
         codes = torch.arange(self.codebook_size, device=raw.device)
-        scores = raw.masked_fill(waiting.to(raw.device)[..., None] & (codes != self.stream_bos), -float("inf"))
-        return scores.masked_fill(ending.to(raw.device)[..., None] & (codes != self.stream_eos), -float("inf"))
+        waiting, ending = (torch.from_numpy(mask).to(raw.device)[..., None] for mask in (waiting, ending))
+        scores = raw.masked_fill(waiting & (codes != self.stream_bos), -float("inf"))
+        return scores.masked_fill(ending & (codes != self.stream_eos), -float("inf"))
 
     def _draw(self, row: Row, probs: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """One code per codebook from the row's own generator, over the row's own top-k candidates only:
@@ -213,22 +215,23 @@ class Decoder:
         picked = torch.multinomial(probs[:, :width], 1, generator=row.generator)
         return codes[:, :width].gather(-1, picked).squeeze(1)
 
-    def _repetition_aware(self, row: Row, frame: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+    def _repetition_aware(self, row: Row, frame: np.ndarray, raw: torch.Tensor) -> np.ndarray:
         """RAS: a code repeated too often in the recent window is re-drawn from the untempered distribution."""
         options = row.job.options
         if options.ras_win_len and len(row.history):
             window = row.history[-options.ras_win_len:]
             counted = (window == frame) & (window != self.stream_bos) & (window != self.stream_eos)
-            repeated = counted.sum(dim=0) >= options.ras_max_repeats
+            repeated = counted.sum(axis=0) >= options.ras_max_repeats
             if repeated.any():
-                redrawn = torch.multinomial(raw[repeated.to(raw.device)].softmax(dim=-1), 1, replacement=True,
+                chosen = torch.from_numpy(repeated).to(raw.device)
+                redrawn = torch.multinomial(raw[chosen].softmax(dim=-1), 1, replacement=True,
                                             generator=row.generator).squeeze(1)
-                frame = frame.clone()
-                frame[repeated] = redrawn.cpu()
-        row.history = torch.cat([row.history, frame[None]])[-max(options.ras_win_len, 1):]
+                frame = frame.copy()
+                frame[repeated] = redrawn.cpu().numpy()
+        row.history = np.concatenate([row.history, frame[None]])[-max(options.ras_win_len, 1):]
         return frame
 
-    def _next_text_token(self, row: Row, frame: torch.Tensor) -> int:
+    def _next_text_token(self, row: Row, frame: np.ndarray) -> int:
         """The text-stream token of this step: audio, delay (a stream is ending) or eos (all have ended)."""
         ended = frame == self.stream_eos
         if bool(ended.all()):
