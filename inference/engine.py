@@ -407,7 +407,7 @@ def batch_size(value: int | str | None, device: torch.device) -> int:
     text = str(value).strip() if value is not None else ""
     if not text:
         return 8 if device.type == "cuda" else 4
-    if not text.isdigit() or not 1 <= int(text) <= MAX_BATCH:
+    if not text.isdecimal() or not 1 <= int(text) <= MAX_BATCH:
         raise ModelLoadError(f"The batch size (--max-batch / HVS_MAX_BATCH) must be a whole number from 1 to "
                              f"{MAX_BATCH}, not {text[:20]!r}.")
     return int(text)

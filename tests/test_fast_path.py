@@ -48,7 +48,7 @@ def test_quantization_and_batch_settings_fail_clearly():
         Engine("tiny-random", device="cpu", quantize="8bit")
     with pytest.raises(ModelLoadError, match="use 8bit or 4bit"):
         Engine("tiny-random", quantize="3bit")
-    for bad in (0, 65, "eight", "-1"):
+    for bad in (0, 65, "eight", "-1", "²", "4.0"):  # "²" is a digit to str.isdigit, not to int()
         with pytest.raises(ModelLoadError, match="whole number from 1 to 64"):
             Engine("tiny-random", max_batch=bad)
     assert Engine("tiny-random", max_batch="6").max_batch == 6
