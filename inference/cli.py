@@ -153,7 +153,7 @@ def _text(args: argparse.Namespace) -> str:
     if str(args.script) == "-":
         return sys.stdin.read()
     try:
-        return args.script.read_text(encoding="utf-8")
+        return args.script.read_text(encoding="utf-8-sig")  # a BOM (Notepad) is no part of a name
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidRequest(f"could not read the script {args.script}: {getattr(err, 'strerror', None) or err}.") from None
 
