@@ -52,6 +52,10 @@ def test_quantization_and_batch_settings_fail_clearly():
         with pytest.raises(ModelLoadError, match="whole number from 1 to 64"):
             Engine("tiny-random", max_batch=bad)
     assert Engine("tiny-random", max_batch="6").max_batch == 6
+    for bad in (-5, float("nan"), float("inf"), 1_001):  # the batcher slept that long (or raised) before each batch
+        with pytest.raises(ModelLoadError, match="batch window"):
+            Engine("tiny-random", batch_window_ms=bad)
+    assert Engine("tiny-random", batch_window_ms=0).batch_window_s == 0
 
 
 def test_the_batch_size_comes_from_the_environment(monkeypatch):
