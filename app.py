@@ -50,6 +50,8 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
     parser.add_argument("--mcp", action="store_true", default=env.get("HVS_MCP", "").lower() in ("1", "true"),
                         help="also serve the API as MCP tools at /gradio_api/mcp/ [env HVS_MCP=1]")
     args = parser.parse_args(argv)
+    if args.queue_size < 1:  # Gradio's queue holds every call before it runs: 0 would refuse them all
+        parser.error("--queue-size must be at least 1")
     if args.auth is not None and ":" not in args.auth:
         parser.error("--auth must look like user:password")
     return args

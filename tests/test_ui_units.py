@@ -50,6 +50,14 @@ def test_a_number_variable_that_is_no_number_is_a_usage_error(capsys, var):
     assert "invalid" in err and "'lots'" in err
 
 
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_queue_size_must_leave_room_for_a_take(capsys, size):
+    """Gradio's queue refuses a call once `max_size` calls wait: with 0 every take was refused as 'queue full'."""
+    with pytest.raises(SystemExit):
+        app.parse_args(["--queue-size", size], env={})
+    assert "--queue-size must be at least 1" in capsys.readouterr().err
+
+
 def test_auth_must_be_user_colon_password(capsys):
     with pytest.raises(SystemExit):
         app.parse_args(["--auth", "nocolon"], env={})
