@@ -164,6 +164,8 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
         name, sep, rest = value.partition("=")
         if not sep or not name.strip():
             raise InvalidRequest(f"{flag} takes NAME=VALUE, e.g. {flag} Alice=... (got {value!r}).")
+        if name.strip() in pairs:
+            raise InvalidRequest(f"{flag} gives {name.strip()} twice; give each speaker once.")
         pairs[name.strip()] = rest
     return pairs
 

@@ -70,6 +70,7 @@ def test_cli_reads_a_script_saved_with_a_byte_order_mark(tmp_path, capsys):
     (["--speaker", "Alice=nope_voice"], "--speaker Alice=nope_voice: no such file, and not a preset voice"),
     (["--speaker-text", "Alice=hi"], "--speaker-text Alice=... needs a clip"),
     (["--subtitles", "x.txt"], "--subtitles must end in .vtt or .srt"),
+    (["--speaker", "Alice=robot_en", "--speaker", "Alice=robot_gb"], "--speaker gives Alice twice"),  # was: last won
 ])
 def test_cli_dialogue_mistakes(tmp_path, capsys, args, message):
     script = tmp_path / "d.txt"
