@@ -42,8 +42,8 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
     parser = argparse.ArgumentParser(description="Higgs Voice Studio: one-shot voice cloning in the browser.")
     for flag, (var, default, text) in OPTIONS.items():
         kind = {"--port": int, "--queue-size": int, "--max-batch": int, "--batch-window-ms": float}.get(flag, str)
-        parser.add_argument(flag, type=kind, default=kind(env[var]) if var in env else
-                            (kind(default) if default is not None else None), help=f"{text} [env {var}{'' if default is None else ', default ' + default}]")
+        # a string default goes through `type` like a typed value: a bad variable is a usage error, not a traceback
+        parser.add_argument(flag, type=kind, default=env.get(var, default), help=f"{text} [env {var}{'' if default is None else ', default ' + default}]")
     parser.add_argument("--share", action="store_true", default=env.get("HVS_SHARE", "").lower() in ("1", "true"),
                         help="also serve through a public gradio.live link [env HVS_SHARE=1]")
     parser.add_argument("--compile", action="store_true", default=env.get("HVS_COMPILE", "").lower() in ("1", "true"),
@@ -56,6 +56,8 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
     parser.add_argument("--no-watermark", action="store_true", default=not enabled_in(env),
                         help="operator only: takes carry no watermark (logged loudly at start) [env HVS_WATERMARK=0]")
     args = parser.parse_args(argv)
+    if args.queue_size < 1:  # Gradio's queue holds every call before it runs: 0 would refuse them all
+        parser.error("--queue-size must be at least 1")
     if args.auth is not None and ":" not in args.auth:
         parser.error("--auth must look like user:password")
     return args

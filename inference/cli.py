@@ -178,7 +178,7 @@ def _text(args: argparse.Namespace) -> str:
     if str(args.script) == "-":
         return sys.stdin.read()
     try:
-        return args.script.read_text(encoding="utf-8")
+        return args.script.read_text(encoding="utf-8-sig")  # a BOM (Notepad) is no part of a name
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidRequest(f"could not read the script {args.script}: {getattr(err, 'strerror', None) or err}.") from None
 
@@ -189,6 +189,8 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
         name, sep, rest = value.partition("=")
         if not sep or not name.strip():
             raise InvalidRequest(f"{flag} takes NAME=VALUE, e.g. {flag} Alice=... (got {value!r}).")
+        if name.strip() in pairs:
+            raise InvalidRequest(f"{flag} gives {name.strip()} twice; give each speaker once.")
         pairs[name.strip()] = rest
     return pairs
 

@@ -31,6 +31,8 @@ from transformers import DynamicCache
 
 from .schema import SamplingOptions
 
+MIN_TEMPERATURE = 1e-5  # below it sampling is greedy in effect; logits / 1e-5 stay finite
+
 
 @dataclass(eq=False)
 class Job:
@@ -253,7 +255,9 @@ def _candidates(scores: torch.Tensor, rows: list[Row]) -> tuple[torch.Tensor, to
     vocab = scores.shape[-1]
     top_k = [_top_k(o, vocab) for o in options]
     best, codes = scores.topk(max(top_k), dim=-1)  # sorted, best first
-    temperature = torch.tensor([o.temperature or 1.0 for o in options], device=device)[:, None, None]
+    # floored: a temperature near 0 (1e-50 is 0 in float32) would divide the logits into inf and NaN
+    temperature = torch.tensor([max(o.temperature, MIN_TEMPERATURE) if o.temperature else 1.0 for o in options],
+                               device=device)[:, None, None]
     rank = torch.arange(best.shape[-1], device=device)
     best = (best / temperature).masked_fill(rank >= torch.tensor(top_k, device=device)[:, None, None], -float("inf"))
     probs = best.softmax(dim=-1)

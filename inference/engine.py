@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 WARMUP_TEXT = "Warming up."
 MAX_BATCH = 64
+MAX_BATCH_WINDOW_MS = 1000
 CANCEL_WAIT_S = 10.0  # a cancelled row leaves the batch at the next step; this bounds the wait for it
 
 
@@ -81,7 +82,7 @@ class Engine:
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         self.max_batch = batch_size(max_batch, self.device)
-        self.batch_window_s = batch_window_ms / 1000
+        self.batch_window_s = batch_window(batch_window_ms)
         self.compile = compile
         self.quantize = check_quantize(quantize, self.device)
         self.processor = None
@@ -411,7 +412,16 @@ def batch_size(value: int | str | None, device: torch.device) -> int:
     text = str(value).strip() if value is not None else ""
     if not text:
         return 8 if device.type == "cuda" else 4
-    if not text.isdigit() or not 1 <= int(text) <= MAX_BATCH:
+    if not text.isdecimal() or not 1 <= int(text) <= MAX_BATCH:
         raise ModelLoadError(f"The batch size (--max-batch / HVS_MAX_BATCH) must be a whole number from 1 to "
                              f"{MAX_BATCH}, not {text[:20]!r}.")
     return int(text)
+
+
+def batch_window(ms: float) -> float:
+    """--batch-window-ms / HVS_BATCH_WINDOW_MS in seconds: the batcher sleeps this long when a take arrives
+    at an idle model (a negative or NaN sleep killed its thread, a huge one stalled every take)."""
+    if not 0 <= ms <= MAX_BATCH_WINDOW_MS:  # False for NaN too
+        raise ModelLoadError(f"The batch window (--batch-window-ms / HVS_BATCH_WINDOW_MS) must be from 0 to "
+                             f"{MAX_BATCH_WINDOW_MS} ms, not {ms}.")
+    return ms / 1000

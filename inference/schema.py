@@ -119,6 +119,10 @@ class SynthesisRequest(BaseModel):
                              "(speakers, or the studio's Dialogue tab), not reference_audio/reference_text")
         if self.speakers and len(self.speakers) > MAX_SPEAKERS:
             raise ValueError(f"speakers gives {len(self.speakers)} voices; a script has at most {MAX_SPEAKERS} speakers")
+        seen: dict[str, str] = {}
+        for name in self.speakers or {}:  # scripts match names without case (Script.number_of)
+            if (first := seen.setdefault(name.strip().casefold(), name)) != name:
+                raise ValueError(f"speakers {first!r} and {name!r} name the same speaker; give one voice per speaker")
         parse_script(self.text)  # ScriptError is a ValueError: its sentence becomes the message
         return self
 

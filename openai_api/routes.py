@@ -1,7 +1,8 @@
 """The HTTP side: POST /v1/audio/speech, GET /v1/models, GET /v1/audio/voices on the studio's own server.
 
 Errors come in OpenAI's shape, {"error": {"message", "type", "param", "code"}}: 400 bad input, 401 bad or
-missing key, 413 body too large, 429 queue full, 503 model not ready. A take streams while it is generated;
+missing key, 413 body too large, 429 queue full, 503 model not ready
+or shutting down. A take streams while it is generated;
 a client that goes away stops it.
 """
 
@@ -241,6 +242,9 @@ def speech_routes(studio: Studio, concurrency: int = 1, queue_size: int = 16) ->
                            code="invalid_api_key")
 
     def ready() -> None:
+        if studio.draining.is_set():  # SIGTERM (ui/drain.py): the takes running finish, no new ones start
+            raise ApiError(503, "The studio is shutting down and takes no new takes; try again in a minute.",
+                           "server_error", "shutting_down")
         if not engine.status().get("loaded"):
             raise ApiError(503, "The model is still loading; try again in a minute.", "server_error",
                            "model_not_ready")

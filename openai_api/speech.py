@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from inference.errors import InvalidRequest
 from inference.formats import FORMATS, MAX_SPEED, MIN_SPEED
-from inference.schema import MAX_SEED, SamplingOptions, SynthesisRequest, describe_validation_error
+from inference.schema import MAX_SEED, SamplingOptions, SynthesisRequest, _refuse_boolean, describe_validation_error
 from ui.studio import Studio
 from ui.voice import SMART, Voice, api_voice
 
@@ -39,6 +39,11 @@ class SpeechBody(BaseModel):
     stream_format: Literal["audio", "sse"] = "audio"
     reference_audio: str | None = None
     reference_text: str | None = None
+
+    @field_validator("speed", mode="before")
+    @classmethod
+    def _speed_is_no_boolean(cls, value: Any) -> Any:
+        return _refuse_boolean(value)
 
     @field_validator("voice", mode="before")
     @classmethod

@@ -174,3 +174,14 @@ def test_status_reports_the_batch(engine):
     status = engine.status()
     assert status["max_batch"] == engine.max_batch == 4  # CPU default
     assert status["generating"] == 0
+
+
+def test_a_tiny_temperature_samples_near_greedy_and_spoils_no_neighbour(engine):
+    """A temperature just above 0 (1e-50 rounds to 0 in float32) divided the logits into inf and NaN: the
+    draw raised, and every take sharing that step failed with it."""
+    good = request(seed=41, max_new_tokens=30)
+    alone = engine.synthesize(good).waveform
+    results = run_together(engine, [good, request(seed=42, temperature=1e-50, max_new_tokens=30)])
+    assert not isinstance(results[1], Exception), results[1]
+    assert not isinstance(results[0], Exception), results[0]
+    assert np.array_equal(results[0].waveform, alone)

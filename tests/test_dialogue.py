@@ -195,7 +195,9 @@ def test_voice_warnings(engine):
     ({"pause_s": 9}, "pause_s must be at most 5"),
     ({"voice_layout": "mixed"}, "voice_layout"),
     ({"speakers": {"Alice": {"clip": "x"}}}, "unknown field 'speakers.Alice.clip' (a speaker's voice takes:"),
-    ({"speakers": {"Alice": {"reference_audio": "/nowhere.wav"}}}, "there is no reference audio file named 'nowhere.wav'"),
+    ({"speakers": {"Alice": {"description": "calm"}, " ALICE": {"description": "loud"}}},
+     "'Alice' and ' ALICE' name the same speaker"),  # names match without case: one voice was dropped unsaid
+    ({"speakers": {"Alice": {"reference_audio": "/nowhere.wav"}}}, "there is no reference audio file named 'nowhere.wav'"),  # no server paths
 ])
 def test_bad_dialogue_requests_are_refused_in_words(fields, words):
     with pytest.raises(InvalidRequest) as caught:

@@ -57,11 +57,20 @@ def test_cli_show_prompt_for_a_script_and_subtitles_for_a_single_take(tmp_path, 
     assert srt.read_text() == "1\n00:00:00,000 --> 00:00:00,480\nJust one voice.\n"
 
 
+def test_cli_reads_a_script_saved_with_a_byte_order_mark(tmp_path, capsys):
+    """Windows Notepad starts UTF-8 files with a BOM; it read as part of the first speaker's name."""
+    script = tmp_path / "bom.txt"
+    script.write_bytes(SCRIPT.encode("utf-8-sig"))
+    assert main(["--script", str(script), "--show-prompt", "--model", "tiny-random", "--quiet"]) == 0
+    assert "[SPEAKER0] Hello Bob, how are you?<|eot_id|>" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--speaker", "Alice"], "--speaker takes NAME=VALUE"),
     (["--speaker", "Alice=nope_voice"], "--speaker Alice=nope_voice: no such file, and not a preset voice"),
     (["--speaker-text", "Alice=hi"], "--speaker-text Alice=... needs a clip"),
     (["--subtitles", "x.txt"], "--subtitles must end in .vtt or .srt"),
+    (["--speaker", "Alice=robot_en", "--speaker", "Alice=robot_gb"], "--speaker gives Alice twice"),  # was: last won
 ])
 def test_cli_dialogue_mistakes(tmp_path, capsys, args, message):
     script = tmp_path / "d.txt"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 
+import httpx
 import pytest
 import soundfile as sf
 from gradio_client import Client
@@ -21,6 +22,8 @@ def test_sigterm_lets_the_running_take_finish_then_exits(tmp_path):
         assert wait_until(lambda: healthz(url)["status"] == "draining", 10)
         with pytest.raises(Exception, match="shutting down"):  # no new work while draining
             Client(url, verbose=False).predict(api_name="/synthesize", text="Too late.", max_new_tokens=20)
+        refused = httpx.post(f"{url}/v1/audio/speech", json={"input": "Too late.", "max_new_tokens": 20}, timeout=30)
+        assert refused.status_code == 503 and "shutting down" in refused.json()["error"]["message"]
         wav = take.result(timeout=180)  # the take that was running when the signal came is delivered
         assert sf.info(wav).samplerate == 24_000 and sf.info(wav).duration > 0
         assert server.wait(timeout=60) == 0  # then the studio exits on its own

@@ -48,10 +48,14 @@ def test_quantization_and_batch_settings_fail_clearly():
         Engine("tiny-random", device="cpu", quantize="8bit")
     with pytest.raises(ModelLoadError, match="use 8bit or 4bit"):
         Engine("tiny-random", quantize="3bit")
-    for bad in (0, 65, "eight", "-1"):
+    for bad in (0, 65, "eight", "-1", "²", "4.0"):  # "²" is a digit to str.isdigit, not to int()
         with pytest.raises(ModelLoadError, match="whole number from 1 to 64"):
             Engine("tiny-random", max_batch=bad)
     assert Engine("tiny-random", max_batch="6").max_batch == 6
+    for bad in (-5, float("nan"), float("inf"), 1_001):  # the batcher slept that long (or raised) before each batch
+        with pytest.raises(ModelLoadError, match="batch window"):
+            Engine("tiny-random", batch_window_ms=bad)
+    assert Engine("tiny-random", batch_window_ms=0).batch_window_s == 0
 
 
 def test_the_batch_size_comes_from_the_environment(monkeypatch):

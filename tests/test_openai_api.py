@@ -119,6 +119,7 @@ def _error(doors_studio, body, key: str | None = API_KEY, **kwargs) -> tuple[int
     ({"input": "Hi.", "speed": 5}, "speed must be at most 4.0"),
     ({"input": "Hi.", "temperature": 9}, "temperature must be at most 2.0"),
     ({"input": "Hi.", "seed": True}, "seed must be a number, not true"),
+    ({"input": "Hi.", "speed": True}, "speed must be a number, not true"),
     ({"input": ""}, "no text to speak"),
     ({"input": "x" * 2001}, "limit is 2000"),
     ({"voice": "smart"}, "input is required"),

@@ -41,6 +41,23 @@ def test_flags_have_defaults_and_environment_variables():
     assert not args.mcp and app.parse_args([], env={"HVS_MCP": "1"}).mcp and app.parse_args(["--mcp"], env={}).mcp
 
 
+@pytest.mark.parametrize("var", ["PORT", "HVS_QUEUE_SIZE", "HVS_MAX_BATCH", "HVS_BATCH_WINDOW_MS"])
+def test_a_number_variable_that_is_no_number_is_a_usage_error(capsys, var):
+    """The variable was converted before argparse saw it: a ValueError traceback instead of a usage line."""
+    with pytest.raises(SystemExit):
+        app.parse_args([], env={var: "lots"})
+    err = capsys.readouterr().err
+    assert "invalid" in err and "'lots'" in err
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_queue_size_must_leave_room_for_a_take(capsys, size):
+    """Gradio's queue refuses a call once `max_size` calls wait: with 0 every take was refused as 'queue full'."""
+    with pytest.raises(SystemExit):
+        app.parse_args(["--queue-size", size], env={})
+    assert "--queue-size must be at least 1" in capsys.readouterr().err
+
+
 def test_auth_must_be_user_colon_password(capsys):
     with pytest.raises(SystemExit):
         app.parse_args(["--auth", "nocolon"], env={})
