@@ -9,10 +9,12 @@ alone; a failing batched step fails only the rows in that step, and the thread c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future
 
 import torch
@@ -37,9 +39,34 @@ class Batcher:
         # two threads at once only fights for the cores and changes how reductions are split (so a decode
         # beside a step could differ in the last bits from the same decode alone).
         self.device_lock = threading.Lock()
+        self._turns = 0  # threads waiting for the device between steps (see device_turn)
+        self._turns_lock = threading.Lock()
         self.steps = 0  # decode steps run (a step advances every generating row by one frame)
         self.row_steps = 0  # frames generated, all rows together
         self.peak = 0  # the most rows that have generated together
+
+    @contextlib.contextmanager
+    def device_turn(self) -> Iterator[None]:
+        """The device for work beside the batch (an audio decode, the watermark), between two steps. The
+        batcher lets waiting turns in before its next step: a plain lock would let it take the device back
+        step after step, and a stream's decode (its next chunk) would wait for the whole batch."""
+        with self._turns_lock:
+            self._turns += 1
+        try:
+            self.device_lock.acquire()
+        finally:
+            with self._turns_lock:
+                self._turns -= 1
+        try:
+            yield
+        finally:
+            self.device_lock.release()
+
+    def _let_turns_in(self) -> None:
+        for _ in range(200):  # bounded: at most ~20 ms, then the batch steps on
+            if not self._turns:
+                return
+            time.sleep(0.0001)
 
     def stop_compiling(self) -> None:
         """Decode eagerly from now on (the compiled step failed to build)."""
@@ -91,6 +118,7 @@ class Batcher:
             future.done() or future.set_exception(Cancelled("The take was stopped before it started."))
             return
         try:
+            self._let_turns_in()
             with self.device_lock:
                 row = self._decoder.admit(job)
         except Exception as err:  # this job's prompt alone is at fault (or memory): the others carry on
@@ -102,6 +130,7 @@ class Batcher:
 
     def _step(self) -> None:
         finished = []
+        self._let_turns_in()
         try:
             with self.device_lock:
                 finished = self._decoder.sample()

@@ -328,7 +328,7 @@ class Engine:
     def _decode_frames(self, frames: torch.Tensor) -> np.ndarray:
         if frames.shape[0] == 0:
             return np.zeros(0, np.float32)
-        with self.batcher.device_lock, torch.inference_mode():  # not beside a batch step (see Batcher)
+        with self.batcher.device_turn(), torch.inference_mode():  # between batch steps (see Batcher)
             audio = self.processor.audio_tokenizer.decode(frames.T.unsqueeze(0).to(self.device)).audio_values
         return audio.reshape(-1).float().cpu().numpy()
 

@@ -117,7 +117,7 @@ class Watermarker:
         the same grid for a streamed and a whole take: so a take's marked result is the same whichever
         way it was asked for, and the marked chunks add up to it as closely as the unmarked ones did.
         Streamed audio is held back only until its block is complete (a single-part take's chunks fall
-        on the grid). `lock()` is held while marking (the engine's device lock: see Batcher.device_lock)."""
+        on the grid). `lock()` is held while marking (the engine's turn on the device: see Batcher.device_turn)."""
         if not self.enabled:
             yield from chunks
             return
@@ -181,7 +181,7 @@ def watermarked(run: Callable[..., Iterator]) -> Callable[..., Iterator]:
 
     @functools.wraps(run)
     def wrapper(engine, *args, **kwargs):
-        yield from engine.watermarker.mark_chunks(run(engine, *args, **kwargs), lock=lambda: engine.batcher.device_lock)
+        yield from engine.watermarker.mark_chunks(run(engine, *args, **kwargs), lock=lambda: engine.batcher.device_turn())
 
     return wrapper
 
