@@ -41,9 +41,16 @@ def _browser(playwright, mic: Path):
 
 
 def _set_slider(page, label: str, value: int) -> None:
+    """Type into a slider's number box, then wait until the slider itself shows the value: clicking on
+    before the page has taken it (a busy machine) would send the old value."""
+    from playwright.sync_api import expect
+
     box = page.get_by_label(label, exact=False).first
     box.fill(str(value))
     box.press("Enter")
+    box.blur()
+    slider = page.get_by_label(label.replace("number input for", "range slider for"), exact=False).first
+    expect(slider).to_have_value(str(value), timeout=10_000)
 
 
 @pytest.fixture(scope="module")

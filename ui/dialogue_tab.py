@@ -21,6 +21,7 @@ from inference.script import MAX_SPEAKERS
 from . import dialogue, library
 from .errors import raise_readable
 from .studio import Studio, take_info
+from .voice_tab import NOISE_MAX_TOKENS
 
 NO_PRESET = "none"
 PRIVATE = {"api_visibility": "private"}
@@ -56,7 +57,8 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
                     pause = gr.Slider(0, MAX_PAUSE_S, value=DEFAULT_PAUSE_S, step=0.05, label="Pause between turns (s)")
                     layout = gr.Radio(list(VOICE_LAYOUTS), value="scene", label="Voice layout", info=LAYOUT_HELP)
                     length = gr.Slider(MIN_NEW_TOKENS, MAX_NEW_TOKENS, step=1,
-                                       value=SamplingOptions.model_fields["max_new_tokens"].default,
+                                       value=NOISE_MAX_TOKENS if studio.engine.is_noise  # random weights never stop
+                                       else SamplingOptions.model_fields["max_new_tokens"].default,
                                        label="Max length per turn (tokens; 25 = 1 s of audio)")
                     with gr.Row():
                         seed = gr.Number(0, label="Dialogue seed", precision=0, minimum=0, maximum=MAX_SEED)
