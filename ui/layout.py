@@ -44,5 +44,6 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         wire_dialogue_api(studio)
         gr.Markdown(f"Model `{engine_status['model']}` on {engine_status['device']} ({engine_status['dtype']}). "
                     "Use the studio from code: see *Use via API* below (endpoints `/synthesize`, "
-                    "`/synthesize_stream`, `/dialogue`).")
+                    "`/synthesize_stream`, `/synthesize_checked`, `/dialogue`, `/detect`) or the "
+                    "OpenAI-compatible `/v1/audio/speech`.")
     return demo
