@@ -22,7 +22,6 @@ import importlib.util
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
+from bench.cpu import concurrently  # noqa: E402
 from inference import Engine, SynthesisRequest  # noqa: E402
 from inference.tiny_model import build_random_checkpoint  # noqa: E402
 
@@ -39,20 +39,7 @@ TEXT = "A benchmark sentence, read at an even pace by many visitors at once."
 def takes_together(engine: Engine, batch: int, tokens: int) -> float:
     """Wall seconds for `batch` takes of `tokens` steps started at the same moment."""
     requests = [SynthesisRequest.parse(text=TEXT, seed=i, max_new_tokens=tokens) for i in range(batch)]
-    barrier = threading.Barrier(batch + 1)
-
-    def work(request):
-        barrier.wait()
-        engine.synthesize(request)
-
-    threads = [threading.Thread(target=work, args=(r,)) for r in requests]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started
+    return concurrently(engine.synthesize, requests)[0]
 
 
 def first_audio_s(engine: Engine) -> float:
