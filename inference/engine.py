@@ -135,15 +135,9 @@ class Engine:
         """Compile the decode step before any visitor: for one row, and for a batch (dynamic sizes)."""
         started = time.perf_counter()
         self.synthesize(warm)
-        if self.max_batch > 1:
-            errors = []
-            pair = [threading.Thread(target=lambda: _keep_error(errors, self.synthesize, warm)) for _ in range(2)]
-            for thread in pair:
-                thread.start()
-            for thread in pair:
-                thread.join()
-            if errors:
-                raise errors[0]
+        if self.max_batch > 1:  # two at once: the batched graph (a failure is raised here by the pool)
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                list(pool.map(self.synthesize, [warm, warm]))
         log.info("decode step compiled in %.1f s", time.perf_counter() - started)
 
     def status(self) -> dict:
@@ -369,13 +363,6 @@ class Engine:
         finally:
             with self._pending_lock:
                 self._pending -= 1
-
-
-def _keep_error(errors: list, fn, *args) -> None:
-    try:
-        fn(*args)
-    except Exception as err:  # re-raised by the thread that waits
-        errors.append(err)
 
 
 def _relay(generation, part: int, parts: int, pause: np.ndarray):
