@@ -20,7 +20,7 @@ from concurrent.futures import Future
 import torch
 
 from .decoding import Decoder, Job, Row
-from .errors import Cancelled
+from .errors import Cancelled, StudioError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Batcher:
         self.model = model
         self.max_batch = max_batch
         self.window_s = window_s  # an idle batcher waits this long for company before starting
-        self._decoder = Decoder(model, compile=compile)
+        self._decoder = Decoder(model, max_batch, compile=compile)
         self._waiting: queue.Queue[tuple[Job, Future]] = queue.Queue()
         self._futures: dict[int, Future] = {}
         self._thread: threading.Thread | None = None
@@ -70,7 +70,11 @@ class Batcher:
 
     def stop_compiling(self) -> None:
         """Decode eagerly from now on (the compiled step failed to build)."""
-        self._decoder.step = self.model
+        self._decoder.decode_eagerly()
+
+    @property
+    def batch_invariant(self) -> bool:
+        return self._decoder.invariance is not None
 
     @property
     def generating(self) -> int:
@@ -129,11 +133,11 @@ class Batcher:
         self.peak = max(self.peak, len(self._decoder.rows))
 
     def _step(self) -> None:
-        finished = []
+        finished, failed = [], []
         self._let_turns_in()
         try:
             with self.device_lock:
-                finished = self._decoder.sample()
+                finished, failed = self._decoder.sample()
                 self.steps += 1
                 self.row_steps += len(finished) + len(self._decoder.rows)
                 self._decoder.forward()
@@ -144,6 +148,11 @@ class Batcher:
             self._decoder.remove(failed)
             for row in failed:
                 self._futures.pop(id(row)).set_exception(err)
+            failed = []
+        for row in failed:  # the model gave this row no numbers (NaN): it fails, its neighbours carry on
+            log.error("a take's logits were not numbers; it fails alone")
+            self._futures.pop(id(row)).set_exception(
+                StudioError("The model produced invalid numbers for this take. Try again or use another seed."))
         for row in finished:  # after the lock: a waiting caller may decode at once
             self._finish(row)
 

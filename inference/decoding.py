@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from transformers import DynamicCache
 
+from .invariant import RowInvariance
 from .schema import SamplingOptions
 
 MIN_TEMPERATURE = 1e-5  # below it sampling is greedy in effect; logits / 1e-5 stay finite
@@ -58,22 +59,37 @@ class Row:
     length: int  # real (unpadded) tokens in the KV cache
     frames: list[torch.Tensor] = field(default_factory=list)  # on CPU
     logits: torch.Tensor | None = None  # (K, V) float32 for the next draw
+    _uniforms: torch.Tensor | None = None  # random numbers drawn ahead from the row's generator
+    _used: int = 0
 
     @property
     def steps(self) -> int:
         return len(self.frames)
 
+    def uniforms(self, count: int) -> torch.Tensor:
+        """The next `count` numbers in [0, 1) of this row's own random stream, drawn 64 steps ahead (one
+        generator call per 64 steps instead of one per step)."""
+        if self._uniforms is None or self._used + count > len(self._uniforms):
+            self._uniforms = torch.rand(64 * count, generator=self.generator, device=self.generator.device)
+            self._used = 0
+        self._used += count
+        return self._uniforms[self._used - count:self._used]
+
 
 class Decoder:
     """Owns the KV cache of the rows generating together. Used by one thread (the batcher)."""
 
-    def __init__(self, model, compile: bool | str = False) -> None:
+    def __init__(self, model, max_batch: int = 8, compile: bool | str = False) -> None:
         self.model = model
+        self.max_batch = max_batch
         # Only the decode step is compiled: its shapes (rows, cache length) vary smoothly, so one dynamic
         # graph serves them all; prefill lengths vary too much and run eagerly. `compile` may name a
-        # torch.compile backend (True = inductor).
+        # torch.compile backend (True = inductor). A compiled step batches plainly: the row-by-row
+        # attention that keeps a row's numbers independent of its neighbours (invariant.py) is a Python
+        # loop that a compiled graph cannot hold.
         backend = compile if isinstance(compile, str) else "inductor"
         self.step = torch.compile(model, dynamic=True, backend=backend) if compile else model
+        self.invariance = None if compile else RowInvariance.of(model, fixed_rows=max_batch)
         config = model.config
         self.num_codebooks = config.num_codebooks
         self.codebook_size = config.codebook_size
@@ -84,6 +100,11 @@ class Decoder:
         self.rows: list[Row] = []
         self.cache: DynamicCache | None = None
         self.mask: torch.Tensor | None = None  # (B, S) 1 for real tokens, 0 for left padding
+
+    def decode_eagerly(self) -> None:
+        """From now on, steps run uncompiled and batch-invariant (the compiled step failed to build)."""
+        self.step = self.model
+        self.invariance = RowInvariance.of(self.model, fixed_rows=self.max_batch)
 
     # ---- admission -------------------------------------------------------------------------
     def admit(self, job: Job) -> Row:
@@ -133,22 +154,31 @@ class Decoder:
         self.rows.append(row)
 
     # ---- one step for every row -------------------------------------------------------------
-    def sample(self) -> list[Row]:
-        """Draw the next frame of every row; returns the rows that finished (already removed).
+    def sample(self) -> tuple[list[Row], list[Row]]:
+        """Draw the next frame of every row. Returns the rows that finished and the rows whose logits were
+        not numbers (both already removed from the batch).
 
-        The rows are processed together (one top-k, one softmax), but every operation works along a row's
-        own codes only and every random draw comes from the row's own generator, so a row's frame does
-        not depend on which rows it shares the step with."""
+        Rows with the same top-k are drawn together (one top-k, one softmax), but every operation works
+        along a row's own codes, over the row's own top-k width, and every random number comes from the
+        row's own generator, so a row's frame does not depend on which rows share the step."""
         rows = self.rows
         raw = torch.stack([row.logits for row in rows])  # (B, K, V)
+        broken = torch.isnan(raw).flatten(1).any(1).tolist()  # a model fault fails its own row, not the step
         scores = self._delay_pattern(rows, raw)
-        greedy = scores.argmax(dim=-1)
-        probs, codes = _candidates(scores, rows)
-        drawn = [greedy[i] if row.job.options.temperature == 0 else self._draw(row, probs[i], codes[i])
-                 for i, row in enumerate(rows)]
-        frames = torch.stack(drawn).cpu().numpy()  # the step's one device-to-host copy
+        frames = np.zeros((len(rows), self.num_codebooks), np.int64)
+        groups: dict[int, list[int]] = {}  # top-k width -> rows drawing with it (0: greedy)
+        for index, row in enumerate(rows):
+            if not broken[index]:
+                options = row.job.options
+                groups.setdefault(_top_k(options, self.codebook_size) if options.temperature else 0, []).append(index)
+        for width, members in groups.items():
+            chosen = scores[members]
+            frames[members] = (chosen.argmax(dim=-1) if width == 0 else
+                               self._draw([rows[i] for i in members], chosen, width)).cpu().numpy()
         finished = []
-        for row, frame, logits in zip(rows, frames, raw, strict=True):
+        for index, (row, frame, logits) in enumerate(zip(rows, frames, raw, strict=True)):
+            if broken[index]:
+                continue
             # per-row bookkeeping on tiny arrays: numpy, not torch (a torch op costs more than the work)
             frame = torch.from_numpy(self._repetition_aware(row, frame, logits))
             row.frames.append(frame)
@@ -158,9 +188,10 @@ class Decoder:
             if row.last_text == self.eos_token or row.steps >= row.job.options.max_new_tokens \
                     or row.job.cancel.is_set():
                 finished.append(row)
-        if finished:
-            self.remove(finished)
-        return finished
+        failed = [row for row, bad in zip(rows, broken, strict=True) if bad]
+        if finished or failed:
+            self.remove(finished + failed)
+        return finished, failed
 
     def forward(self) -> None:
         """Feed every row its latest frame and keep the logits for the next draw."""
@@ -170,8 +201,14 @@ class Decoder:
         audio = torch.stack([row.frames[-1] for row in self.rows]).unsqueeze(1).to(device)  # (B, 1, K)
         self.mask = torch.cat([self.mask, self.mask.new_ones((len(self.rows), 1))], dim=1)
         positions = torch.tensor([[row.length] for row in self.rows], device=device)
-        outputs = self.step(audio_input_ids=audio, attention_mask=self.mask, position_ids=positions,
-                            cache=self.cache, use_cache=True)
+        if self.invariance is None:
+            outputs = self.step(audio_input_ids=audio, attention_mask=self.mask, position_ids=positions,
+                                cache=self.cache, use_cache=True)
+        else:  # each row attends to its own keys only: the padding before them is cut off, not masked
+            starts = torch.tensor([self.mask.shape[1] - row.length - 1 for row in self.rows])
+            with self.invariance.decoding():
+                outputs = self.step(audio_input_ids=audio, position_ids=positions, cache=self.cache,
+                                    use_cache=True, row_starts=starts)
         logits = outputs.logits[:, -1].float()
         for index, row in enumerate(self.rows):
             row.length += 1
@@ -204,18 +241,30 @@ class Decoder:
             if row.last_text == self.delay_token:
                 row.eos_delay -= 1
         ending = np.stack([row.eos_delay <= 0 for row in rows])
+        if not waiting.any() and not ending.any():  # most steps: nothing to mask
+            return raw
         codes = torch.arange(self.codebook_size, device=raw.device)
         waiting, ending = (torch.from_numpy(mask).to(raw.device)[..., None] for mask in (waiting, ending))
         scores = raw.masked_fill(waiting & (codes != self.stream_bos), -float("inf"))
         return scores.masked_fill(ending & (codes != self.stream_eos), -float("inf"))
 
-    def _draw(self, row: Row, probs: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """One code per codebook from the row's own generator, over the row's own top-k candidates only:
-        torch.multinomial draws one random number per candidate, so a wider candidate list (another
-        row's larger top-k) would change this row's draw."""
-        width = _top_k(row.job.options, self.codebook_size)
-        picked = torch.multinomial(probs[:, :width], 1, generator=row.generator)
-        return codes[:, :width].gather(-1, picked).squeeze(1)
+    def _draw(self, rows: list[Row], scores: torch.Tensor, width: int) -> torch.Tensor:
+        """One code per codebook for rows that share a top-k width: temperature, top-k and top-p (the rules
+        of transformers' warpers), then an inverse-CDF draw with a uniform number from each row's own
+        generator. Shapes depend on the width only, never on the other rows."""
+        device = scores.device
+        best, codes = scores.topk(width, dim=-1)  # (G, K, width), best first
+        options = [row.job.options for row in rows]
+        # floored: a temperature near 0 (1e-50 is 0 in float32) would divide the logits into inf and NaN
+        temperature = torch.tensor([max(o.temperature, MIN_TEMPERATURE) for o in options], device=device)
+        probs = (best / temperature[:, None, None]).softmax(dim=-1)
+        above = probs.cumsum(dim=-1) - probs  # the mass of the codes ranked above each code
+        top_p = torch.tensor([o.top_p if o.top_p < 1 else 2.0 for o in options], device=device)  # 1: keep all
+        # top-p: the smallest set of codes holding top_p of the mass (at least the best code)
+        cdf = probs.masked_fill(above >= top_p[:, None, None], 0).cumsum(dim=-1)
+        uniform = torch.stack([row.uniforms(self.num_codebooks) for row in rows])  # (G, K)
+        picked = torch.searchsorted(cdf, (uniform * cdf[..., -1]).unsqueeze(-1)).clamp_(max=width - 1)
+        return codes.gather(-1, picked).squeeze(-1)
 
     def _repetition_aware(self, row: Row, frame: np.ndarray, raw: torch.Tensor) -> np.ndarray:
         """RAS: a code repeated too often in the recent window is re-drawn from the untempered distribution."""
@@ -241,30 +290,6 @@ class Decoder:
         if bool(ended.any()) or row.last_text == self.delay_token:
             return self.delay_token
         return self.audio_token
-
-
-def _candidates(scores: torch.Tensor, rows: list[Row]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Temperature, top-k and top-p with each row's own setting, for all rows at once: the probabilities
-    of each codebook's candidate codes (B, K, C) and the codes they stand for.
-
-    The rules of transformers' TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper (the
-    smallest set of codes holding top_p of the mass, at least one), computed over the C best codes only
-    (C = the largest top-k in the step), which costs far less than sorting all 1026 codes."""
-    device = scores.device
-    options = [row.job.options for row in rows]
-    vocab = scores.shape[-1]
-    top_k = [_top_k(o, vocab) for o in options]
-    best, codes = scores.topk(max(top_k), dim=-1)  # sorted, best first
-    # floored: a temperature near 0 (1e-50 is 0 in float32) would divide the logits into inf and NaN
-    temperature = torch.tensor([max(o.temperature, MIN_TEMPERATURE) if o.temperature else 1.0 for o in options],
-                               device=device)[:, None, None]
-    rank = torch.arange(best.shape[-1], device=device)
-    best = (best / temperature).masked_fill(rank >= torch.tensor(top_k, device=device)[:, None, None], -float("inf"))
-    probs = best.softmax(dim=-1)
-    above = probs.cumsum(dim=-1) - probs  # the mass of the codes ranked above each code
-    top_p = torch.tensor([o.top_p if o.top_p < 1 else 2.0 for o in options], device=device)  # 1: keep all
-    best = best.masked_fill(above >= top_p[:, None, None], -float("inf"))
-    return best.softmax(dim=-1), codes
 
 
 def _top_k(options, vocab: int) -> int:

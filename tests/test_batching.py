@@ -185,3 +185,40 @@ def test_a_tiny_temperature_samples_near_greedy_and_spoils_no_neighbour(engine):
     assert not isinstance(results[1], Exception), results[1]
     assert not isinstance(results[0], Exception), results[0]
     assert np.array_equal(results[0].waveform, alone)
+
+
+def test_a_row_gets_bit_identical_logits_whatever_shares_its_steps(engine):
+    """The root of "same seed, same take": at every step a batched row's logits are bit for bit its solo
+    logits. Eight rows with different prompt lengths and options join one every five steps (so their
+    caches are padded differently), and each is compared with the same job decoded alone."""
+    from inference.decoding import Decoder
+
+    options = [dict(temperature=1.0), dict(temperature=0.7, top_k=5), dict(temperature=0),
+               dict(top_p=0.5, ras_win_len=3, ras_max_repeats=1), dict(temperature=1.3, top_k=200)]
+    requests = [request(seed=i, text="Row %d, %s." % (i, "and more words " * i), max_new_tokens=60,
+                        **options[i % len(options)]) for i in range(8)]
+    prompts = [engine.render_prompt(r).inputs for r in requests]
+
+    def decode(indices, stagger):
+        decoder, logits, rows = Decoder(engine.model, max_batch=8), {}, {}
+        pending, step = list(indices), 0
+        with engine.batcher.device_lock, torch.inference_mode():
+            while (pending or decoder.rows) and step < 500:  # bounded
+                if pending and step % stagger == 0:
+                    i = pending.pop(0)
+                    rows[i] = decoder.admit(Job(prompts[i], requests[i].sampling, seed=100 + i))
+                for i, row in rows.items():
+                    if row in decoder.rows:
+                        logits.setdefault(i, []).append(row.logits.clone())
+                decoder.sample()
+                decoder.forward()
+                step += 1
+        return logits
+
+    batched = decode(range(8), stagger=5)
+    assert max(len(v) for v in batched.values()) == 60
+    for i in range(8):
+        alone = decode([i], stagger=1)[i]
+        assert len(alone) == len(batched[i])
+        differing = sum(not torch.equal(a, b) for a, b in zip(alone, batched[i], strict=True))
+        assert differing == 0, f"row {i}: {differing} of {len(alone)} steps had other logits in the batch"

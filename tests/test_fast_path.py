@@ -67,7 +67,8 @@ def test_the_batch_size_comes_from_the_environment(monkeypatch):
 
 
 def test_sdpa_attention_is_used(engine):
-    assert engine.model.config._attn_implementation == "sdpa"
+    """SDPA, wrapped so that batched decode steps attend row by row (inference/invariant.py)."""
+    assert engine.model.config._attn_implementation == "hvs-rows-sdpa"
 
 
 def test_gpu_benchmark_dry_run(tmp_path):
