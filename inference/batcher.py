@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class Batcher:
-    def __init__(self, model, max_batch: int, window_s: float = 0.02, compile: bool | str = False) -> None:
+    def __init__(self, model, max_batch: int, window_s: float = 0.02, compile: bool | str = False,
+                 exclusive_turns: bool = True) -> None:
         self.model = model
         self.max_batch = max_batch
         self.window_s = window_s  # an idle batcher waits this long for company before starting
@@ -35,10 +36,12 @@ class Batcher:
         self._futures: dict[int, Future] = {}
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        # Held for every step and prefill; the engine's audio decodes take it too. On CPU, tensor work in
-        # two threads at once only fights for the cores and changes how reductions are split (so a decode
-        # beside a step could differ in the last bits from the same decode alone).
+        # Held for every step and prefill. With `exclusive_turns` the engine's audio decodes take it too:
+        # on a GPU, and on CPU with several threads per op, where OpenMP teams in two threads at once
+        # oversubscribe the cores. With one thread per op on CPU (the engine's default) a decode runs on
+        # another core beside the steps and gets the same bits as alone.
         self.device_lock = threading.Lock()
+        self.exclusive_turns = exclusive_turns
         self._turns = 0  # threads waiting for the device between steps (see device_turn)
         self._turns_lock = threading.Lock()
         self.steps = 0  # decode steps run (a step advances every generating row by one frame)
@@ -50,6 +53,9 @@ class Batcher:
         """The device for work beside the batch (an audio decode, the watermark), between two steps. The
         batcher lets waiting turns in before its next step: a plain lock would let it take the device back
         step after step, and a stream's decode (its next chunk) would wait for the whole batch."""
+        if not self.exclusive_turns:
+            yield
+            return
         with self._turns_lock:
             self._turns += 1
         try:

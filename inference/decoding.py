@@ -9,10 +9,10 @@ ones of transformers' `HiggsAudioV2GenerationMixin._sample` and `HiggsAudioV2Del
 
 - delay pattern: codebook k may leave the stream-BOS only k steps after the first; once any codebook
   ends its stream (stream EOS), the others are made to end one step after another;
-- sampling: temperature, top-k, top-p (the rules of transformers' warpers), then one draw from the row's
-  own generator;
+- sampling: temperature, top-k, top-p (the rules of transformers' warpers), then one draw with a uniform
+  number from the row's own generator;
 - RAS: a code already repeated `ras_max_repeats` times in the last `ras_win_len` frames is re-drawn from
-  the untempered distribution;
+  the untempered distribution (an inverse-CDF draw with the row's own random numbers, as for sampling);
 - stop: all codebooks at stream EOS, the row's `max_new_tokens`, or its caller cancelling.
 
 Prefill always runs at batch 1, exactly as a solo take would; decode steps run the rows left-padded
@@ -275,10 +275,11 @@ class Decoder:
             repeated = counted.sum(axis=0) >= options.ras_max_repeats
             if repeated.any():
                 chosen = torch.from_numpy(repeated).to(raw.device)
-                redrawn = torch.multinomial(raw[chosen].softmax(dim=-1), 1, replacement=True,
-                                            generator=row.generator).squeeze(1)
+                cdf = raw[chosen].softmax(dim=-1).cumsum(dim=-1)
+                uniform = row.uniforms(int(repeated.sum()))
+                redrawn = torch.searchsorted(cdf, (uniform * cdf[:, -1]).unsqueeze(-1)).clamp_(max=cdf.shape[-1] - 1)
                 frame = frame.copy()
-                frame[repeated] = redrawn.cpu().numpy()
+                frame[repeated] = redrawn.squeeze(-1).cpu().numpy()
         row.history = np.concatenate([row.history, frame[None]])[-max(options.ras_win_len, 1):]
         return frame
 

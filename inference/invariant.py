@@ -44,7 +44,7 @@ class RowInvariance:
         self.fixed_rows = fixed_rows if model.device.type == "cuda" else 0  # 0: one product per row (CPU)
         base = model.config._attn_implementation
         name = f"hvs-rows-{base}"
-        AttentionInterface.register(name, _row_attention(ALL_ATTENTION_FUNCTIONS[base]))
+        AttentionInterface.register(name, _row_attention(ALL_ATTENTION_FUNCTIONS[base], lean=base == "sdpa"))
         if base in ALL_MASK_ATTENTION_FUNCTIONS:  # outside decode steps the model stays exactly as it was
             ALL_MASK_ATTENTION_FUNCTIONS.register(name, ALL_MASK_ATTENTION_FUNCTIONS[base])
         model.config._attn_implementation = name
@@ -79,14 +79,21 @@ class RowInvariance:
             self.active = False
 
 
-def _row_attention(base):
+def _row_attention(base, lean: bool):
     @torch.compiler.disable  # a Python loop over the rows: a compiled step calls it as it is
     def attend(module, query, key, value, attention_mask, row_starts: torch.Tensor | None = None, **kwargs):
         if row_starts is None:  # prefill: one row, no padding
             return base(module, query, key, value, attention_mask, **kwargs)
+        starts = row_starts.tolist()
+        if lean:  # SDPA's own call for one query over unmasked keys: transformers' wrapper adds only checks
+            scale, gqa = kwargs.get("scaling"), getattr(module, "num_key_value_groups", 1) > 1
+            out = torch.cat([F.scaled_dot_product_attention(query[i:i + 1], key[i:i + 1, :, s:], value[i:i + 1, :, s:],
+                                                            scale=scale, enable_gqa=gqa)
+                             for i, s in enumerate(starts)])
+            return out.transpose(1, 2).contiguous(), None
         kwargs.pop("position_ids", None)  # each call sees one whole sequence
-        outputs = [base(module, query[i:i + 1], key[i:i + 1, :, start:], value[i:i + 1, :, start:], None, **kwargs)[0]
-                   for i, start in enumerate(row_starts.tolist())]
+        outputs = [base(module, query[i:i + 1], key[i:i + 1, :, s:], value[i:i + 1, :, s:], None, **kwargs)[0]
+                   for i, s in enumerate(starts)]
         return torch.cat(outputs), None
 
     return attend

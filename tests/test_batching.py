@@ -195,7 +195,7 @@ def test_a_row_gets_bit_identical_logits_whatever_shares_its_steps(engine):
 
     options = [dict(temperature=1.0), dict(temperature=0.7, top_k=5), dict(temperature=0),
                dict(top_p=0.5, ras_win_len=3, ras_max_repeats=1), dict(temperature=1.3, top_k=200)]
-    requests = [request(seed=i, text="Row %d, %s." % (i, "and more words " * i), max_new_tokens=60,
+    requests = [request(seed=i, text=f"Row {i}, {'and more words ' * i}.", max_new_tokens=60,
                         **options[i % len(options)]) for i in range(8)]
     prompts = [engine.render_prompt(r).inputs for r in requests]
 
