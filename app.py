@@ -93,7 +93,7 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
             "model": status.get("model"), "device": status.get("device"), "dtype": status.get("dtype"),
             "loaded": status.get("loaded"), "warmed": status.get("warmed"), "busy": status.get("busy"),
             "generating": status.get("generating", 0), "max_batch": status.get("max_batch"),
-            "peak_batch": status.get("peak_batch", 0),
+            "peak_batch": status.get("peak_batch", 0), "batch_invariant": status.get("batch_invariant"),
             "queue_depth": waiting + int(status.get("pending", 0)), "queue_size": queue_size,
             "noise": status.get("noise", False), "watermark": status.get("watermark"),
         }

@@ -43,6 +43,7 @@ def test_healthz_reports_the_engine(studio):
     assert health["loaded"] is True and health["warmed"] is True
     assert health["queue_depth"] == 0 and health["queue_size"] == 4
     assert health["max_batch"] == 4 and health["generating"] == 0  # CPU default batch
+    assert health["batch_invariant"] is True  # uncompiled: a batched take equals its solo take
 
 
 def test_only_the_documented_endpoints_are_exposed(studio):
