@@ -6,6 +6,7 @@
 Every figure is a ratio of two timings taken in the same run, so the machine's speed cancels out:
   overhead        engine take / bare transformers `generate` + decode of the same request   (target <= 1.05)
   throughput      8 concurrent takes through the engine: sequential time / concurrent time  (target >= 3.0)
+                  (medians of --repeats interleaved runs of each)
   first audio     time to the first streamed chunk / the whole streamed take (~20 s audio) (target <= 0.15)
   seeded batch    share of seeded takes whose batched waveform equals their solo waveform  (target 1.00)
   late arrival    first audio of a take arriving while 4 long takes run / on an idle engine (target <= 2)
