@@ -66,6 +66,19 @@ def test_the_batch_size_comes_from_the_environment(monkeypatch):
         Engine("tiny-random")
 
 
+def test_cpu_threads_per_op_come_from_the_environment(monkeypatch, engine):
+    """One thread per op on CPU by default (visitors' work runs side by side instead), and then the engine's
+    audio decodes do not queue behind the batch's steps."""
+    assert engine.status()["cpu_threads"] == 1 and torch.get_num_threads() == 1
+    assert engine.batcher.exclusive_turns is False
+    monkeypatch.setenv("HVS_CPU_THREADS", "2")
+    assert Engine("tiny-random").cpu_threads == 2
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv("HVS_CPU_THREADS", bad)
+        with pytest.raises(ModelLoadError, match="HVS_CPU_THREADS must be a whole number"):
+            Engine("tiny-random")
+
+
 def test_sdpa_attention_is_used(engine):
     """SDPA, wrapped so that batched decode steps attend row by row (inference/invariant.py)."""
     assert engine.model.config._attn_implementation == "hvs-rows-sdpa"
