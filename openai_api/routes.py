@@ -228,7 +228,7 @@ async def _read_json(request: Request) -> object:
                            code="request_too_large")
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # (RecursionError: arrays nested 10^5 deep)
         raise ApiError(400, "The request body is not valid JSON.") from None
 
 

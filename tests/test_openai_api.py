@@ -157,6 +157,13 @@ def test_too_large_body_is_413(doors_studio):
     assert status == 413 and reply["error"]["code"] == "request_too_large"
 
 
+def test_json_nested_too_deep_is_a_400_not_a_crash(doors_studio):
+    """100,000 nested arrays made json.loads raise RecursionError: a bare 500 and a traceback."""
+    body = b'{"input": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, reply = _error(doors_studio, None, content=body)
+    assert status == 400 and "not valid JSON" in reply["error"]["message"]
+
+
 def test_a_client_that_goes_away_stops_the_take(doors_studio):
     """A take of 2000 steps (80 s of audio, minutes on CPU) is dropped after its first piece: the server
     stops generating at once instead of finishing it."""

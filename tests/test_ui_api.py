@@ -107,6 +107,8 @@ def test_repetition_options_reach_the_model(studio):
     ({"text": ["a", "b"]}, "text has the wrong type"),
     ({"text": "Hi.", "voice": ["robot_en"]}, "voice has the wrong type"),
     ({"text": "Hi.", "scene": 5}, "scene has the wrong type"),
+    ({"text": "Hi.", "seed": [1]}, "seed has the wrong type"),  # was "Something went wrong (TypeError)"
+    ({"text": "Hi.", "top_k": {"a": 1}}, "top_k has the wrong type"),
 ])
 def test_bad_options_are_readable_errors(studio, fields, words):
     _, client, _ = studio
@@ -138,9 +140,12 @@ def test_a_path_on_the_server_is_refused_without_naming_server_folders(studio):
     import requests
 
     url, _, _ = studio
-    for path in ("/etc/hostname", os.path.join(os.getcwd(), "README.md")):
-        # Raw HTTP: gradio_client would upload a local path instead of sending it.
-        data = ["Hi.", {"path": path, "meta": {"_type": "gradio.FileData"}}] + [None] * 13
+    for path, sent in [(p, {"path": p, "meta": {"_type": "gradio.FileData"}})
+                       for p in ("/etc/hostname", os.path.join(os.getcwd(), "README.md"))] + [("/etc/hostname",
+                                                                                               "/etc/hostname")]:
+        # Raw HTTP: gradio_client would upload a local path instead of sending it. (A bare string used to be
+        # answered with {"error": null} and a pydantic traceback in the log.)
+        data = ["Hi.", sent] + [None] * 13
         event = requests.post(f"{url}/gradio_api/call/synthesize", json={"data": data}, timeout=10).json()["event_id"]
         message = requests.get(f"{url}/gradio_api/call/synthesize/{event}", timeout=60).text
         assert "event: error" in message and "not uploaded with it" in message, message
@@ -257,6 +262,17 @@ def test_a_cancelled_api_take_stops_and_frees_the_model(studio):
     assert wait_until(lambda: healthz(url)["busy"], 120)
     assert job.cancel()
     assert wait_until(lambda: _idle(url), 30), healthz(url)
+
+
+def test_a_cancelled_dialogue_stops_and_frees_the_model(studio):
+    """/dialogue ran every turn to its end after its caller cancelled (or went away)."""
+    url, client, takes = studio
+    job = client.submit(api_name="/dialogue", script="Alice: Hello there.\nBob: Hi Alice.\nAlice: Bye now.",
+                        max_new_tokens=4096, seed=1)
+    assert wait_until(lambda: healthz(url)["busy"], 120)
+    assert job.cancel()
+    assert wait_until(lambda: _idle(url), 30), healthz(url)
+    assert "never retrieved" not in (takes.parent.parent / "server.log").read_text()  # (asyncio's task error)
 
 
 def test_an_api_caller_that_disconnects_stops_its_take(studio):

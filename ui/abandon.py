@@ -33,7 +33,13 @@ async def run_while_caller_waits(work: Callable[[threading.Event], T]) -> T:
                 cancel.set()
     except asyncio.CancelledError:  # job.cancel(): Gradio cancelled the task awaiting this call
         cancel.set()
+        task.add_done_callback(_retrieve)  # its Cancelled error is expected: not "never retrieved"
         raise
+
+
+def _retrieve(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _queue_event():

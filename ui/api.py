@@ -192,8 +192,8 @@ def wire_api(studio: Studio) -> None:
 def _whole(value: float | bool | None) -> int | float | bool | None:
     """gr.Number hands over floats; a whole number becomes an int, anything else (a fraction, true/false)
     is left as it came for validation to refuse."""
-    if value is None or isinstance(value, bool) or not float(value).is_integer():
-        return value
+    if not isinstance(value, int | float) or isinstance(value, bool) or not float(value).is_integer():
+        return value  # (a list or a string reaches validation as it came, which names its wrong type)
     return int(value)
 
 
@@ -221,7 +221,7 @@ def wire_dialogue_api(studio: Studio) -> None:
         vtt, srt = gr.File(label="vtt"), gr.File(label="srt")
         trigger = gr.Button()
 
-    def speak(script: str, speakers: str | None = None, clips: list[str] | None = None, scene: str | None = None,
+    async def speak(script: str, speakers: str | None = None, clips: list[str] | None = None, scene: str | None = None,
               tone: str | None = None, setting: str | None = None, voice_layout: str | None = None,
               pause_s: float | None = None, seed: int | None = None, temperature: float | None = None,
               top_p: float | None = None, top_k: int | None = None, max_new_tokens: int | None = None
@@ -238,7 +238,9 @@ def wire_dialogue_api(studio: Studio) -> None:
                 studio, script or "", voices, tone=tone, setting=setting, scene=scene, seed=_whole(seed),
                 pause_s=pause_s, voice_layout=(voice_layout or "").strip() or None, temperature=temperature,
                 top_p=top_p, top_k=_whole(top_k), max_new_tokens=_whole(max_new_tokens))
-            take = dialogue.save_take(studio, studio.engine.synthesize(request), stem="api-dialogue")
+            # the dialogue stops when the caller cancels or goes away (see abandon.py)
+            result = await run_while_caller_waits(lambda cancel: studio.engine.synthesize(request, cancel))
+            take = dialogue.save_take(studio, result, stem="api-dialogue")
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
         return str(take.path), *take.subtitle_files

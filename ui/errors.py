@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import gradio as gr
+import pydantic
 from gradio.exceptions import InvalidPathError
 
 from inference.errors import StudioError
@@ -42,7 +43,7 @@ def hide_server_paths(demo: gr.Blocks) -> None:
     async def preprocess_data(*args, **kwargs):
         try:
             return await plain(*args, **kwargs)
-        except InvalidPathError:
+        except (InvalidPathError, pydantic.ValidationError):  # (the latter: a bare string where a file goes)
             raise gr.Error("A file in the request was not uploaded with it: upload the file with the request "
                            "(gradio_client: handle_file(...)); paths on the server are not accepted.",
                            print_exception=False) from None
