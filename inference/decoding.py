@@ -263,8 +263,7 @@ class Decoder:
         # top-p: the smallest set of codes holding top_p of the mass (at least the best code)
         cdf = probs.masked_fill(above >= top_p[:, None, None], 0).cumsum(dim=-1)
         uniform = torch.stack([row.uniforms(self.num_codebooks) for row in rows])  # (G, K)
-        picked = torch.searchsorted(cdf, (uniform * cdf[..., -1]).unsqueeze(-1)).clamp_(max=width - 1)
-        return codes.gather(-1, picked).squeeze(-1)
+        return codes.gather(-1, _inverse_cdf(cdf, uniform).unsqueeze(-1)).squeeze(-1)
 
     def _repetition_aware(self, row: Row, frame: np.ndarray, raw: torch.Tensor) -> np.ndarray:
         """RAS: a code repeated too often in the recent window is re-drawn from the untempered distribution."""
@@ -276,10 +275,9 @@ class Decoder:
             if repeated.any():
                 chosen = torch.from_numpy(repeated).to(raw.device)
                 cdf = raw[chosen].softmax(dim=-1).cumsum(dim=-1)
-                uniform = row.uniforms(int(repeated.sum()))
-                redrawn = torch.searchsorted(cdf, (uniform * cdf[:, -1]).unsqueeze(-1)).clamp_(max=cdf.shape[-1] - 1)
+                redrawn = _inverse_cdf(cdf, row.uniforms(int(repeated.sum())))
                 frame = frame.copy()
-                frame[repeated] = redrawn.squeeze(-1).cpu().numpy()
+                frame[repeated] = redrawn.cpu().numpy()
         row.history = np.concatenate([row.history, frame[None]])[-max(options.ras_win_len, 1):]
         return frame
 
@@ -293,12 +291,18 @@ class Decoder:
         return self.audio_token
 
 
+def _inverse_cdf(cdf: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+    """The index each uniform number in [0, 1) falls on along the last axis of an unnormalized CDF."""
+    picked = torch.searchsorted(cdf, (uniform * cdf[..., -1]).unsqueeze(-1)).squeeze(-1)
+    return picked.clamp_(max=cdf.shape[-1] - 1)
+
+
 def _top(scores: torch.Tensor, width: int) -> tuple[torch.Tensor, torch.Tensor]:
     """`scores.topk(width)` along the last axis. On CPU: numpy's introselect picks the `width` best codes of each
     codebook, then only those are sorted (measured, 8 rows x 8 codebooks x 1026 codes, top 50: 0.39 ms
     against topk's 0.75 ms). Each codebook's codes are picked and ordered from its own scores alone."""
-    if scores.device.type != "cpu" or width >= scores.shape[-1]:
-        return scores.topk(min(width, scores.shape[-1]), dim=-1)
+    if scores.device.type != "cpu" or width == scores.shape[-1]:  # (width: at most the codebook size)
+        return scores.topk(width, dim=-1)
     picked = torch.from_numpy(np.argpartition(scores.numpy(), -width, axis=-1)[..., -width:])
     best, order = scores.gather(-1, picked).sort(dim=-1, descending=True, stable=True)
     return best, picked.gather(-1, order)
