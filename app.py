@@ -80,13 +80,15 @@ def browser_secret() -> str:
     return path.read_text().strip()
 
 
-def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drain=None):
+def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drain=None, gate=None):
     """GET /healthz: JSON a load balancer or a person can read."""
     from fastapi.routing import APIRoute
 
+    from ui.drain import waiting as waiting_calls
+
     def healthz() -> dict:
         status = engine.status()
-        waiting = len(demo._queue) if getattr(demo, "_queue", None) is not None else 0
+        waiting = waiting_calls(demo, gate)
         ready = "ok" if status.get("loaded") and (status.get("warmed") or not needs_warm_up) else "starting"
         return {
             "status": "draining" if drain is not None and drain.draining.is_set() else ready,
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     from inference.take_check import SpeakerEncoder, TakeChecker
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
-    from openai_api import speech_routes
+    from openai_api import Gate, speech_routes
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
     from ui.drain import Drain
@@ -147,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
     running = getattr(engine, "max_batch", None) or 4
     demo.queue(max_size=args.queue_size, default_concurrency_limit=running)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
-    drain = Drain(engine, demo, studio.draining)
+    gate = Gate(running, args.queue_size)  # the speech API's own queue, as long as the page's
+    drain = Drain(engine, demo, studio.draining, gate=gate)
     drain.install()
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
@@ -156,8 +159,8 @@ def main(argv: list[str] | None = None) -> None:
         max_file_size=MAX_UPLOAD_BYTES,  # the engine's own limit, checked before an upload is kept
         allowed_paths=studio.takes.served_paths(),  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
         mcp_server=args.mcp,
-        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up, drain),
-                               *speech_routes(studio, running, args.queue_size)],
+        app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up, drain, gate),
+                               *speech_routes(studio, gate)],
                     "middleware": [Middleware(LoginRequired)]},  # auth= alone leaves the stream routes open
     )
 

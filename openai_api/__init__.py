@@ -4,6 +4,6 @@ Tools that speak OpenAI's `/v1/audio/speech` (Open WebUI, SillyTavern, n8n, Home
 package) can use the studio as their text-to-speech server.
 """
 
-from .routes import API_KEY_ENV, speech_routes
+from .routes import API_KEY_ENV, Gate, speech_routes
 
-__all__ = ["API_KEY_ENV", "speech_routes"]
+__all__ = ["API_KEY_ENV", "Gate", "speech_routes"]

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 
 from inference.errors import InvalidRequest, StudioError
@@ -95,13 +95,19 @@ def _authorized(request: Request) -> bool:
 # ---- how many at once --------------------------------------------------------------------------
 class Gate:
     """At most `running` takes generate at once and `waiting` more wait; a request beyond that gets 429,
-    like the page's queue (--max-batch, --queue-size)."""
+    like the page's queue (--max-batch, --queue-size). `waiting` is read by /healthz and the SIGTERM drain."""
 
     def __init__(self, running: int, waiting: int) -> None:
         self.limit = running + waiting
-        self.slots = threading.Semaphore(running)
-        self._inside = 0
+        self._slots = threading.Semaphore(running)
+        self._inside = self._generating = 0
         self._lock = threading.Lock()
+
+    @property
+    def waiting(self) -> int:
+        """Takes let in that wait for a slot (the running ones are counted by the engine)."""
+        with self._lock:
+            return self._inside - self._generating
 
     def enter(self) -> bool:
         with self._lock:
@@ -109,6 +115,20 @@ class Gate:
                 return False
             self._inside += 1
             return True
+
+    def start(self, cancel: threading.Event) -> bool:
+        """Wait for a slot; False once `cancel` is set first."""
+        while not self._slots.acquire(timeout=0.2):
+            if cancel.is_set():
+                return False
+        with self._lock:
+            self._generating += 1
+        return True
+
+    def finish(self) -> None:
+        with self._lock:
+            self._generating -= 1
+        self._slots.release()
 
     def leave(self) -> None:
         with self._lock:
@@ -130,9 +150,8 @@ class Take:
 
     def _run(self) -> None:
         try:
-            while not self._gate.slots.acquire(timeout=0.2):
-                if self.cancel.is_set():
-                    return
+            if not self._gate.start(self.cancel):
+                return
             try:
                 chunks = self._engine.stream(self._request, cancel=self.cancel)
                 try:
@@ -143,7 +162,7 @@ class Take:
                 finally:
                     chunks.close()
             finally:
-                self._gate.slots.release()
+                self._gate.finish()
         except Exception as err:  # noqa: BLE001 - handed to the request, which words it
             self._queue.put(err)
         finally:
@@ -173,6 +192,27 @@ class _TakeResponse(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self.take.stop()
+
+
+async def _first_unless_gone(take: Take, request: Request):
+    """The take's first chunk. A caller that leaves before it (one waiting in the queue, say) stops the
+    take at once; otherwise only sending its first audio would find out, after generating it for nobody."""
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":  # the body is read: only this comes
+            pass
+        take.stop()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch)
+        try:
+            outcome = await take.next()
+        except Exception as err:  # noqa: BLE001 - raised below, outside the group (which would wrap it)
+            outcome = err
+        group.cancel_scope.cancel()
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 async def _pieces(take: Take, first) -> AsyncIterator:
@@ -232,9 +272,9 @@ async def _read_json(request: Request) -> object:
         raise ApiError(400, "The request body is not valid JSON.") from None
 
 
-def speech_routes(studio: Studio, concurrency: int = 1, queue_size: int = 16) -> list[APIRoute]:
+def speech_routes(studio: Studio, gate: Gate | None = None) -> list[APIRoute]:
     engine = studio.engine
-    gate = Gate(concurrency, queue_size)
+    gate = gate or Gate(1, 16)
 
     def guard(request: Request) -> None:
         if not _authorized(request):
@@ -264,11 +304,16 @@ def speech_routes(studio: Studio, concurrency: int = 1, queue_size: int = 16) ->
                             "queue_full").response()
         take = Take(engine, synthesis, gate)
         try:
-            first = await take.next()  # errors found before any audio get a proper status
+            first = await _first_unless_gone(take, request)  # errors before any audio get a proper status
         except Exception as err:  # noqa: BLE001
             take.stop()
             return _from_studio_error(err).response()
+        except BaseException:  # cancelled: the take must not run on for nobody
+            take.stop()
+            raise
         if first is None:
+            if take.cancel.is_set():  # the caller left; nobody reads this
+                return Response(status_code=499)
             return ApiError(500, "The generation ended without audio.", "server_error").response()
         encoder = AudioEncoder(body.response_format, body.speed)
         echoed = body.model if body.model and body.model.isascii() and body.model.isprintable() else None

@@ -181,29 +181,45 @@ def test_a_client_that_goes_away_stops_the_take(doors_studio):
         time.sleep(0.2)
 
 
-def test_a_full_queue_is_429_and_the_server_recovers(doors_studio, client):
+def test_a_full_queue_is_429_and_callers_that_leave_the_queue_free_it(doors_studio, client):
     """Queue of two and one running: with three long takes in flight, a fourth request is refused with 429.
-    The three are then dropped (their clients go away) and the server serves again."""
+    The two waiting callers then leave: they must be out of the queue at once, while the first take still
+    generates (before, they stayed queued until it ended, and each then ran until its first audio). Then the
+    first caller leaves too and the server serves again."""
     url, _ = doors_studio
     body = {"input": "Keep the server busy for a while.", "voice": "smart", "response_format": "pcm",
             "max_new_tokens": 2000}
     headers = {"Authorization": f"Bearer {API_KEY}"}
 
-    async def crowd() -> tuple[int, dict]:
+    async def crowd() -> tuple[int, dict, list[dict]]:
         async with httpx.AsyncClient(timeout=120, headers=headers) as http:
-            waiting = [asyncio.create_task(http.send(http.build_request("POST", f"{url}/v1/audio/speech", json=body),
-                                                     stream=True)) for _ in range(3)]
-            await asyncio.sleep(2)
+            calls = [asyncio.create_task(http.send(http.build_request("POST", f"{url}/v1/audio/speech", json=body),
+                                                   stream=True)) for _ in range(3)]
+            for _ in range(100):  # one take streams (its headers came back), two wait
+                await asyncio.sleep(0.1)
+                if sum(call.done() for call in calls) == 1:
+                    break
+            seen = [await asyncio.to_thread(healthz, url)]
             refused = await http.post(f"{url}/v1/audio/speech", json={"input": "One too many.", "max_new_tokens": 20})
-            for task in waiting:
-                task.cancel()
-            await asyncio.gather(*waiting, return_exceptions=True)
-            return refused.status_code, refused.json()
+            running = next(call for call in calls if call.done())
+            for call in calls:
+                if call is not running:
+                    call.cancel()
+            await asyncio.gather(*calls, return_exceptions=True)
+            for _ in range(50):
+                seen.append(await asyncio.to_thread(healthz, url))
+                if seen[-1]["queue_depth"] == 1:
+                    break
+                await asyncio.sleep(0.1)
+            await running.result().aclose()
+            return refused.status_code, refused.json(), seen
 
-    status, reply = asyncio.run(crowd())
+    status, reply, seen = asyncio.run(crowd())
     assert status == 429 and reply["error"]["code"] == "queue_full", reply
+    assert seen[0]["queue_depth"] == 3 and seen[0]["generating"] == 1, seen[0]
+    assert seen[-1]["queue_depth"] == 1 and seen[-1]["generating"] == 1, seen
     started = time.monotonic()
-    while healthz(url)["busy"]:
+    while healthz(url)["busy"] or healthz(url)["queue_depth"]:
         assert time.monotonic() - started < 30
         time.sleep(0.2)
     speech = client.audio.speech.create(model="m", input="Back to normal.", voice="smart", response_format="wav",

@@ -20,10 +20,17 @@ DEFAULT_DRAIN_S = 30.0
 LINGER_S = 2.0
 
 
+def waiting(demo, gate=None) -> int:
+    """Calls waiting to start: in the page's queue (Gradio) and in the speech API's (openai_api.Gate)."""
+    queued = len(demo._queue) if getattr(demo, "_queue", None) is not None else 0
+    return queued + (gate.waiting if gate is not None else 0)
+
+
 class Drain:
-    def __init__(self, engine, demo, draining: threading.Event, grace_s: float | None = None) -> None:
+    def __init__(self, engine, demo, draining: threading.Event, grace_s: float | None = None, gate=None) -> None:
         self.engine = engine
         self.demo = demo
+        self.gate = gate
         self.draining = draining  # shared with the Studio, which refuses new takes once it is set
         self.grace_s = float(os.environ.get("HVS_DRAIN_S", DEFAULT_DRAIN_S)) if grace_s is None else grace_s
 
@@ -33,9 +40,8 @@ class Drain:
 
     def busy(self) -> bool:
         status = self.engine.status()
-        waiting = len(self.demo._queue) if getattr(self.demo, "_queue", None) is not None else 0
         active = any(job for job in getattr(getattr(self.demo, "_queue", None), "active_jobs", []) or [])
-        return bool(status.get("busy") or status.get("pending") or waiting or active)
+        return bool(status.get("busy") or status.get("pending") or waiting(self.demo, self.gate) or active)
 
     def _on_sigterm(self, signum, frame) -> None:
         """Runs in the main thread, which only waits in Gradio's launch(): waiting here is safe."""
