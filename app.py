@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from backends import build_engine
     from inference.audio import MAX_UPLOAD_BYTES
-    from inference.errors import ModelLoadError
+    from inference.errors import BadSetting, ModelLoadError
     from inference.take_check import SpeakerEncoder, TakeChecker
     from inference.transcribe import Transcriber
     from inference.voices import VoiceLibrary
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
             engine.warm_up()
     except ModelLoadError as err:  # one line, like the CLI, instead of a long traceback
         print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(3) from None
+        raise SystemExit(2 if isinstance(err, BadSetting) else 3) from None
     log.info("engine ready: %s", engine.status())
 
     transcriber = Transcriber(args.asr_model)

@@ -10,7 +10,7 @@ model_id, is_noise), so the studio, the CLI and the worker never care which one 
 
 from __future__ import annotations
 
-from inference.errors import ModelLoadError
+from inference.errors import BadSetting
 
 CHOICES = "'local', 'runpod:<endpoint-id>' or 'openai:<base-url>'"
 
@@ -32,4 +32,4 @@ def build_engine(backend: str = "local", model_id: str | None = None, device: st
         from .openai_compatible import OpenAISpeechEngine
 
         return OpenAISpeechEngine(backend.removeprefix("openai:"))
-    raise ModelLoadError(f"Unknown backend {backend!r}: use {CHOICES}.")
+    raise BadSetting(f"Unknown backend {backend!r}: use {CHOICES}.")

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import InvalidRequest, ModelLoadError, StudioError
+from .errors import BadSetting, InvalidRequest, ModelLoadError, StudioError
 from .loading import DEFAULT_MODEL_ID
 from .schema import DEFAULT_PAUSE_S, MAX_CANDIDATES, MAX_TEXT_CHARS, VOICE_LAYOUTS, SamplingOptions, SynthesisRequest
 from .subtitles import FORMATS as SUBTITLE_FORMATS
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
         return _run(args)
-    except InvalidRequest as err:
+    except (InvalidRequest, BadSetting) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except ModelLoadError as err:

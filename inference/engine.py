@@ -19,7 +19,7 @@ import torch
 from .batcher import Batcher
 from .decoding import Job
 from .dialogue import plan_dialogue
-from .errors import Cancelled, InvalidRequest, ModelLoadError, StudioError
+from .errors import BadSetting, Cancelled, InvalidRequest, ModelLoadError, StudioError
 from .loading import DEFAULT_MODEL_ID, check_quantize, load_model, pick_device, pick_dtype, resolve_checkpoint
 from .longform import split_text
 from .prompt import ConversationBuilder, Part, SingleVoice, caption_of
@@ -408,7 +408,7 @@ def batch_size(value: int | str | None, device: torch.device) -> int:
     if not text:
         return 8 if device.type == "cuda" else 4
     if not text.isdecimal() or not 1 <= int(text) <= MAX_BATCH:
-        raise ModelLoadError(f"The batch size (--max-batch / HVS_MAX_BATCH) must be a whole number from 1 to "
+        raise BadSetting(f"The batch size (--max-batch / HVS_MAX_BATCH) must be a whole number from 1 to "
                              f"{MAX_BATCH}, not {text[:20]!r}.")
     return int(text)
 
@@ -423,7 +423,7 @@ def cpu_threads(device: torch.device) -> int | None:
         return None
     text = os.environ.get("HVS_CPU_THREADS", "").strip() or "1"
     if not text.isdecimal() or not 1 <= int(text) <= 1024:
-        raise ModelLoadError(f"HVS_CPU_THREADS must be a whole number from 1 to 1024, not {text[:20]!r}.")
+        raise BadSetting(f"HVS_CPU_THREADS must be a whole number from 1 to 1024, not {text[:20]!r}.")
     return int(text)
 
 
@@ -431,6 +431,6 @@ def batch_window(ms: float) -> float:
     """--batch-window-ms / HVS_BATCH_WINDOW_MS in seconds: the batcher sleeps this long when a take arrives
     at an idle model (a negative or NaN sleep killed its thread, a huge one stalled every take)."""
     if not 0 <= ms <= MAX_BATCH_WINDOW_MS:  # False for NaN too
-        raise ModelLoadError(f"The batch window (--batch-window-ms / HVS_BATCH_WINDOW_MS) must be from 0 to "
+        raise BadSetting(f"The batch window (--batch-window-ms / HVS_BATCH_WINDOW_MS) must be from 0 to "
                              f"{MAX_BATCH_WINDOW_MS} ms, not {ms}.")
     return ms / 1000

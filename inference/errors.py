@@ -17,5 +17,10 @@ class ModelLoadError(StudioError):
     """The model could not be fetched or loaded."""
 
 
+class BadSetting(ModelLoadError):
+    """A server setting (a flag or HVS_* variable) is out of range: a usage error (exit code 2), found
+    while the engine is built."""
+
+
 class Cancelled(StudioError):
     """The caller stopped the take (Stop, a closed page, a cancelled job) before it ended."""

@@ -108,7 +108,7 @@ def test_the_cli_speaks_through_any_backend(doors_studio, tmp_path):
     assert sf.info(out).samplerate == 24_000 and sf.info(out).frames == 32 * 960 and "seed 3" in run.stderr
     bad = subprocess.run([sys.executable, "-m", "inference", "Hi.", "--backend", "carrier-pigeon"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 3 and "Unknown backend 'carrier-pigeon'" in bad.stderr
+    assert bad.returncode == 2 and "Unknown backend 'carrier-pigeon'" in bad.stderr
 
 
 # ---- a plain OpenAI-compatible server: no extensions, voices of its own ------------------------------

@@ -303,3 +303,13 @@ def test_transcriber_runs_the_real_pipeline_on_a_tiny_whisper(speech_wav, tmp_pa
 def test_transcriber_names_a_missing_path():
     with pytest.raises(ModelLoadError, match="no model at that path"):
         Transcriber("/nowhere/whisper").load()
+
+
+@pytest.mark.parametrize("env", [{"HVS_MAX_BATCH": "0"}, {"HVS_CPU_THREADS": "many"}])
+def test_a_setting_out_of_range_is_a_usage_error_not_a_model_failure(tmp_path, env):
+    """Exit code 2 and one line: the model is fine, the setting is not (3 is for a model that cannot load)."""
+    run = subprocess.run([sys.executable, str(ROOT / "app.py"), "--model", "tiny-random", "--port", "0"],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                         env={**os.environ, "HVS_ASR_MODEL": "none", **env})
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in run.stderr
