@@ -84,6 +84,7 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
     """GET /healthz: JSON a load balancer or a person can read."""
     from fastapi.routing import APIRoute
 
+    from ui.drain import under_way
     from ui.drain import waiting as waiting_calls
 
     def healthz() -> dict:
@@ -93,7 +94,8 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
         return {
             "status": "draining" if drain is not None and drain.draining.is_set() else ready,
             "model": status.get("model"), "device": status.get("device"), "dtype": status.get("dtype"),
-            "loaded": status.get("loaded"), "warmed": status.get("warmed"), "busy": status.get("busy"),
+            "loaded": status.get("loaded"), "warmed": status.get("warmed"),
+            "busy": under_way(status, demo, gate),
             "generating": status.get("generating", 0), "max_batch": status.get("max_batch"),
             "peak_batch": status.get("peak_batch", 0), "batch_invariant": status.get("batch_invariant"),
             "queue_depth": waiting + int(status.get("pending", 0)), "queue_size": queue_size,

@@ -19,7 +19,7 @@ import torch
 from .batcher import Batcher
 from .decoding import Job
 from .dialogue import plan_dialogue
-from .errors import BadSetting, Cancelled, InvalidRequest, ModelLoadError, StudioError
+from .errors import BadSetting, Cancelled, InvalidRequest, StudioError
 from .loading import DEFAULT_MODEL_ID, check_quantize, load_model, pick_device, pick_dtype, resolve_checkpoint
 from .longform import split_text
 from .prompt import ConversationBuilder, Part, SingleVoice, caption_of
@@ -298,15 +298,18 @@ class Engine:
         emitted = 0
         try:
             if streaming:
-                for chunk, emitted in self._stream_chunks(frames, first_chunk_frames, chunk_frames):  # noqa: B007
+                rows = _until_done(frames, job.cancel)
+                for chunk, emitted in self._stream_chunks(rows, first_chunk_frames, chunk_frames):  # noqa: B007
                     yield chunk
             while not future.done() and not job.cancel.is_set():
                 concurrent.futures.wait([future], timeout=0.1)
         finally:
             if not future.done():  # the caller went away or cancelled: free the row before returning
                 job.cancel.set()
-                future.cancel()  # still waiting for a place in the batch: never starts
-                concurrent.futures.wait([future], timeout=CANCEL_WAIT_S)
+                # still waiting for a place in the batch: it never starts (and a cancelled future counts as
+                # done for wait() only once the batcher drops it: do not wait for that)
+                if not future.cancel():
+                    concurrent.futures.wait([future], timeout=CANCEL_WAIT_S)  # generating: leaves at the next step
         if future.cancelled() or job.cancel.is_set():
             raise Cancelled("The take was stopped.")
         return future.result(), emitted, time.perf_counter() - started
@@ -337,7 +340,7 @@ class Engine:
     def _hop(self) -> int:
         return self.processor.audio_tokenizer.config.hop_length
 
-    def _stream_chunks(self, frames: queue.Queue, first_chunk_frames: int, chunk_frames: int
+    def _stream_chunks(self, frames: Iterator[torch.Tensor], first_chunk_frames: int, chunk_frames: int
                        ) -> Iterator[tuple[StreamChunk, int]]:
         """While generating, decode growing windows of aligned frames. Each window re-decodes a little
         left context and holds back the last few frames (decoded, but used only as right context), so
@@ -348,7 +351,7 @@ class Engine:
         context, holdback = 8, 5
         rows: list[torch.Tensor] = []
         emitted, target = 0, first_chunk_frames
-        while (row := frames.get()) is not None:
+        for row in frames:
             rows.append(row)
             if len(rows) < emitted + target + holdback + len(row):  # len(row) = codebooks (delay)
                 continue
@@ -371,6 +374,19 @@ class Engine:
         finally:
             with self._pending_lock:
                 self._pending -= 1
+
+
+def _until_done(frames: queue.Queue, cancel: threading.Event) -> Iterator[torch.Tensor]:
+    """The batcher's frames for one job until its end (None), or until the caller cancels: a job still
+    waiting for a place in the batch sends nothing, and its caller must not wait for it."""
+    while not cancel.is_set():
+        try:
+            row = frames.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if row is None:
+            return
+        yield row
 
 
 def _relay(generation, part: int, parts: int, pause: np.ndarray):

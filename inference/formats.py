@@ -96,7 +96,8 @@ class AudioEncoder:
 
             container, codec = CONTAINERS[fmt]
             self._sink = _Sink()
-            self._container = av.open(self._sink, mode="w", format=container)
+            # bitexact: the same take gives the same bytes (Ogg's stream serial number is random otherwise)
+            self._container = av.open(self._sink, mode="w", format=container, options={"fflags": "+bitexact"})
             self._stream = self._container.add_stream(codec, rate=sample_rate, layout="mono")
             if fmt in ("mp3", "aac", "opus"):
                 self._stream.bit_rate = 64_000 if fmt == "opus" else 128_000

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InvalidRequest
+from .schema import MAX_SCENE_CHARS
 
 DEFAULT_ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -84,4 +85,8 @@ def compose_scene(
         extra.strip() if extra and extra.strip() else None,
     ]
     scene = "\n".join(line for line in lines if line)
+    if len(scene) > MAX_SCENE_CHARS and lines[-1]:  # name the caller's own words, not the composed scene
+        room = max(MAX_SCENE_CHARS - (len(scene) - len(lines[-1])), 0)
+        raise InvalidRequest(f"The scene instructions are too long: {len(lines[-1])} characters, and with the "
+                             f"voice's description, tone and setting at most {room} fit.")
     return scene or None

@@ -22,6 +22,7 @@ import anyio
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 
 from inference.errors import InvalidRequest, StudioError
 from inference.formats import MEDIA_TYPES, AudioEncoder
@@ -104,8 +105,13 @@ class Gate:
         self._lock = threading.Lock()
 
     @property
+    def inside(self) -> int:
+        """Calls let in whose take has not ended yet."""
+        return self._inside
+
+    @property
     def waiting(self) -> int:
-        """Takes let in that wait for a slot (the running ones are counted by the engine)."""
+        """Calls let in that wait for a slot (the running ones are counted by the engine)."""
         with self._lock:
             return self._inside - self._generating
 
@@ -255,19 +261,28 @@ async def _events(take: Take, first, encoder: AudioEncoder) -> AsyncIterator[byt
                                                 "param": None, "code": error.code}})
 
 
+def _whole_number(digits: str) -> int:
+    if len(digits.lstrip("-")) > 100:  # Python refuses past 4300 digits, with a ValueError read as "not JSON"
+        raise ApiError(400, "A number in the request body has more than 100 digits.")
+    return int(digits)
+
+
 async def _read_json(request: Request) -> object:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 2**20} MB (a long reference "
                        "clip? 5-30 seconds is enough).", code="request_too_large")
     body = bytearray()
-    async for part in request.stream():
-        body += part
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 2**20} MB.",
-                           code="request_too_large")
     try:
-        return json.loads(body)
+        async for part in request.stream():
+            body += part
+            if len(body) > MAX_BODY_BYTES:
+                raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 2**20} MB.",
+                               code="request_too_large")
+    except ClientDisconnect:  # the caller left before sending it all: nobody to answer, nothing to log
+        raise ApiError(499, "The client disconnected.") from None
+    try:
+        return json.loads(body, parse_int=_whole_number)
     except (ValueError, UnicodeDecodeError, RecursionError):  # (RecursionError: arrays nested 10^5 deep)
         raise ApiError(400, "The request body is not valid JSON.") from None
 
@@ -302,6 +317,11 @@ def speech_routes(studio: Studio, gate: Gate | None = None) -> list[APIRoute]:
         if not gate.enter():
             return ApiError(429, "The server is busy: the queue is full. Try again shortly.", "rate_limit_error",
                             "queue_full").response()
+        try:  # again, now that the call counts for the SIGTERM drain: its body may have come in after the signal
+            ready()
+        except ApiError as err:
+            gate.leave()
+            return err.response()
         take = Take(engine, synthesis, gate)
         try:
             first = await _first_unless_gone(take, request)  # errors before any audio get a proper status
@@ -339,7 +359,12 @@ def speech_routes(studio: Studio, gate: Gate | None = None) -> list[APIRoute]:
             return err.response()
         return {"object": "list", "data": voice_list(studio)}
 
+    def other_method(request: Request):  # in OpenAI's error shape, not FastAPI's {"detail": ...}
+        return ApiError(405, f"{request.method} is not allowed here: send the request with POST.",
+                        code="method_not_allowed").response()
+
     return [APIRoute("/v1/audio/speech", speech, methods=["POST"]),
+            APIRoute("/v1/audio/speech", other_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
             APIRoute("/v1/models", models, methods=["GET"]),
             APIRoute("/v1/audio/voices", voices, methods=["GET"])]
 

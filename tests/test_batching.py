@@ -122,6 +122,58 @@ def test_a_cancelled_stream_frees_its_row_and_the_others_finish(engine):
     assert not engine.status()["busy"]
 
 
+@pytest.mark.parametrize("streamed", [True, False])
+def test_a_take_stopped_while_waiting_for_a_place_ends_at_once(streamed):
+    """A full batch (one place, a long take in it): a take waiting for the place is stopped by its caller.
+    Its call ends while the long take still generates, instead of when the place frees."""
+    from inference import Engine
+
+    small = Engine("tiny-random", max_batch=1).load()
+    stop_holder, stop_waiter, ended = threading.Event(), threading.Event(), threading.Event()
+    held: list = []
+
+    def hold_the_place():
+        try:
+            small.synthesize(request(seed=41, max_new_tokens=3000), cancel=stop_holder)
+        except Cancelled as err:  # stopped at the end of the test
+            held.append(err)
+
+    holder = threading.Thread(target=hold_the_place)
+    holder.start()
+
+    def wait_in_line():
+        with pytest.raises(Cancelled):
+            if streamed:
+                list(small.stream(request(seed=42), cancel=stop_waiter))
+            else:
+                small.synthesize(request(seed=42), cancel=stop_waiter)
+        ended.set()
+
+    waiter = threading.Thread(target=wait_in_line)
+    try:
+        assert wait_for(lambda: small.status()["generating"] == 1)
+        waiter.start()
+        assert wait_for(lambda: small.batcher.waiting == 1)
+        stop_waiter.set()
+        assert ended.wait(timeout=5), "the stopped take waited for the place"
+        assert small.status()["generating"] == 1 and small.status()["pending"] == 1  # the long take runs on
+    finally:
+        stop_holder.set()
+        stop_waiter.set()
+        holder.join(timeout=60)
+        waiter.join(timeout=60)
+    assert held, "the long take ended before the test stopped it"
+    assert wait_for(lambda: not small.status()["busy"])  # the batcher drops the stopped job when it looks next
+
+
+def wait_for(condition, seconds: float = 30) -> bool:
+    for _ in range(int(seconds / 0.01)):  # bounded
+        if condition():
+            return True
+        threading.Event().wait(0.01)
+    return False
+
+
 def test_a_cancel_event_stops_a_whole_take(engine):
     cancel = threading.Event()
     timer = threading.Timer(0.5, cancel.set)

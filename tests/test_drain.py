@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import socket
+import time
 
 import httpx
 import pytest
@@ -38,3 +41,25 @@ def test_a_take_longer_than_the_drain_time_does_not_hold_the_exit(tmp_path):
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 1  # gave up after HVS_DRAIN_S instead of minutes of generating
     assert "drain time (HVS_DRAIN_S=2 s) is up" in (tmp_path / "server.log").read_text()
+
+
+def test_a_speech_call_whose_body_comes_after_sigterm_is_refused_not_cut(tmp_path):
+    """Its headers came before the signal, its body after. It got a take that started after the drain had
+    found nothing to wait for; the studio then aborted mid-take (exit 134). Now: 503, and a clean exit."""
+    with studio_process(tmp_path / "server.log", "--asr-model", "none", env={"HVS_DRAIN_S": "30"}) as (url, server):
+        body = json.dumps({"input": "A slow upload, finished after the signal.", "max_new_tokens": 2000}).encode()
+        head = (f"POST /v1/audio/speech HTTP/1.1\r\nHost: studio\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=60) as sock:
+            sock.sendall(head + body[:10])
+            time.sleep(1)  # the handler has started: it waits for the rest of the body
+            server.send_signal(signal.SIGTERM)
+            time.sleep(1)
+            sock.sendall(body[10:])
+            reply = b""
+            for _ in range(1000):  # bounded: until the server closes the connection
+                if not (data := sock.recv(65536)):
+                    break
+                reply += data
+        assert reply.startswith(b"HTTP/1.1 503") and b"shutting_down" in reply, reply[:300]
+        assert server.wait(timeout=60) == 0

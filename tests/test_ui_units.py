@@ -104,6 +104,14 @@ def test_compose_scene_orders_setting_voice_tone_and_free_text(presets):
     assert len(compose_scene(presets, tone="storytelling", setting="outdoor", extra="x")) < MAX_SCENE_CHARS
 
 
+def test_instructions_too_long_with_the_voice_description_name_the_callers_words(presets):
+    """950 characters of instructions fit alone; with a voice's description the composed scene did not, and
+    the error named 'scene', a field the API caller never sent."""
+    assert compose_scene(presets, extra="x" * 950)
+    with pytest.raises(InvalidRequest, match=r"scene instructions are too long: 950 characters.*at most 9\d\d fit"):
+        compose_scene(presets, voice_description="A warm, low male voice with a British accent", extra="x" * 950)
+
+
 def test_unknown_preset_names_the_valid_ones(presets):
     with pytest.raises(InvalidRequest, match="Unknown tone 'angry'.*professional"):
         compose_scene(presets, tone="angry")

@@ -26,6 +26,13 @@ def waiting(demo, gate=None) -> int:
     return queued + (gate.waiting if gate is not None else 0)
 
 
+def under_way(status: dict, demo, gate=None) -> bool:
+    """Any take generating, being prepared or encoded, or waiting for its turn, through any door."""
+    page = any(job for job in getattr(getattr(demo, "_queue", None), "active_jobs", []) or [])
+    api = gate is not None and gate.inside > 0
+    return bool(status.get("busy") or status.get("pending") or waiting(demo, gate) or page or api)
+
+
 class Drain:
     def __init__(self, engine, demo, draining: threading.Event, grace_s: float | None = None, gate=None) -> None:
         self.engine = engine
@@ -39,9 +46,7 @@ class Drain:
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
     def busy(self) -> bool:
-        status = self.engine.status()
-        active = any(job for job in getattr(getattr(self.demo, "_queue", None), "active_jobs", []) or [])
-        return bool(status.get("busy") or status.get("pending") or waiting(self.demo, self.gate) or active)
+        return under_way(self.engine.status(), self.demo, self.gate)
 
     def _on_sigterm(self, signum, frame) -> None:
         """Runs in the main thread, which only waits in Gradio's launch(): waiting here is safe."""
