@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .errors import BadSetting, InvalidRequest, ModelLoadError, StudioError
+from .lazy_model import DISABLED
 from .loading import DEFAULT_MODEL_ID
 from .schema import DEFAULT_PAUSE_S, MAX_CANDIDATES, MAX_TEXT_CHARS, VOICE_LAYOUTS, SamplingOptions, SynthesisRequest
 from .subtitles import FORMATS as SUBTITLE_FORMATS
@@ -120,6 +121,10 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed, candidates=args.candidates, **{k: v for k, v in dialogue.items() if v is not None},
         **sampling,
     )
+    off = [model.strip().lower() in DISABLED for model in (args.asr_model, args.speaker_model)]
+    if (args.candidates > 1 or args.check) and all(off):
+        raise InvalidRequest(f"{'--candidates' if args.candidates > 1 else '--check'} needs the take check: leave "
+                             "--asr-model or --speaker-model on (not 'none').")
     if not args.show_prompt:
         for path in (args.out, args.subtitles):
             if path:

@@ -16,11 +16,19 @@ def _clock(seconds: float, decimal: str) -> str:
 
 
 def _cue_text(segment: Segment, vtt: bool) -> str:
-    text = " ".join(segment.text.split())
-    if not segment.speaker:
+    text, speaker = " ".join(segment.text.split()), segment.speaker
+    if vtt:  # cue text is markup: "<" opens a tag, "&" an entity, and "-->" would end the cue ("--&gt;")
+        text, speaker = _vtt_escape(text), _vtt_escape(speaker) if speaker else speaker
+    else:  # SRT has no escapes; a "-->" in the text would read as a timing line
+        text, speaker = text.replace("-->", "->"), speaker.replace("-->", "->") if speaker else speaker
+    if not speaker:
         return text
     # WebVTT names the speaker with a voice span, which players show or style; SRT has only plain text
-    return f"<v {segment.speaker}>{text}" if vtt else f"{segment.speaker}: {text}"
+    return f"<v {speaker}>{text}" if vtt else f"{speaker}: {text}"
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_vtt(segments: list[Segment]) -> str:

@@ -73,7 +73,8 @@ class Worker:
             log.error("the model could not be loaded: %s", self.load_error)
         return self
 
-    def run(self, job: dict) -> Iterator[dict]:
+    def run(self, job: dict, cancel: threading.Event | None = None) -> Iterator[dict]:
+        """The job's outputs; setting `cancel` stops its take (the handler sets it when the job is cancelled)."""
         job_id = str(job.get("id") or "job")
         started = time.perf_counter()
         try:
@@ -98,11 +99,12 @@ class Worker:
                 yield {"type": "prompt", "prompt": prompt.rendered, "audio_frames": frames,
                        "warnings": prompt.warnings}
             elif parsed.options.stream:
-                yield from self._stream(parsed, job_id)
+                yield from self._stream(parsed, job_id, cancel)
             else:
                 from inference.best_of import make_takes
 
-                takes = make_takes(self.engine, parsed.request, self.checker, check=parsed.options.check)
+                takes = make_takes(self.engine, parsed.request, self.checker, check=parsed.options.check,
+                                   cancel=cancel)
                 yield self._deliver(takes.result, parsed, job_id, takes)
             log.info("job %s done in %.2f s", job_id, time.perf_counter() - started)
         except InvalidRequest as err:
@@ -130,7 +132,7 @@ class Worker:
             "runpod": runpod_version,
         }
 
-    def _stream(self, parsed: ParsedJob, job_id: str) -> Iterator[dict]:
+    def _stream(self, parsed: ParsedJob, job_id: str, cancel: threading.Event | None = None) -> Iterator[dict]:
         from inference.audio import encode
         from inference.best_of import Takes, require_checker, score_take
 
@@ -140,7 +142,7 @@ class Worker:
         if parsed.options.check:
             require_checker(self.checker)  # before generating, not after
         sent_s, sent_chars, index = 0.0, 0, 0
-        for chunk in self.engine.stream(parsed.request):
+        for chunk in self.engine.stream(parsed.request, cancel=cancel):
             if len(chunk.waveform):
                 item = _chunk_output(index, sent_s, encode(chunk.waveform, "wav", chunk.sample_rate),
                                      len(chunk.waveform) / chunk.sample_rate, chunk.sample_rate)
@@ -220,9 +222,13 @@ async def handler(job: dict[str, Any]) -> AsyncIterator[dict]:
     Async, with the work on a thread, so concurrent jobs reach the engine's batcher together."""
     worker = await asyncio.to_thread(get_worker)
     _drain_on_sigterm(worker)  # here, in the event loop's (main) thread
-    outputs = worker.run(job)
-    while (item := await asyncio.to_thread(next, outputs, None)) is not None:
-        yield item
+    cancel = threading.Event()
+    outputs = worker.run(job, cancel)
+    try:
+        while (item := await asyncio.to_thread(next, outputs, None)) is not None:
+            yield item
+    finally:  # also when the job's task is cancelled or its consumer closes it: the take stops, freeing its row
+        cancel.set()
 
 
 def concurrency(current: int) -> int:

@@ -274,7 +274,11 @@ def _read_capped(response, url: str, max_bytes: int, deadline: float) -> bytes:
 
 
 def _check_url(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:  # e.g. "http://[::1": an unclosed IPv6 bracket
+        raise InvalidRequest("reference_audio_url is not a valid URL (check its host name and port).") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidRequest(
             f"reference_audio_url must be an http:// or https:// URL (got {parts.scheme + ':' if parts.scheme else _short(url)!r})."

@@ -85,5 +85,7 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path):
     one_line_error(proc, 2, "cannot write --out /proc/hvs-take.wav")
     assert "loaded" not in proc.stderr  # refused before the model was even loaded
     one_line_error(cli("hi <|eot_id|>", "--model", "tiny-random"), 2, "control token <|eot_id|>")
+    one_line_error(cli("hi", "--model", "tiny-random", "--candidates", "2", "--asr-model", "none", "--speaker-model",
+                       "none"), 2, "--candidates needs the take check")  # was exit 1, "off on this server"
     one_line_error(cli("hi", "--model", "someone/missing-model"), 3, "--model tiny-random")
     one_line_error(cli("hi", "--model", "tiny-random", "--device", "cuda"), 3, "no CUDA GPU")

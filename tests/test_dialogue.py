@@ -203,3 +203,15 @@ def test_bad_dialogue_requests_are_refused_in_words(fields, words):
     with pytest.raises(InvalidRequest) as caught:
         dialogue(**fields)
     assert words in str(caught.value)
+
+
+def test_subtitle_text_cannot_break_its_cue():
+    """A turn saying "-->" (or "<", "&") made a WebVTT cue that parsers cut short, and an SRT line that
+    reads as a timing line."""
+    from inference.schema import Segment
+
+    segments = [Segment(0.0, 1.0, "hi --> there", "A"), Segment(1.0, 2.0, "00:00:00.000 --> 00:00:09.000 <b>&", "B<x>")]
+    vtt, srt = to_vtt(segments), to_srt(segments)
+    assert vtt.count("-->") == 2 and srt.count("-->") == 2  # the two timing lines only
+    assert "<v A>hi --&gt; there" in vtt and "<v B&lt;x&gt;>00:00:00.000 --&gt; 00:00:09.000 &lt;b&gt;&amp;" in vtt
+    assert "A: hi -> there" in srt

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import numpy as np
 import pytest
 
 from inference.audio import decode_audio
@@ -60,8 +61,10 @@ def test_streamed_job_chunks_add_up_to_the_take(worker_url):
     items = [part["output"] for part in streamed["stream"]]
     chunks, final = items[:-1], items[-1]
     assert len(chunks) >= 2 and all(c["type"] == "chunk" for c in chunks)
-    samples = sum(len(decode_audio(base64.b64decode(c["audio_base64"]))) for c in chunks)
-    assert samples == len(decode_audio(_audio(final)))
+    joined = np.concatenate([decode_audio(base64.b64decode(c["audio_base64"])) for c in chunks])
+    whole = decode_audio(_audio(final))
+    assert len(joined) == len(whole)
+    assert np.abs(joined - whole).max() <= 2 / 32768  # 16-bit: a step or two where the windowed decode rounds apart
     assert [c["index"] for c in chunks] == list(range(len(chunks)))
 
 

@@ -83,6 +83,8 @@ BAD_JOBS = [
     ({"text": "Hi.", "reference_audio_url": "http://[64:ff9b::a9fe:a9fe]/latest"}, "(169.254.169.254)"),
     ({"text": "Hi.", "reference_audio_url": "http://[fd00:ec2::254]/latest"}, "special address (fd00:ec2::254)"),
     ({"text": "Hi.", "reference_audio_url": "http://100.100.100.200/latest"}, "special address (100.100.100.200)"),
+    ({"text": "Hi.", "reference_audio_url": "http://[::1"}, "is not a valid URL"),  # was an 'internal' crash
+    ({"text": "Hi.", "reference_audio_url": "http://host:99999/a.wav"}, "is not a valid URL"),
 ]
 
 

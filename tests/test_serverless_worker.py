@@ -147,3 +147,38 @@ def test_a_draining_worker_refuses_new_jobs_and_says_so(engine):
     assert item["error_type"] == "studio_error" and "shutting down" in item["error"]
     (health,) = worker.run({"id": "h", "input": {"health": True}})
     assert health["status"] == "draining"
+
+
+def test_a_cancelled_job_stops_its_take(engine, monkeypatch):
+    """RunPod cancels a job's task (a cancel request, a timeout, a shutdown): the take ran on in its thread
+    to max_new_tokens, holding a place in the batch for nobody."""
+    import asyncio
+    import contextlib
+
+    from serverless import handler
+
+    worker = Worker(engine)
+    worker.drain_installed = True  # no SIGTERM handler in the test process
+    monkeypatch.setattr(handler, "_worker", worker)
+    job = {"id": "c", "input": {"text": "A long take nobody waits for.", "max_new_tokens": 3000, "seed": 5}}
+
+    async def cancel_mid_take() -> bool:
+        async def consume():
+            async for _ in handler.handler(job):
+                pass
+
+        task = asyncio.create_task(consume())
+        for _ in range(3000):  # bounded: until the take generates
+            await asyncio.sleep(0.01)
+            if engine.status()["generating"]:
+                break
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for _ in range(300):  # bounded: 3 s
+            if not engine.status()["busy"]:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    assert asyncio.run(cancel_mid_take()), "the cancelled job's take kept generating"

@@ -59,7 +59,9 @@ async def _mcp(url: str):
 def test_mcp_lists_the_tools_and_synthesizes(doors_studio):
     url, _ = doors_studio
     tools, name, result = asyncio.run(_mcp(url))
-    assert any(n.endswith("synthesize_stream") for n in tools)
+    assert set(tools) == {"synthesize", "synthesize_stream", "synthesize_checked", "dialogue", "detect"}
+    # the dialogue tool was named "speak" (its function) and described none of its parameters
+    assert "speaker name" in tools["dialogue"].inputSchema["properties"]["speakers"]["description"]
     tool = tools[name]
     assert "24 kHz WAV" in tool.description
     properties = tool.inputSchema["properties"]

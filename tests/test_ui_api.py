@@ -128,6 +128,9 @@ def test_bad_reference_files_are_readable_errors_and_the_server_keeps_serving(st
     subprocess.run(["sox", "-n", "-r", "24000", "-c", "1", str(short), "synth", "0.3", "sine", "440"], check=True)
     with pytest.raises(Exception, match="speech"):
         _speak(client, text="Hi.", reference_audio=handle_file(str(short)))
+    # A URL Gradio will not fetch (a loopback address): was "The upstream Gradio app has raised an exception"
+    with pytest.raises(Exception, match="given by URL could not be fetched"):
+        _speak(client, text="Hi.", reference_audio=handle_file(f"{url}/gradio_api/file=/nonexistent.wav"))
     # Still serving, and healthy.
     assert sf.info(_speak(client, text="Still here.", seed=2)).samplerate == 24_000
     assert healthz(url)["status"] == "ok"

@@ -20,7 +20,7 @@ from inference.errors import InvalidRequest
 from inference.schema import DEFAULT_PAUSE_S, MAX_CANDIDATES, MAX_TEXT_CHARS, SynthesisRequest, optional_text
 from inference.script import MAX_SPEAKERS
 
-from . import dialogue
+from . import dialogue as dialogue_tab
 from .abandon import run_while_caller_waits
 from .errors import raise_readable
 from .studio import Studio
@@ -221,11 +221,29 @@ def wire_dialogue_api(studio: Studio) -> None:
         vtt, srt = gr.File(label="vtt"), gr.File(label="srt")
         trigger = gr.Button()
 
-    async def speak(script: str, speakers: str | None = None, clips: list[str] | None = None, scene: str | None = None,
-              tone: str | None = None, setting: str | None = None, voice_layout: str | None = None,
-              pause_s: float | None = None, seed: int | None = None, temperature: float | None = None,
-              top_p: float | None = None, top_k: int | None = None, max_new_tokens: int | None = None
-              ) -> tuple[str, str, str]:
+    # (named like its endpoint: Gradio's MCP server names the tool after the function)
+    async def dialogue(script: str, speakers: str | None = None, clips: list[str] | None = None,
+                       scene: str | None = None, tone: str | None = None, setting: str | None = None,
+                       voice_layout: str | None = None, pause_s: float | None = None, seed: int | None = None,
+                       temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
+                       max_new_tokens: int | None = None) -> tuple[str, str, str]:
+        """Speak a dialogue script; returns (24 kHz WAV, WebVTT subtitles, SRT subtitles).
+
+        Args:
+            script: One line per turn, "Alice: Hello." or "[SPEAKER0] Hello."; a line without a name continues the turn.
+            speakers: JSON object, speaker name -> a preset voice name, words describing a voice, "" for a smart voice, or {"clip": i, "reference_text": "..."} for the i-th file of clips.
+            clips: Reference clips (URLs or uploaded files) that speakers point at by index; sending them confirms you may use those voices.
+            scene: Free-text scene for the whole dialogue, e.g. "Audio is recorded from a quiet room."
+            tone: A tone preset name, or empty.
+            setting: A recording-setting preset name, or empty.
+            voice_layout: "scene" (official: every voice in the prompt) or "separate" (only the speaking voice).
+            pause_s: Seconds of silence between turns, 0-5.
+            seed: Whole number; the same seed and inputs give the same dialogue. Empty draws a fresh seed.
+            temperature: Sampling temperature 0-2 (0 = greedy); default 0.7.
+            top_p: Nucleus sampling 0-1; default 0.95.
+            top_k: Top-k sampling (0 turns it off); default 50.
+            max_new_tokens: Length limit per turn in audio frames, 25 per second of audio.
+        """
         try:
             try:
                 given = json.loads(speakers) if speakers and speakers.strip() else {}
@@ -233,14 +251,14 @@ def wire_dialogue_api(studio: Studio) -> None:
                 raise InvalidRequest(f"speakers is not valid JSON ({err.msg} at character {err.pos}).") from None
             if not isinstance(given, dict):
                 raise InvalidRequest('speakers must be a JSON object, e.g. {"Alice": "robot_en", "Bob": "calm voice"}.')
-            voices = dialogue.api_speakers(studio, given, clips)
-            request = dialogue.dialogue_request(
+            voices = dialogue_tab.api_speakers(studio, given, clips)
+            request = dialogue_tab.dialogue_request(
                 studio, script or "", voices, tone=tone, setting=setting, scene=scene, seed=_whole(seed),
                 pause_s=pause_s, voice_layout=(voice_layout or "").strip() or None, temperature=temperature,
                 top_p=top_p, top_k=_whole(top_k), max_new_tokens=_whole(max_new_tokens))
             # the dialogue stops when the caller cancels or goes away (see abandon.py)
             result = await run_while_caller_waits(lambda cancel: studio.engine.synthesize(request, cancel))
-            take = dialogue.save_take(studio, result, stem="api-dialogue")
+            take = dialogue_tab.save_take(studio, result, stem="api-dialogue")
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
         return str(take.path), *take.subtitle_files
@@ -249,5 +267,6 @@ def wire_dialogue_api(studio: Studio) -> None:
         max_speakers=MAX_SPEAKERS, max_chars=MAX_TEXT_CHARS, voices=", ".join(studio.voices.names()) or "none",
         tones=", ".join(studio.presets.tones) or "none", settings=", ".join(studio.presets.settings) or "none",
         pause=DEFAULT_PAUSE_S)
-    trigger.click(speak, [script, speakers, clips, scene, tone, setting, voice_layout, *numbers], [audio, vtt, srt],
+    trigger.click(dialogue, [script, speakers, clips, scene, tone, setting, voice_layout, *numbers],
+                  [audio, vtt, srt],
                   api_name="dialogue", api_description=description)

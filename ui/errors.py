@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import gradio as gr
+import httpx
 import pydantic
 from gradio.exceptions import InvalidPathError
 
@@ -46,6 +47,13 @@ def hide_server_paths(demo: gr.Blocks) -> None:
         except (InvalidPathError, pydantic.ValidationError):  # (the latter: a bare string where a file goes)
             raise gr.Error("A file in the request was not uploaded with it: upload the file with the request "
                            "(gradio_client: handle_file(...)); paths on the server are not accepted.",
+                           print_exception=False) from None
+        except (httpx.HTTPError, ValueError) as err:  # a file given by URL, which Gradio fetches (safehttpx)
+            if isinstance(err, ValueError) and "hostname" not in str(err).lower():  # safehttpx's refusals name it
+                raise
+            log.info("a file URL in a request could not be fetched: %s", err)
+            raise gr.Error("A file given by URL could not be fetched: the URL must be public (not a local or "
+                           "private address) and answer with the file. Or upload the file with the request.",
                            print_exception=False) from None
 
     demo.preprocess_data = preprocess_data
