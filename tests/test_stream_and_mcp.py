@@ -4,7 +4,9 @@ take) and the MCP server (--mcp) through the official `mcp` client over streamab
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import threading
 
 import av
 import httpx
@@ -12,6 +14,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 from gradio_client import Client
+from gradio_client.utils import Status
+
+from tests.doors_support import API_KEY
+from tests.processes import wait_until
+from tests.studio_server import healthz
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +43,33 @@ def test_stream_yields_chunks_then_the_whole_take(client):
     # the same parameters as /synthesize: the same seed gives the same take
     same = sf.read(client.predict(api_name="/synthesize", text="Stream me, please.", max_new_tokens=120, seed=4))[0]
     assert len(same) == len(whole) and np.abs(same - whole).max() <= 1 / 32768
+
+
+def test_a_stream_cancelled_while_waiting_for_the_batch_stops(doors_studio):
+    """The one place in the batch (--max-batch 1) is held by a long API take. A /synthesize_stream call waits
+    for it and is cancelled: Gradio stops a generator only between its items, and this one had none yet,
+    so it ran in full once the place freed and then held its count for a while."""
+    url, _ = doors_studio
+    body = {"input": "Hold the only place in the batch.", "voice": "smart", "response_format": "pcm", "seed": 1,
+            "max_new_tokens": 4096}  # (this voice and seed run to the length limit: 164 s of audio, ~30 s here)
+    with httpx.stream("POST", f"{url}/v1/audio/speech", json=body, timeout=60,
+                      headers={"Authorization": f"Bearer {API_KEY}"}) as held:
+        pieces = held.iter_bytes()
+        next(pieces)  # generating
+
+        def listen():  # a client that reads its audio (until the connection is closed below)
+            with contextlib.suppress(httpx.HTTPError, RuntimeError):
+                for _ in pieces:
+                    pass
+
+        threading.Thread(target=listen, daemon=True).start()
+        job = Client(url, verbose=False).submit(api_name="/synthesize_stream", text="Waiting.", max_new_tokens=200)
+        assert wait_until(lambda: job.status().code == Status.PROCESSING, 30)
+        assert wait_until(lambda: healthz(url)["queue_depth"] == 2, 30), str(healthz(url))  # the API take, this one
+        assert job.cancel()
+        assert wait_until(lambda: healthz(url)["queue_depth"] == 1, 5), healthz(url)
+        assert healthz(url)["generating"] == 1  # the API take still runs: the stream left without its place
+    assert wait_until(lambda: not healthz(url)["busy"] and healthz(url)["queue_depth"] == 0, 30), healthz(url)
 
 
 def test_stream_errors_are_readable(client):

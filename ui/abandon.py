@@ -9,8 +9,9 @@ engine stops within a generation step and the model is free for the next caller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
 
 from gradio.context import LocalContext
@@ -22,8 +23,27 @@ POLL_S = 0.2
 async def run_while_caller_waits(work: Callable[[threading.Event], T]) -> T:
     """`work(cancel)` on a thread; `cancel` is set once the caller disconnects or cancels."""
     cancel = threading.Event()
+    return await _on_thread_while_caller_waits(lambda: work(cancel), cancel)
+
+
+async def stream_while_caller_waits(items: Callable[[threading.Event], Iterator[T]]) -> AsyncIterator[T]:
+    """The items of `items(cancel)`, each pulled on a thread; `cancel` is set once the caller disconnects,
+    cancels or stops reading. (Gradio cancels a plain generator only between its items: one waiting for a
+    place in the batch, with nothing to yield yet, ran on in full.)"""
+    cancel = threading.Event()
+    iterator, end = items(cancel), object()
+    try:
+        while (item := await _on_thread_while_caller_waits(lambda: next(iterator, end), cancel)) is not end:
+            yield item
+    finally:
+        cancel.set()
+        with contextlib.suppress(ValueError):  # ValueError: still running on its thread, where the event stops it
+            iterator.close()  # (the caller stopped reading: the take's cleanup runs now, not when collected)
+
+
+async def _on_thread_while_caller_waits(call: Callable[[], T], cancel: threading.Event) -> T:
     event = _queue_event()
-    task = asyncio.ensure_future(asyncio.to_thread(work, cancel))
+    task = asyncio.ensure_future(asyncio.to_thread(call))
     try:
         while True:
             done, _ = await asyncio.wait({task}, timeout=POLL_S)

@@ -7,10 +7,11 @@ with the page, and every failure becomes a readable error message.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import gradio as gr
@@ -21,7 +22,7 @@ from inference.schema import DEFAULT_PAUSE_S, MAX_CANDIDATES, MAX_TEXT_CHARS, Sy
 from inference.script import MAX_SPEAKERS
 
 from . import dialogue as dialogue_tab
-from .abandon import run_while_caller_waits
+from .abandon import run_while_caller_waits, stream_while_caller_waits
 from .errors import raise_readable
 from .studio import Studio
 from .voice import Voice, api_voice
@@ -155,19 +156,23 @@ def wire_api(studio: Studio) -> None:
         path, takes = await make(True, *args, **kwargs)
         return str(path), takes.report()
 
-    def synthesize_stream(*args, **kwargs) -> Iterator[tuple[bytes | str, dict]]:
+    async def synthesize_stream(*args, **kwargs) -> AsyncIterator[tuple[bytes | str, dict]]:
         try:
             request = take_request(*args, **kwargs)
             index, seconds = 0, 0.0
-            for item in studio.generate(request, "api", None):
-                if isinstance(item, bytes):
-                    index += 1
-                    seconds += sf.info(io.BytesIO(item)).duration
-                    yield item, {"final": False, "chunk": index, "seconds_so_far": round(seconds, 3)}
-                else:
-                    result = item.result
-                    yield str(item.path), {"final": True, "chunks": index, "seed": result.seed,
-                                           "duration_s": round(result.duration_s, 3), "warnings": result.warnings}
+            # the take stops when the caller cancels, goes away or stops reading (see abandon.py)
+            pieces = stream_while_caller_waits(lambda cancel: studio.generate(request, "api", None, cancel=cancel))
+            async with contextlib.aclosing(pieces):  # closed with this generator, however it ends
+                async for item in pieces:
+                    if isinstance(item, bytes):
+                        index += 1
+                        seconds += sf.info(io.BytesIO(item)).duration
+                        yield item, {"final": False, "chunk": index, "seconds_so_far": round(seconds, 3)}
+                    else:
+                        result = item.result
+                        yield str(item.path), {"final": True, "chunks": index, "seed": result.seed,
+                                               "duration_s": round(result.duration_s, 3),
+                                               "warnings": result.warnings}
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
 
