@@ -13,12 +13,11 @@ import sys
 from pathlib import Path
 
 from .errors import BadSetting, InvalidRequest, ModelLoadError, StudioError
-from .lazy_model import DISABLED
 from .loading import DEFAULT_MODEL_ID
 from .schema import DEFAULT_PAUSE_S, MAX_CANDIDATES, MAX_TEXT_CHARS, VOICE_LAYOUTS, SamplingOptions, SynthesisRequest
 from .subtitles import FORMATS as SUBTITLE_FORMATS
-from .take_check import DEFAULT_SPEAKER_MODEL
-from .transcribe import DEFAULT_ASR_MODEL
+from .take_check import DEFAULT_SPEAKER_MODEL, SpeakerEncoder, TakeChecker
+from .transcribe import DEFAULT_ASR_MODEL, Transcriber
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,8 +120,8 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed, candidates=args.candidates, **{k: v for k, v in dialogue.items() if v is not None},
         **sampling,
     )
-    off = [model.strip().lower() in DISABLED for model in (args.asr_model, args.speaker_model)]
-    if (args.candidates > 1 or args.check) and all(off):
+    checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))  # loads on first use
+    if (args.candidates > 1 or args.check) and not checker.enabled:
         raise InvalidRequest(f"{'--candidates' if args.candidates > 1 else '--check'} needs the take check: leave "
                              "--asr-model or --speaker-model on (not 'none').")
     if not args.show_prompt:
@@ -134,8 +133,6 @@ def _run(args: argparse.Namespace) -> int:
 
     from .audio import encode
     from .best_of import make_takes
-    from .take_check import SpeakerEncoder, TakeChecker
-    from .transcribe import Transcriber
 
     local = {"watermark": False if args.no_watermark else None} if args.backend == "local" else {}
     engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype, **local)
@@ -146,7 +143,6 @@ def _run(args: argparse.Namespace) -> int:
             print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.audio_frames} frames "
                   "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
         return 0
-    checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))
     takes = make_takes(engine, request, checker, check=args.check)
     result = takes.result
     _write(args.out, encode(result.waveform, suffix, result.sample_rate))

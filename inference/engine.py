@@ -425,7 +425,7 @@ def batch_size(value: int | str | None, device: torch.device) -> int:
         return 8 if device.type == "cuda" else 4
     if not text.isdecimal() or not 1 <= int(text) <= MAX_BATCH:
         raise BadSetting(f"The batch size (--max-batch / HVS_MAX_BATCH) must be a whole number from 1 to "
-                             f"{MAX_BATCH}, not {text[:20]!r}.")
+                         f"{MAX_BATCH}, not {text[:20]!r}.")
     return int(text)
 
 
@@ -448,5 +448,5 @@ def batch_window(ms: float) -> float:
     at an idle model (a negative or NaN sleep killed its thread, a huge one stalled every take)."""
     if not 0 <= ms <= MAX_BATCH_WINDOW_MS:  # False for NaN too
         raise BadSetting(f"The batch window (--batch-window-ms / HVS_BATCH_WINDOW_MS) must be from 0 to "
-                             f"{MAX_BATCH_WINDOW_MS} ms, not {ms}.")
+                         f"{MAX_BATCH_WINDOW_MS} ms, not {ms}.")
     return ms / 1000

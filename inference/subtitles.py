@@ -16,19 +16,23 @@ def _clock(seconds: float, decimal: str) -> str:
 
 
 def _cue_text(segment: Segment, vtt: bool) -> str:
-    text, speaker = " ".join(segment.text.split()), segment.speaker
-    if vtt:  # cue text is markup: "<" opens a tag, "&" an entity, and "-->" would end the cue ("--&gt;")
-        text, speaker = _vtt_escape(text), _vtt_escape(speaker) if speaker else speaker
-    else:  # SRT has no escapes; a "-->" in the text would read as a timing line
-        text, speaker = text.replace("-->", "->"), speaker.replace("-->", "->") if speaker else speaker
-    if not speaker:
+    clean = _vtt_escape if vtt else _srt_clean
+    text = clean(" ".join(segment.text.split()))
+    if not segment.speaker:
         return text
+    speaker = clean(segment.speaker)
     # WebVTT names the speaker with a voice span, which players show or style; SRT has only plain text
     return f"<v {speaker}>{text}" if vtt else f"{speaker}: {text}"
 
 
 def _vtt_escape(text: str) -> str:
+    """Cue text is markup: "<" opens a tag, "&" an entity, and "-->" would end the cue (it becomes "--&gt;")."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _srt_clean(text: str) -> str:
+    """SRT has no escapes; a "-->" in the text would read as a timing line."""
+    return text.replace("-->", "->")
 
 
 def to_vtt(segments: list[Segment]) -> str:
