@@ -32,6 +32,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=studio:studio inference/ inference/
+COPY --chown=studio:studio studio/ studio/
+COPY --chown=studio:studio cli/ cli/
 COPY --chown=studio:studio backends/ backends/
 COPY --chown=studio:studio serverless/ serverless/
 COPY --chown=studio:studio ui/ ui/

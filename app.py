@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
                              "[env HVS_COMPILE=1]")
     parser.add_argument("--mcp", action="store_true", default=env.get("HVS_MCP", "").lower() in ("1", "true"),
                         help="also serve the API as MCP tools at /gradio_api/mcp/ [env HVS_MCP=1]")
-    from inference.watermark import enabled_in  # light: torch is imported only when marking
+    from inference.audio.watermark import enabled_in  # light: torch is imported only when marking
 
     parser.add_argument("--no-watermark", action="store_true", default=not enabled_in(env),
                         help="operator only: takes carry no watermark (logged loudly at start) [env HVS_WATERMARK=0]")
@@ -67,7 +67,7 @@ def browser_secret() -> str:
     """Key for the voice library kept in visitors' browsers; stable across restarts so libraries stay readable."""
     if os.environ.get("HVS_BROWSER_SECRET"):
         return os.environ["HVS_BROWSER_SECRET"]
-    from inference.paths import cache_root
+    from inference.model.paths import cache_root
 
     path = cache_root() / "browser-secret"
     if not path.is_file():
@@ -84,8 +84,8 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
     """GET /healthz: JSON a load balancer or a person can read."""
     from fastapi.routing import APIRoute
 
-    from ui.drain import under_way
-    from ui.drain import waiting as waiting_calls
+    from studio.drain import under_way
+    from studio.drain import waiting as waiting_calls
 
     def healthz() -> dict:
         status = engine.status()
@@ -108,21 +108,21 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from inference.zerogpu import attach_gpu_on_demand, import_spaces, on_zerogpu
+    from inference.model.zerogpu import attach_gpu_on_demand, import_spaces, on_zerogpu
 
     import_spaces()  # before anything imports torch
     from starlette.middleware import Middleware
 
     from backends import build_engine
-    from inference.audio import MAX_UPLOAD_BYTES
-    from inference.errors import BadSetting, ModelLoadError
-    from inference.take_check import SpeakerEncoder, TakeChecker
-    from inference.transcribe import Transcriber
-    from inference.voices import VoiceLibrary
+    from inference.audio.codec import MAX_UPLOAD_BYTES
+    from inference.contract.errors import BadSetting, ModelLoadError
+    from inference.scoring.take_check import SpeakerEncoder, TakeChecker
+    from inference.scoring.transcribe import Transcriber
     from openai_api import Gate, speech_routes
+    from studio.drain import Drain
+    from studio.voice_library import VoiceLibrary
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
-    from ui.drain import Drain
     from ui.errors import hide_server_paths
 
     try:

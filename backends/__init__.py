@@ -10,7 +10,7 @@ model_id, is_noise), so the studio, the CLI and the worker never care which one 
 
 from __future__ import annotations
 
-from inference.errors import BadSetting
+from inference.contract.errors import BadSetting
 
 CHOICES = "'local', 'runpod:<endpoint-id>' or 'openai:<base-url>'"
 
@@ -21,7 +21,7 @@ def build_engine(backend: str = "local", model_id: str | None = None, device: st
     only apply to the local model: a remote server decides its own (a remote worker marks its own takes)."""
     if backend == "local":
         from inference.engine import Engine  # imports torch; a remote-only front door never needs it
-        from inference.loading import DEFAULT_MODEL_ID
+        from inference.model.loading import DEFAULT_MODEL_ID
 
         return Engine(model_id or DEFAULT_MODEL_ID, device=device, dtype=dtype, **local_options)
     if backend.startswith("runpod:"):

@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from inference.errors import InvalidRequest, ModelLoadError, StudioError
-from inference.schema import SAMPLE_RATE, SynthesisRequest, SynthesisResult, Timings
-from inference.tiny_model import NOISE_WARNING, TINY_MODEL_ID
+from inference.contract.errors import InvalidRequest, ModelLoadError, StudioError
+from inference.contract.request import SAMPLE_RATE, SynthesisRequest
+from inference.contract.result import SynthesisResult, Timings
+from inference.model.tiny_model import NOISE_WARNING, TINY_MODEL_ID
 
 from .shared import RemotePrompt, reference_bytes
 
@@ -102,8 +103,8 @@ class OpenAISpeechEngine:
         iteration (or setting `cancel`) closes the connection, which stops the take on the server."""
         import numpy as np
 
-        from inference.engine import StreamChunk
-        from inference.formats import pcm_to_float
+        from inference.audio.formats import pcm_to_float
+        from inference.contract.result import StreamChunk
 
         payload, warnings = self._payload(request)
         started = time.perf_counter()

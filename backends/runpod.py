@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from inference.errors import Cancelled, InvalidRequest, ModelLoadError, StudioError
-from inference.schema import Segment, SynthesisRequest, SynthesisResult, Timings
+from inference.contract.errors import Cancelled, InvalidRequest, ModelLoadError, StudioError
+from inference.contract.request import SynthesisRequest
+from inference.contract.result import Segment, SynthesisResult, Timings
 
 from .shared import RemotePrompt, reference_bytes
 
@@ -128,8 +129,8 @@ class RemoteEngine:
         whole result and no new audio. Stopping the iteration early, or setting `cancel`, cancels the job."""
         import numpy as np
 
-        from inference.audio import decode_audio
-        from inference.engine import StreamChunk
+        from inference.audio.codec import decode_audio
+        from inference.contract.result import StreamChunk
 
         self.load()
         with self._lock:
@@ -235,7 +236,7 @@ class RemoteEngine:
     def _to_result(self, output: dict, streamed=None) -> SynthesisResult:
         """The worker's final output as a SynthesisResult; `streamed` is the joined chunks, used when the
         worker left the audio out of a long streamed take's final item."""
-        from inference.audio import decode_audio
+        from inference.audio.codec import decode_audio
 
         sample_rate = int(output.get("sample_rate") or 24_000)
         if output.get("audio_url"):

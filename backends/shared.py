@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inference.errors import InvalidAudio
+from inference.contract.errors import InvalidAudio
 
 
 @dataclass
@@ -23,7 +23,7 @@ def reference_bytes(source: Path | bytes, limit: int) -> bytes:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if len(data) <= limit:
         return data
-    from inference.audio import decode_audio, encode_wav
+    from inference.audio.codec import decode_audio, encode_wav
 
     data = encode_wav(decode_audio(data))
     if len(data) > limit:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from inference import Engine, SynthesisRequest  # noqa: E402
-from inference.tiny_model import build_random_checkpoint  # noqa: E402
+from inference.model.tiny_model import build_random_checkpoint  # noqa: E402
 
 
 def main() -> None:

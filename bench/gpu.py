@@ -31,7 +31,7 @@ import torch  # noqa: E402
 
 from bench.cpu import concurrently  # noqa: E402
 from inference import Engine, SynthesisRequest  # noqa: E402
-from inference.tiny_model import build_random_checkpoint  # noqa: E402
+from inference.model.tiny_model import build_random_checkpoint  # noqa: E402
 
 TEXT = "A benchmark sentence, read at an even pace by many visitors at once."
 

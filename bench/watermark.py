@@ -20,9 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inference.audio import decode_audio, encode_mp3, encode_wav  # noqa: E402
-from inference.schema import SAMPLE_RATE  # noqa: E402
-from inference.watermark import THRESHOLD, Watermarker, detect  # noqa: E402
+from inference.audio.codec import decode_audio, encode_mp3, encode_wav  # noqa: E402
+from inference.audio.watermark import THRESHOLD, Watermarker, detect  # noqa: E402
+from inference.contract.request import SAMPLE_RATE  # noqa: E402
 
 VOICES = ["en", "en-us", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-us+f2", "en-us+f4", "en+m3", "en+m7",
           "en-gb+f3", "en+klatt", "en-us+whisper", "de", "fr", "es"]

@@ -16,19 +16,27 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .batcher import Batcher
-from .decoding import Job
-from .dialogue import plan_dialogue
-from .errors import BadSetting, Cancelled, InvalidRequest, StudioError
-from .loading import DEFAULT_MODEL_ID, check_quantize, load_model, pick_device, pick_dtype, resolve_checkpoint
-from .longform import split_text
-from .prompt import ConversationBuilder, Part, SingleVoice, caption_of
-from .reference import prepare_reference
-from .schema import SAMPLE_RATE, Segment, SynthesisRequest, SynthesisResult, Timings
-from .seams import fade_in, fade_out, silence
-from .text import normalize_text
-from .tiny_model import NOISE_WARNING, TINY_MODEL_ID
-from .watermark import Watermarker, watermarked
+from inference.audio.reference import prepare_reference
+from inference.audio.seams import fade_in, fade_out, silence
+from inference.audio.watermark import Watermarker, watermarked
+from inference.contract.errors import BadSetting, Cancelled, InvalidRequest, StudioError
+from inference.contract.request import SAMPLE_RATE, SynthesisRequest
+from inference.contract.result import Segment, StreamChunk, SynthesisResult, Timings
+from inference.generation.batcher import Batcher
+from inference.generation.decoding import Job
+from inference.model.loading import (
+    DEFAULT_MODEL_ID,
+    check_quantize,
+    load_model,
+    pick_device,
+    pick_dtype,
+    resolve_checkpoint,
+)
+from inference.model.tiny_model import NOISE_WARNING, TINY_MODEL_ID
+from inference.prompting.dialogue import plan_dialogue
+from inference.prompting.longform import split_text
+from inference.prompting.prompt import ConversationBuilder, Part, SingleVoice, caption_of
+from inference.prompting.text import normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +66,6 @@ class PreparedPrompt:
     warnings: list[str]
     encode_s: float
     audio_frames: int
-
-
-@dataclass
-class StreamChunk:
-    """Audio produced while generating. The last chunk also carries the whole result."""
-
-    waveform: np.ndarray
-    sample_rate: int = SAMPLE_RATE
-    result: SynthesisResult | None = None
-    part: int = 1  # which part of the take this audio belongs to ("part 2 of 5", "turn 2 of 5")
-    parts: int = 1
 
 
 class Engine:
@@ -226,7 +223,7 @@ class Engine:
         yield from self._run(request, streaming=True, first_chunk_frames=first_chunk_frames,
                              chunk_frames=chunk_frames, cancel=cancel)
 
-    @watermarked  # every chunk and result leaves the engine marked (inference/watermark.py)
+    @watermarked  # every chunk and result leaves the engine marked (inference/audio/watermark.py)
     def _run(self, request: SynthesisRequest, streaming: bool, first_chunk_frames: int = 12,
              chunk_frames: int = 25, cancel: threading.Event | None = None) -> Iterator[StreamChunk]:
         """The take part by part: long-text chunks (see longform.py) or dialogue turns (see dialogue.py),

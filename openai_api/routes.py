@@ -24,10 +24,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
-from inference.errors import InvalidRequest, StudioError
-from inference.formats import MEDIA_TYPES, AudioEncoder
-from inference.schema import FRAME_RATE, SynthesisRequest
-from ui.studio import Studio
+from inference.audio.formats import MEDIA_TYPES, AudioEncoder
+from inference.contract.errors import InvalidRequest, StudioError
+from inference.contract.request import FRAME_RATE, SynthesisRequest
+from studio.service import Studio
 
 from .speech import EXTENSIONS, SpeechBody, synthesis_request, voice_list
 
@@ -297,7 +297,7 @@ def speech_routes(studio: Studio, gate: Gate | None = None) -> list[APIRoute]:
                            code="invalid_api_key")
 
     def ready() -> None:
-        if studio.draining.is_set():  # SIGTERM (ui/drain.py): the takes running finish, no new ones start
+        if studio.draining.is_set():  # SIGTERM (studio/drain.py): the takes running finish, no new ones start
             raise ApiError(503, "The studio is shutting down and takes no new takes; try again in a minute.",
                            "server_error", "shutting_down")
         if not engine.status().get("loaded"):

@@ -14,11 +14,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from inference.errors import InvalidRequest
-from inference.formats import FORMATS, MAX_SPEED, MIN_SPEED
-from inference.schema import MAX_SEED, SamplingOptions, SynthesisRequest, _refuse_boolean, describe_validation_error
-from ui.studio import Studio
-from ui.voice import SMART, Voice, api_voice
+from inference.audio.formats import FORMATS, MAX_SPEED, MIN_SPEED
+from inference.contract.errors import InvalidRequest
+from inference.contract.request import (
+    MAX_SEED,
+    SamplingOptions,
+    SynthesisRequest,
+    _refuse_boolean,
+    describe_validation_error,
+)
+from studio.service import Studio
+from studio.voices import SMART, Voice, api_voice
 
 SMART_VOICE = "smart"
 # Extensions to OpenAI's request; each is checked by SynthesisRequest like at every other front door.

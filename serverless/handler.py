@@ -25,9 +25,9 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import asdict
 from typing import Any
 
-from inference import subtitles
-from inference.errors import InvalidRequest, StudioError
-from inference.voices import VoiceLibrary
+from inference.audio import subtitles
+from inference.contract.errors import InvalidRequest, StudioError
+from studio.voice_library import VoiceLibrary
 
 from .job import (
     OUTPUT_FORMATS,
@@ -84,7 +84,7 @@ class Worker:
                 yield self.health()
                 return
             if is_detect_job(job_input):  # needs the watermark detector only, not the model
-                from inference.watermark import detect
+                from inference.audio.watermark import detect
 
                 yield {"type": "detect", **detect(detect_job_audio(job_input))}
                 return
@@ -101,7 +101,7 @@ class Worker:
             elif parsed.options.stream:
                 yield from self._stream(parsed, job_id, cancel)
             else:
-                from inference.best_of import make_takes
+                from studio.best_of import make_takes
 
                 takes = make_takes(self.engine, parsed.request, self.checker, check=parsed.options.check,
                                    cancel=cancel)
@@ -133,8 +133,8 @@ class Worker:
         }
 
     def _stream(self, parsed: ParsedJob, job_id: str, cancel: threading.Event | None = None) -> Iterator[dict]:
-        from inference.audio import encode
-        from inference.best_of import Takes, require_checker, score_take
+        from inference.audio.codec import encode
+        from studio.best_of import Takes, require_checker, score_take
 
         if parsed.request.candidates > 1:
             raise InvalidRequest("stream cannot be combined with candidates above 1: the best take is only known "
@@ -167,7 +167,7 @@ class Worker:
         """The take stored in S3, or inline as base64. An inline take must fit under RunPod's output cap
         (a streamed one already went out in its chunks): WAV that would not fit goes as MP3, and a take
         too long even for that is refused with what to do instead."""
-        from inference.audio import encode
+        from inference.audio.codec import encode
 
         fmt = parsed.options.output
         audio = encode(result.waveform, fmt, result.sample_rate)
@@ -279,9 +279,9 @@ def build_worker(env: Mapping[str, str]) -> Worker:
     """The worker the environment describes. Settings that cannot work (a GPU that is not there, an
     S3 variable out of range) give a worker that answers every job with the reason, not a crash loop."""
     from backends import build_engine
-    from inference.take_check import SpeakerEncoder, TakeChecker
-    from inference.transcribe import DEFAULT_ASR_MODEL, Transcriber
-    from inference.watermark import enabled_in
+    from inference.audio.watermark import enabled_in
+    from inference.scoring.take_check import SpeakerEncoder, TakeChecker
+    from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
 
     problems, storage, engine = [], None, None
     try:

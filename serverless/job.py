@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from inference.errors import InvalidRequest
-from inference.schema import SamplingOptions, SynthesisRequest
-from inference.voices import VoiceLibrary
+from inference.contract.errors import InvalidRequest
+from inference.contract.request import SamplingOptions, SynthesisRequest
+from studio.voice_library import VoiceLibrary
 
 OUTPUT_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 REFERENCE_FIELDS = ("reference_audio_base64", "reference_audio_url", "voice")

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import os
 
-    from inference.loading import DEFAULT_MODEL_ID
+    from inference.model.loading import DEFAULT_MODEL_ID
 
     parser = argparse.ArgumentParser(prog="python -m serverless.preload", description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="*", help=f"Hub ids (default: $HVS_MODEL, else {DEFAULT_MODEL_ID})")

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from inference import Cancelled, SynthesisRequest
-from inference.decoding import Job
+from inference.generation.decoding import Job
 
 
 def request(**fields):
@@ -243,7 +243,7 @@ def test_a_row_gets_bit_identical_logits_whatever_shares_its_steps(engine):
     """The root of "same seed, same take": at every step a batched row's logits are bit for bit its solo
     logits. Eight rows with different prompt lengths and options join one every five steps (so their
     caches are padded differently), and each is compared with the same job decoded alone."""
-    from inference.decoding import Decoder
+    from inference.generation.decoding import Decoder
 
     options = [dict(temperature=1.0), dict(temperature=0.7, top_k=5), dict(temperature=0),
                dict(top_p=0.5, ras_win_len=3, ras_max_repeats=1), dict(temperature=1.3, top_k=200)]

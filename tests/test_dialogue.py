@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from inference import InvalidRequest, SynthesisRequest
-from inference.dialogue import MULTISPEAKER_SYSTEM_PROMPT
-from inference.prompt import SYSTEM_PROMPT
-from inference.schema import MAX_TEXT_CHARS, SAMPLE_RATE
-from inference.subtitles import to_srt, to_vtt
-from inference.watermark import _grid_end
+from inference.audio.subtitles import to_srt, to_vtt
+from inference.audio.watermark import _grid_end
+from inference.contract.request import MAX_TEXT_CHARS, SAMPLE_RATE
+from inference.prompting.dialogue import MULTISPEAKER_SYSTEM_PROMPT
+from inference.prompting.prompt import SYSTEM_PROMPT
 
 SCRIPT = "Alice: Hello there, Bob [laugh].\nBob: Hi Alice!\nHow are you?\nAlice: Fine, thanks."
 AUDIO = "<|audio_out_bos|><|AUDIO_OUT|><|audio_eos|>"
@@ -208,7 +208,7 @@ def test_bad_dialogue_requests_are_refused_in_words(fields, words):
 def test_subtitle_text_cannot_break_its_cue():
     """A turn saying "-->" (or "<", "&") made a WebVTT cue that parsers cut short, and an SRT line that
     reads as a timing line."""
-    from inference.schema import Segment
+    from inference.contract.result import Segment
 
     segments = [Segment(0.0, 1.0, "hi --> there", "A"), Segment(1.0, 2.0, "00:00:00.000 --> 00:00:09.000 <b>&", "B<x>")]
     vtt, srt = to_vtt(segments), to_srt(segments)

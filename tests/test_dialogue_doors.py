@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from inference.cli import main
-from inference.errors import InvalidRequest
-from inference.voices import VoiceLibrary
+from cli.main import main
+from inference.contract.errors import InvalidRequest
 from serverless.job import parse_job
+from studio.voice_library import VoiceLibrary
 from tests.conftest import ROOT
 from tests.worker_support import runsync
 

@@ -97,6 +97,6 @@ def test_preload_finds_the_audio_tokenizer(tmp_path):
     (tmp_path / "processor_config.json").write_text(json.dumps(
         {"audio_tokenizer": {"audio_tokenizer_name_or_path": "bosonai/higgs-audio-v2-tokenizer"}}))
     assert companion_repos(tmp_path) == ["bosonai/higgs-audio-v2-tokenizer"]
-    from inference.tiny_model import ensure_tiny_checkpoint
+    from inference.model.tiny_model import ensure_tiny_checkpoint
 
     assert companion_repos(ensure_tiny_checkpoint()) == []  # a local path: nothing to download

@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 
 from inference import Engine, InvalidAudio, InvalidRequest, ModelLoadError, SynthesisRequest
-from inference.audio import encode_wav
-from inference.tiny_model import NOISE_WARNING
+from inference.audio.codec import encode_wav
+from inference.model.tiny_model import NOISE_WARNING
 
 
 def request(**fields):
@@ -165,7 +165,7 @@ def test_unknown_model_fails_with_a_hint():
 
 def test_a_cancel_event_stops_a_take_and_frees_the_model(engine):
     """Every door passes a per-take event; setting it stops synthesize and stream within a step."""
-    from inference.errors import Cancelled
+    from inference.contract.errors import Cancelled
 
     request = SynthesisRequest.parse(text="A long take nobody waits for.", max_new_tokens=4096, seed=1)
     cancel = threading.Event()

@@ -3,9 +3,9 @@
 import numpy as np
 
 from inference import SynthesisRequest
-from inference.longform import MAX_CHUNK_WORDS, split_text
-from inference.prompt import build_conversation
-from inference.text import normalize_text
+from inference.prompting.longform import MAX_CHUNK_WORDS, split_text
+from inference.prompting.prompt import build_conversation
+from inference.prompting.text import normalize_text
 
 SENTENCE = "The river runs past the old mill and into the quiet valley below."  # 13 words
 

@@ -20,7 +20,7 @@ from gradio_client import Client
 from backends import build_engine
 from backends.openai_compatible import OpenAISpeechEngine
 from inference import SynthesisRequest
-from inference.errors import InvalidRequest, ModelLoadError, StudioError
+from inference.contract.errors import InvalidRequest, ModelLoadError, StudioError
 from tests.conftest import ROOT
 from tests.doors_support import API_KEY
 from tests.processes import free_port
@@ -79,7 +79,7 @@ def test_server_side_errors_come_back_readable(remote):
 
 
 def _silent() -> bytes:
-    from inference.audio import encode_wav
+    from inference.audio.codec import encode_wav
 
     return encode_wav(np.zeros(24_000 * 2, np.float32))
 

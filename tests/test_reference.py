@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from inference.audio import decode_audio, encode_mp3, encode_wav
-from inference.errors import InvalidAudio
-from inference.reference import MAX_REFERENCE_S, prepare_reference
-from inference.schema import SAMPLE_RATE
+from inference.audio.codec import decode_audio, encode_mp3, encode_wav
+from inference.audio.reference import MAX_REFERENCE_S, prepare_reference
+from inference.contract.errors import InvalidAudio
+from inference.contract.request import SAMPLE_RATE
 
 
 def ffmpeg(src, dst, *args):
@@ -139,7 +139,7 @@ def long_multichannel_flac():
 def test_a_long_file_is_decoded_only_as_far_as_a_reference_can_use(long_multichannel_flac):
     """The cost of a reference is bounded by the audio it can use, not by the file's size: decoding stops
     after READ_S seconds of a 4-minute 8-channel 192 kHz FLAC (~2 MB) instead of running to its end."""
-    from inference.reference import READ_S
+    from inference.audio.reference import READ_S
 
     info = sf.info(long_multichannel_flac)
     assert info.channels == 8 and info.samplerate == 192_000 and info.duration >= 239

@@ -13,7 +13,7 @@ import pytest
 from backends import build_engine
 from backends.runpod import RemoteEngine, job_input
 from inference import SynthesisRequest
-from inference.errors import InvalidRequest, ModelLoadError, StudioError
+from inference.contract.errors import InvalidRequest, ModelLoadError, StudioError
 from tests.processes import free_port
 
 
@@ -65,7 +65,7 @@ def test_prompt_is_rendered_by_the_worker(remote, engine):
 
 def test_worker_side_input_error_is_an_invalid_request(remote):
     silent = np.zeros(24_000 * 2, np.float32)
-    from inference.audio import encode_wav
+    from inference.audio.codec import encode_wav
 
     with pytest.raises(InvalidRequest, match="silent"):
         remote.synthesize(SynthesisRequest.parse(text="Hi.", reference_audio=encode_wav(silent), max_new_tokens=20))
@@ -140,7 +140,7 @@ def hosted(monkeypatch) -> Iterator[str]:
 
 
 def test_queued_job_is_polled_until_done(hosted):
-    from inference.audio import encode_wav
+    from inference.audio.codec import encode_wav
 
     wav = encode_wav(np.full(2400, 0.25, np.float32))
     import base64
@@ -180,7 +180,7 @@ def test_queued_job_times_out(hosted):
 def _wav_b64(n: int, value: float) -> str:
     import base64
 
-    from inference.audio import encode_wav
+    from inference.audio.codec import encode_wav
 
     return base64.b64encode(encode_wav(np.full(n, value, np.float32))).decode()
 
@@ -232,8 +232,8 @@ def test_the_studio_drives_the_worker(worker_url, speech_wav, tmp_path):
 
 def test_the_studio_streams_a_take_from_the_worker(remote, tmp_path):
     """The page's path (Studio.generate over engine.stream) with the remote backend: pieces, then the take."""
-    from ui.studio import Finished, Studio
-    from ui.takes import TakeStore
+    from studio.service import Finished, Studio
+    from studio.takes import TakeStore
 
     studio = Studio(remote, takes=TakeStore(tmp_path))
     request = SynthesisRequest.parse(text="Streamed into the page.", max_new_tokens=60, seed=2)
@@ -256,7 +256,7 @@ def test_hosted_stream_whose_final_item_has_no_audio(hosted):
 
 def test_a_take_whose_caller_goes_is_cancelled_on_runpod(hosted):
     """The studio's API passes a cancel event; setting it (the caller disconnected) cancels the RunPod job."""
-    from inference.errors import Cancelled
+    from inference.contract.errors import Cancelled
 
     _HostedApi.script = [(200, {"id": "c1", "status": "IN_QUEUE"})] + [
         (200, {"id": "c1", "status": "IN_PROGRESS"})] * 200 + [(200, {"id": "c1", "status": "CANCELLED"})]

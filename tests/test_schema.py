@@ -2,8 +2,8 @@
 
 import pytest
 
-from inference.errors import InvalidRequest
-from inference.schema import MAX_TEXT_CHARS, SynthesisRequest
+from inference.contract.errors import InvalidRequest
+from inference.contract.request import MAX_TEXT_CHARS, SynthesisRequest
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from inference.script import ScriptError, parse_script
+from inference.prompting.script import ScriptError, parse_script
 
 
 def turns(text: str) -> list[tuple[str, int, str]]:

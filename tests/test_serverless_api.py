@@ -7,7 +7,7 @@ import base64
 import numpy as np
 import pytest
 
-from inference.audio import decode_audio
+from inference.audio.codec import decode_audio
 from tests.worker_support import post, runsync
 
 JOB = {"text": "Hello from the worker.", "max_new_tokens": 25, "seed": 11}

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from inference.errors import InvalidRequest
-from inference.voices import VoiceLibrary
+from inference.contract.errors import InvalidRequest
 from serverless import job as jobmod
 from serverless.job import decode_base64_audio, fetch_reference, parse_job
+from studio.voice_library import VoiceLibrary
 
 
 @pytest.fixture

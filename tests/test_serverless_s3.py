@@ -11,7 +11,7 @@ import boto3
 import pytest
 import requests
 
-from inference.audio import decode_audio
+from inference.audio.codec import decode_audio
 from serverless.storage import S3Config, Storage
 from tests.processes import free_port
 from tests.worker_support import LOGS, local_worker, runsync

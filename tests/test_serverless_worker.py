@@ -107,7 +107,7 @@ def test_test_input_mode_runs_the_generator_handler(engine, monkeypatch, capsys)
 def test_long_streamed_take_leaves_the_audio_in_the_chunks(engine, monkeypatch):
     import base64
 
-    from inference.audio import decode_audio
+    from inference.audio.codec import decode_audio
     from serverless import handler
 
     monkeypatch.setattr(handler, "STREAM_OUTPUT_LIMIT", 1000)

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from inference import InvalidRequest, StudioError, SynthesisRequest
-from inference.best_of import candidate_seeds, make_takes
-from inference.take_check import SpeakerEncoder, TakeChecker, spoken_words, word_errors
-from inference.transcribe import Transcriber
+from inference.scoring.take_check import SpeakerEncoder, TakeChecker, spoken_words, word_errors
+from inference.scoring.transcribe import Transcriber
+from studio.best_of import candidate_seeds, make_takes
 from tests.conftest import OUTPUT
 from tests.tiny_speaker import build_tiny_speaker_model
 from tests.tiny_whisper import build_tiny_whisper
@@ -58,7 +58,7 @@ def test_best_of_n_keeps_the_best_scored_take_and_lists_all(engine, checker, spe
 
 
 def test_rank_prefers_fewer_word_errors_then_higher_similarity():
-    from inference.take_check import TakeScore
+    from inference.scoring.take_check import TakeScore
 
     scores = [TakeScore(1, word_error_rate=0.2, voice_similarity=0.9),
               TakeScore(2, word_error_rate=0.1, voice_similarity=0.3),

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from inference.prompt import SYSTEM_PROMPT, build_conversation
-from inference.text import normalize_text
+from inference.prompting.prompt import SYSTEM_PROMPT, build_conversation
+from inference.prompting.text import normalize_text
 
 
 @pytest.mark.parametrize(

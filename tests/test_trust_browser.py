@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from inference.audio import decode_audio, encode_mp3
-from inference.watermark import Watermarker
+from inference.audio.codec import decode_audio, encode_mp3
+from inference.audio.watermark import Watermarker
 from tests.conftest import OUTPUT
 from tests.studio_server import run_studio
 from tests.test_ui_browser import _short_takes, _studio_page, browser, mic_wav  # noqa: F401 - fixtures

@@ -13,8 +13,8 @@ import soundfile as sf
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from inference.audio import AI_TAGS, decode_audio, encode_mp3
-from inference.watermark import Watermarker
+from inference.audio.codec import AI_TAGS, decode_audio, encode_mp3
+from inference.audio.watermark import Watermarker
 from tests.conftest import OUTPUT, ROOT
 from tests.studio_server import run_studio
 from tests.tiny_speaker import build_tiny_speaker_model
@@ -97,8 +97,8 @@ def test_cli_best_of_two_prints_scores_and_writes_a_tagged_mp3(tmp_path, speech_
 
 
 def test_worker_detect_job_check_and_candidates(engine, speech_wav, scoring_models, marked_mp3):
-    from inference.take_check import SpeakerEncoder, TakeChecker
-    from inference.transcribe import Transcriber
+    from inference.scoring.take_check import SpeakerEncoder, TakeChecker
+    from inference.scoring.transcribe import Transcriber
     from serverless.handler import Worker
 
     whisper, speaker = scoring_models

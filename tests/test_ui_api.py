@@ -158,7 +158,7 @@ def test_a_path_on_the_server_is_refused_without_naming_server_folders(studio):
 def test_an_upload_over_the_engine_limit_is_refused(studio):
     import requests
 
-    from inference.audio import MAX_UPLOAD_BYTES
+    from inference.audio.codec import MAX_UPLOAD_BYTES
 
     url, _, _ = studio
     big = requests.post(f"{url}/gradio_api/upload", files={"files": ("big.wav", b"\0" * (MAX_UPLOAD_BYTES + 1024))},

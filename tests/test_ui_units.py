@@ -14,15 +14,15 @@ import pytest
 import soundfile as sf
 
 import app
-from inference.errors import InvalidRequest, ModelLoadError
-from inference.scene import ScenePresets, compose_scene
-from inference.schema import MAX_SCENE_CHARS
-from inference.transcribe import Transcriber
-from inference.voices import VoiceLibrary
+from inference.contract.errors import InvalidRequest, ModelLoadError
+from inference.contract.request import MAX_SCENE_CHARS
+from inference.scoring.transcribe import Transcriber
+from studio.scene import ScenePresets, compose_scene
+from studio.takes import Take, TakeStore, add_take
+from studio.voice_library import VoiceLibrary
+from studio.voices import CLONE, DESCRIBED, PRESET, SMART, api_voice, pick_voice
 from tests.conftest import ROOT
 from ui import library
-from ui.takes import Take, TakeStore, add_take
-from ui.voice import CLONE, DESCRIBED, PRESET, SMART, api_voice, pick_voice
 
 
 # ---- app flags -------------------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def test_transcriber_can_be_turned_off(speech_wav):
 
 # ---- layering --------------------------------------------------------------------------------------
 def test_ui_layer_does_not_import_torch():
-    code = "import sys, ui, inference.transcribe, inference.scene; print('torch' in sys.modules)"
+    code = "import sys, ui, inference.scoring.transcribe, studio.scene; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "False"

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from inference import Engine, InvalidAudio, ModelLoadError, SynthesisRequest, watermark
-from inference.audio import AI_TAGS, decode_audio, encode
+from inference import Engine, InvalidAudio, ModelLoadError, SynthesisRequest
+from inference.audio import watermark
+from inference.audio.codec import AI_TAGS, decode_audio, encode
 
 
 def request(**fields):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from inference import SynthesisRequest
-from inference.zerogpu import attach_gpu_on_demand
+from inference.model.zerogpu import attach_gpu_on_demand
 
 
 def test_wrapped_engine_behaves_the_same_off_zerogpu(engine, monkeypatch):
@@ -21,7 +21,7 @@ def test_wrapped_engine_behaves_the_same_off_zerogpu(engine, monkeypatch):
 
 
 def test_zerogpu_is_read_from_the_space_environment(monkeypatch):
-    from inference.zerogpu import on_zerogpu
+    from inference.model.zerogpu import on_zerogpu
 
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
     assert not on_zerogpu()

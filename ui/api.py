@@ -17,15 +17,21 @@ from pathlib import Path
 import gradio as gr
 import soundfile as sf
 
-from inference.errors import InvalidRequest
-from inference.schema import DEFAULT_PAUSE_S, MAX_CANDIDATES, MAX_TEXT_CHARS, SynthesisRequest, optional_text
-from inference.script import MAX_SPEAKERS
+from inference.contract.errors import InvalidRequest
+from inference.contract.request import (
+    DEFAULT_PAUSE_S,
+    MAX_CANDIDATES,
+    MAX_TEXT_CHARS,
+    SynthesisRequest,
+    optional_text,
+)
+from inference.prompting.script import MAX_SPEAKERS
+from studio.service import Studio
+from studio.voices import Voice, api_voice
 
 from . import dialogue as dialogue_tab
 from .abandon import run_while_caller_waits, stream_while_caller_waits
 from .errors import raise_readable
-from .studio import Studio
-from .voice import Voice, api_voice
 
 API_DESCRIPTION = """Speak `text` and return a 24 kHz WAV file.
 

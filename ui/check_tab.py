@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from inference.errors import InvalidRequest
+from inference.contract.errors import InvalidRequest
 
 from .errors import raise_readable
 
@@ -24,7 +24,7 @@ def detect_clip(path: str | None) -> dict:
     try:
         if not path:
             raise InvalidRequest("Upload or record a clip first, then check it.")
-        from inference.watermark import detect
+        from inference.audio.watermark import detect
 
         return detect(path)
     except Exception as err:  # noqa: BLE001 - every failure becomes a message

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from inference import subtitles
-from inference.errors import InvalidRequest, StudioError
-from inference.scene import compose_scene
-from inference.schema import SynthesisRequest, SynthesisResult
-from inference.script import ScriptError, parse_script
+from inference.audio import subtitles
+from inference.contract.errors import InvalidRequest, StudioError
+from inference.contract.request import SynthesisRequest
+from inference.contract.result import SynthesisResult
+from inference.prompting.script import ScriptError, parse_script
+from studio.scene import compose_scene
+from studio.service import Studio, wav_bytes
+from studio.voices import CLONE, DESCRIBED, PRESET, Voice, api_voice, pick_voice
 
 from . import library
-from .studio import Studio, wav_bytes
-from .voice import CLONE, DESCRIBED, PRESET, Voice, api_voice, pick_voice
 
 SMART_CHOICE = "smart"
 CLIP_CHOICE = "clip"

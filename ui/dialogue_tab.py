@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from inference.schema import (
+from inference.contract.request import (
     DEFAULT_PAUSE_S,
     MAX_NEW_TOKENS,
     MAX_PAUSE_S,
@@ -16,11 +16,11 @@ from inference.schema import (
     VOICE_LAYOUTS,
     SamplingOptions,
 )
-from inference.script import MAX_SPEAKERS
+from inference.prompting.script import MAX_SPEAKERS
+from studio.service import Studio, take_info
 
 from . import dialogue, library
 from .errors import raise_readable
-from .studio import Studio, take_info
 from .voice_tab import NOISE_MAX_TOKENS
 
 NO_PRESET = "none"

@@ -9,7 +9,7 @@ import httpx
 import pydantic
 from gradio.exceptions import InvalidPathError
 
-from inference.errors import StudioError
+from inference.contract.errors import StudioError
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import gradio as gr
 
+from studio.service import Studio
+
 from . import voice_tab
 from .api import wire_api, wire_dialogue_api
 from .check_tab import build_check_tab
 from .dialogue_tab import build_dialogue_tab
-from .studio import Studio
 
 TITLE = "Higgs Voice Studio"
 NOTICE = (

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from inference.audio import decode_audio
-from inference.errors import InvalidRequest
-from inference.schema import SAMPLE_RATE
+from inference.audio.codec import decode_audio
+from inference.contract.errors import InvalidRequest
+from inference.contract.request import SAMPLE_RATE
 
 MAX_VOICES = 8
 MAX_SAVED_S = 15.0  # cloning gains little from longer references; the engine uses up to 30 s

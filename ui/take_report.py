@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from inference.best_of import Takes
-from inference.schema import MAX_CANDIDATES, SynthesisRequest
+from inference.contract.request import MAX_CANDIDATES, SynthesisRequest
+from studio.best_of import Takes
 
 
 @dataclass

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from inference.errors import StudioError
-from inference.schema import FRAME_RATE, MAX_SEED, MAX_TEXT_CHARS, SamplingOptions
-from inference.text import ALL_TAGS
+from inference.contract.errors import StudioError
+from inference.contract.request import FRAME_RATE, MAX_SEED, MAX_TEXT_CHARS, SamplingOptions
+from inference.prompting.text import ALL_TAGS
+from studio.service import Stopped, Studio, is_user_error, timing_line
+from studio.voices import DESCRIBED, MODES, PRESET, SMART, Voice, pick_voice
 
 from . import my_voices
 from .errors import readable
-from .studio import Stopped, Studio, is_user_error, timing_line
 from .take_report import TakeOptions, build_take_options, report_markdown
-from .voice import DESCRIBED, MODES, PRESET, SMART, Voice, pick_voice
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,250 @@
+"""Command line: `python -m inference "Hello there." --reference me.wav --reference-text "..." --out take.wav`,
+or a dialogue: `python -m inference --script talk.txt --speaker Alice=alice.wav --speaker Bob=robot_en`.
+
+User mistakes end with one line on stderr and exit code 2; a model that cannot be loaded exits 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from inference.audio.subtitles import FORMATS as SUBTITLE_FORMATS
+from inference.contract.errors import BadSetting, InvalidRequest, ModelLoadError, StudioError
+from inference.contract.request import (
+    DEFAULT_PAUSE_S,
+    MAX_CANDIDATES,
+    MAX_TEXT_CHARS,
+    VOICE_LAYOUTS,
+    SamplingOptions,
+    SynthesisRequest,
+)
+from inference.model.loading import DEFAULT_MODEL_ID
+from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL, SpeakerEncoder, TakeChecker
+from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """A mistyped option is a user mistake too: one line, not the whole usage text."""
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m inference", description="Speak a text with Higgs Audio V2, optionally in a cloned voice."
+    )
+    parser.add_argument("text", nargs="?", help=f"what to say (at most {MAX_TEXT_CHARS} characters; '-' reads stdin)")
+    parser.add_argument("--reference", type=Path, help="a clip of the voice to clone (wav, flac, mp3, ogg, m4a, webm)")
+    parser.add_argument("--reference-text", help="exact transcript of the reference clip")
+    parser.add_argument("--scene", help='tone / scene, e.g. "Audio is recorded from a quiet room."')
+    parser.add_argument("--out", default="out.wav", help="output file, .wav or .mp3 (default out.wav)")
+    parser.add_argument("--seed", type=int, help="seed for a reproducible take (default: random, printed)")
+    parser.add_argument("--model", default=DEFAULT_MODEL_ID, help="Hub id, local checkpoint path, or tiny-random")
+    parser.add_argument("--backend", default="local",
+                        help="local (default), runpod:<endpoint-id> or openai:<base-url>: who generates the take")
+    parser.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps")
+    parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16")
+    parser.add_argument("--subtitles", type=Path, help="also write the take's timed text, .vtt or .srt")
+    parser.add_argument("--show-prompt", action="store_true", help="print the rendered prompt and exit")
+    dialogue = parser.add_argument_group("dialogue (see the README's script format)")
+    dialogue.add_argument("--script", type=Path, help="a dialogue script file ('Alice: Hello.' or '[SPEAKER0] Hello.' "
+                                                      "lines; '-' reads stdin), instead of TEXT")
+    dialogue.add_argument("--speaker", action="append", default=[], metavar="NAME=VOICE",
+                          help="a speaker's voice: a clip file, a preset voice name, or 'smart' (repeatable; "
+                               "speakers without one get a smart voice)")
+    dialogue.add_argument("--speaker-text", action="append", default=[], metavar="NAME=TRANSCRIPT",
+                          help="exact transcript of a speaker's clip")
+    dialogue.add_argument("--speaker-description", action="append", default=[], metavar="NAME=WORDS",
+                          help="a speaker's voice described in words, e.g. Bob='warm, low male voice'")
+    dialogue.add_argument("--pause", type=float, default=None, help=f"seconds between turns (default {DEFAULT_PAUSE_S})")
+    dialogue.add_argument("--voice-layout", choices=VOICE_LAYOUTS, default=None,
+                          help="scene: every voice in every turn's prompt (official, default); separate: only the "
+                               "speaking voice, which keeps voices apart")
+    check = parser.add_argument_group("take check and watermark")
+    check.add_argument("--candidates", type=int, default=1,
+                       help=f"make N takes (1-{MAX_CANDIDATES}) with different seeds and keep the best-scored one")
+    check.add_argument("--check", action="store_true", help="score the take: words heard and voice similarity")
+    check.add_argument("--asr-model", default=DEFAULT_ASR_MODEL, help="Whisper model for the words ('none': off)")
+    check.add_argument("--speaker-model", default=DEFAULT_SPEAKER_MODEL,
+                       help="speaker model for the voice similarity ('none': off)")
+    check.add_argument("--no-watermark", action="store_true",
+                       help="write the take without the watermark (also HVS_WATERMARK=0)")
+    parser.add_argument("--quiet", action="store_true", help="only errors on stderr")
+    sampling = parser.add_argument_group("sampling")
+    for name, field in SamplingOptions.model_fields.items():
+        kind = type(field.default)
+        sampling.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None,
+                              help=f"{field.description or name} (default {field.default})")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(levelname)s %(message)s")
+    if args.quiet:  # before transformers is imported: no progress bars, no library notices
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        return _run(args)
+    except (InvalidRequest, BadSetting) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ModelLoadError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
+    except StudioError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.out.endswith(("/", os.sep)) or Path(args.out).is_dir():
+        raise InvalidRequest(f"--out {args.out} is a folder; give a file name such as "
+                             f"{Path(args.out) / 'take.wav'}.")
+    args.out = Path(args.out)
+    suffix = args.out.suffix.lower().lstrip(".")
+    if not args.show_prompt and suffix not in ("wav", "mp3"):
+        raise InvalidRequest(f"--out must end in .wav or .mp3 (got {args.out.name}).")
+    if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
+        raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
+    sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
+    dialogue = {"speakers": _speakers(args), "pause_s": args.pause, "voice_layout": args.voice_layout}
+    if args.script is None:
+        if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
+                or args.voice_layout is not None:
+            raise InvalidRequest("--speaker, --speaker-text, --speaker-description, --pause and --voice-layout go "
+                                 "with --script.")
+        dialogue = {}
+    request = SynthesisRequest.parse(
+        text=_text(args), reference_audio=args.reference, reference_text=args.reference_text, scene=args.scene,
+        seed=args.seed, candidates=args.candidates, **{k: v for k, v in dialogue.items() if v is not None},
+        **sampling,
+    )
+    checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))  # loads on first use
+    if (args.candidates > 1 or args.check) and not checker.enabled:
+        raise InvalidRequest(f"{'--candidates' if args.candidates > 1 else '--check'} needs the take check: leave "
+                             "--asr-model or --speaker-model on (not 'none').")
+    if not args.show_prompt:
+        for path in (args.out, args.subtitles):
+            if path:
+                _check_writable(path)  # before minutes of generation, not after
+
+    from backends import build_engine
+    from inference.audio.codec import encode
+    from studio.best_of import make_takes
+
+    local = {"watermark": False if args.no_watermark else None} if args.backend == "local" else {}
+    engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype, **local)
+    if args.show_prompt:
+        prompt = engine.render_prompt(request)
+        print(prompt.rendered)
+        if prompt.audio_frames:
+            print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.audio_frames} frames "
+                  "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
+        return 0
+    takes = make_takes(engine, request, checker, check=args.check)
+    result = takes.result
+    _write(args.out, encode(result.waveform, suffix, result.sample_rate))
+    if args.subtitles:
+        from inference.audio.subtitles import render
+
+        _write(args.subtitles, render(result.segments, args.subtitles.suffix).encode("utf-8"))
+    if args.quiet:
+        return 0
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for i, score in enumerate(takes.scores if takes.score else []):
+        kept = " (kept)" if i == takes.best and len(takes.scores) > 1 else ""
+        missed = f"; missed: {' '.join(score.missed)}" if score.missed else ""
+        added = f"; added: {' '.join(score.added)}" if score.added else ""
+        print(f"take check, seed {score.seed}{kept}: {score.summary()}{missed}{added}", file=sys.stderr)
+        for note in score.notes:
+            print(f"  {note}", file=sys.stderr)
+    t = result.timings
+    print(f"wrote {args.out} ({result.duration_s:.2f} s at {result.sample_rate} Hz, seed {result.seed}, "
+          f"generated in {t.total_s:.2f} s, real-time factor {t.real_time_factor:.2f})", file=sys.stderr)
+    if args.subtitles:
+        print(f"wrote {args.subtitles} ({len(result.segments)} cues)", file=sys.stderr)
+    return 0
+
+
+def _text(args: argparse.Namespace) -> str:
+    if args.script is not None and args.text is not None:
+        raise InvalidRequest("Give either a TEXT or --script, not both.")
+    if args.script is None:
+        if args.text is None:
+            raise InvalidRequest("Give the TEXT to speak (or --script FILE for a dialogue).")
+        return sys.stdin.read() if args.text == "-" else args.text
+    if str(args.script) == "-":
+        return sys.stdin.read()
+    try:
+        return args.script.read_text(encoding="utf-8-sig")  # a BOM (Notepad) is no part of a name
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidRequest(f"could not read the script {args.script}: {getattr(err, 'strerror', None) or err}.") from None
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise InvalidRequest(f"{flag} takes NAME=VALUE, e.g. {flag} Alice=... (got {value!r}).")
+        if name.strip() in pairs:
+            raise InvalidRequest(f"{flag} gives {name.strip()} twice; give each speaker once.")
+        pairs[name.strip()] = rest
+    return pairs
+
+
+def _speakers(args: argparse.Namespace) -> dict[str, dict]:
+    """--speaker / --speaker-text / --speaker-description -> the request's `speakers`."""
+    from studio.voice_library import VoiceLibrary
+
+    voices, texts = _pairs(args.speaker, "--speaker"), _pairs(args.speaker_text, "--speaker-text")
+    described = _pairs(args.speaker_description, "--speaker-description")
+    speakers: dict[str, dict] = {name: {"description": words} for name, words in described.items()}
+    for name, voice in voices.items():
+        spec = speakers.setdefault(name, {})
+        if voice.strip().lower() == "smart":
+            continue
+        if Path(voice).is_file():
+            spec["reference_audio"] = Path(voice)
+        elif voice in (library := VoiceLibrary()).names():
+            spec["reference_audio"], spec["reference_text"] = library.get(voice).audio_path, library.get(voice).transcript
+        else:
+            raise InvalidRequest(f"--speaker {name}={voice}: no such file, and not a preset voice "
+                                 f"(presets: {', '.join(library.names()) or 'none installed'}).")
+    for name, text in texts.items():
+        if name not in voices or "reference_audio" not in speakers[name]:
+            raise InvalidRequest(f"--speaker-text {name}=... needs a clip: --speaker {name}=clip.wav.")
+        speakers[name]["reference_text"] = text
+    return speakers
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as err:
+        raise InvalidRequest(f"could not write {path}: {err.strerror or err}.") from None
+
+
+def _check_writable(out: Path) -> None:
+    """Open the very file for writing (permission bits say nothing to root, nor about /proc or a full disk)."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InvalidRequest(f"cannot create the folder for --out {out}: {err.strerror or err}.") from None
+    existed = out.exists()
+    try:
+        with open(out, "ab"):
+            pass
+    except OSError as err:
+        raise InvalidRequest(f"cannot write --out {out}: {err.strerror or err}.") from None
+    if not existed:
+        out.unlink(missing_ok=True)

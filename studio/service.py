@@ -1,0 +1,208 @@
+"""What the studio does, separate from how it looks: one object holding the injected engine and helpers.
+
+Every per-visitor value (history, voice library, choices) arrives as a callback argument; nothing
+about a visitor is kept on this object or in module globals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from inference.audio.codec import encode
+from inference.contract.errors import Cancelled, InvalidAudio, InvalidRequest, StudioError
+from inference.contract.request import FRAME_RATE, SynthesisRequest
+from inference.contract.result import SynthesisResult
+from inference.model.zerogpu import on_zerogpu
+from studio.best_of import Takes, make_takes, score_take
+from studio.scene import ScenePresets, compose_scene
+from studio.takes import HISTORY_SIZE, Take, TakeStore, add_take
+from studio.voice_library import VoiceLibrary
+from studio.voices import Voice
+
+log = logging.getLogger(__name__)
+
+
+class EngineLike(Protocol):
+    """What the studio needs from an engine (local model or remote endpoint)."""
+
+    model_id: str
+    is_noise: bool
+
+    def status(self) -> dict: ...
+    def synthesize(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> SynthesisResult: ...
+    def stream(self, request: SynthesisRequest, *, cancel: threading.Event | None = None): ...
+    def render_prompt(self, request: SynthesisRequest): ...
+
+
+class TranscriberLike(Protocol):
+    model_id: str
+    enabled: bool
+
+    def transcribe(self, audio: Path | str | bytes) -> str: ...
+
+
+@dataclass
+class Finished:
+    """One finished take as the page shows it."""
+
+    path: Path
+    result: SynthesisResult
+    history: list[dict]
+    takes: Takes | None = None  # scores of the take (or of every candidate) when it was checked
+
+
+class Stopped(StudioError):
+    """The visitor stopped the take."""
+
+
+@dataclass
+class Studio:
+    engine: EngineLike
+    voices: VoiceLibrary = field(default_factory=VoiceLibrary)
+    presets: ScenePresets = field(default_factory=ScenePresets.load)
+    transcriber: TranscriberLike | None = None
+    checker: Any = None  # inference.take_check.TakeChecker: scores takes (words, voice); None = no take check
+    takes: TakeStore = field(default_factory=TakeStore)
+    history_size: int = HISTORY_SIZE
+    # Stop buttons: one cancel event per page session with a take under way (removed when it ends).
+    _running: dict[str, threading.Event] = field(default_factory=dict, repr=False)
+    draining: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM (studio/drain.py)
+
+    # ---- requests ----------------------------------------------------------------------------
+    def scene(self, voice: Voice, tone: str | None, setting: str | None, extra: str | None) -> str | None:
+        return compose_scene(self.presets, tone=tone, setting=setting, voice_description=voice.description,
+                             extra=extra)
+
+    def request(self, voice: Voice, text: str, scene: str | None, seed: int | None, **sampling: Any
+                ) -> SynthesisRequest:
+        return SynthesisRequest.parse(text=text, reference_audio=voice.reference_audio,
+                                      reference_text=voice.reference_text, scene=scene, seed=seed, **sampling)
+
+    def transcribe(self, clip: str | Path | None) -> str:
+        """Raises InvalidRequest (no clip, bad clip) or StudioError (no ASR model)."""
+        if not clip:
+            raise InvalidRequest("Record or upload a clip first, then transcribe it.")
+        if self.transcriber is None or not self.transcriber.enabled:
+            raise StudioError("Transcription is turned off on this server; type the transcript.")
+        return self.transcriber.transcribe(Path(clip))
+
+    # ---- takes under way -----------------------------------------------------------------------
+    def begin_take(self, key: str) -> threading.Event:
+        """A new take for page session `key`: the event its Stop button sets."""
+        self._running[key] = event = threading.Event()
+        return event
+
+    def cancel_event(self, key: str) -> threading.Event | None:
+        return self._running.get(key)
+
+    def stop_take(self, key: str) -> bool:
+        event = self._running.get(key)
+        if event is not None:
+            event.set()
+        return event is not None
+
+    def end_take(self, key: str) -> None:
+        self._running.pop(key, None)
+
+    # ---- generation --------------------------------------------------------------------------
+    def generate(self, request: SynthesisRequest, voice_label: str, history: list[dict] | None,
+                 on_progress=None, cancel: threading.Event | None = None, check: bool = False
+                 ) -> Iterator[bytes | Finished]:
+        """One take, streamed: yields each new piece of audio as WAV bytes while generating, then the
+        Finished take (saved, added to the visitor's history). Progress is real: seconds produced so far,
+        passed to `on_progress(fraction, words)`. Setting `cancel` stops the take (raises Stopped) and frees
+        the model at once. With `check` the take is scored; best of N (request.candidates > 1) makes the
+        takes whole, all at once (the batcher generates them together), and streams nothing."""
+        self._check_open()
+        if request.candidates > 1:
+            def announce(done: int, count: int) -> None:
+                if on_progress is not None:
+                    on_progress(done / count, f"{done} of {count} takes made")
+
+            try:
+                takes = make_takes(self.engine, request, self.checker, on_candidate=announce, cancel=cancel)
+            except Cancelled:
+                raise Stopped("Stopped. The model is free for the next take.") from None
+            yield self._finish(request, takes, voice_label, history)
+            return
+        result = None
+        budget_s = request.sampling.max_new_tokens / FRAME_RATE
+        produced_s = 0.0
+        if cancel is not None and cancel.is_set():
+            raise Stopped("Stopped before the take began.")
+        # The event stops the engine mid-step. ZeroGPU runs the call in another process that an Event cannot
+        # reach, so there the stream is only closed at its next piece (within ~1 s of audio).
+        pass_cancel = cancel is not None and not on_zerogpu()
+        stream = self.engine.stream(request, cancel=cancel) if pass_cancel else self.engine.stream(request)
+        with contextlib.closing(stream):  # leaving early closes the engine's stream, which ends the generation
+            try:
+                for chunk in stream:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("stopped between pieces")
+                    produced_s += len(chunk.waveform) / chunk.sample_rate
+                    if on_progress is not None:
+                        part = f", part {chunk.part} of {chunk.parts}" if getattr(chunk, "parts", 1) > 1 else ""
+                        on_progress(min(produced_s / budget_s, 0.99),
+                                    f"{produced_s:.1f} s of audio so far (at most {budget_s:.0f} s{part})")
+                    if len(chunk.waveform):
+                        yield wav_bytes(chunk.waveform, chunk.sample_rate)
+                    if chunk.result is not None:
+                        result = chunk.result
+            except Cancelled:  # the engine's word for a take whose cancel event was set
+                raise Stopped(f"Stopped after {produced_s:.1f} s of audio. The model is free for the next take.") \
+                    from None
+        if result is None:  # the engine contract says the last chunk carries it
+            raise StudioError("The generation ended without a result.")
+        scores = [None]
+        if check and self.checker is not None and self.checker.enabled:
+            if on_progress is not None:
+                on_progress(0.99, "checking the take")
+            scores = [score_take(self.checker, request, result)]
+        yield self._finish(request, Takes(result, scores), voice_label, history)
+
+    def _finish(self, request: SynthesisRequest, takes: Takes, voice_label: str, history: list[dict] | None
+                ) -> Finished:
+        result = takes.result
+        path = self.takes.save(result.waveform, result.sample_rate)
+        take = Take(str(path), request.text, result.seed, voice_label, result.duration_s)
+        return Finished(path, result, add_take(history, take, self.history_size), takes)
+
+    def synthesize_file(self, request: SynthesisRequest, cancel: threading.Event | None = None, check: bool = False
+                        ) -> tuple[Path, Takes]:
+        """A whole take (or the best of request.candidates) saved as a file, with its scores when checked."""
+        self._check_open()
+        takes = make_takes(self.engine, request, self.checker, check=check, cancel=cancel)
+        return self.takes.save(takes.result.waveform, takes.result.sample_rate, stem="api"), takes
+
+    def _check_open(self) -> None:
+        if self.draining.is_set():
+            raise StudioError("The studio is shutting down and takes no new takes; try again in a minute.")
+
+
+def wav_bytes(waveform: np.ndarray, sample_rate: int) -> bytes:
+    return encode(waveform, "wav", sample_rate)
+
+
+def timing_line(result: SynthesisResult) -> str:
+    t = result.timings
+    rtf = f"{t.real_time_factor:.2f}" if t.audio_s else "n/a"
+    return (f"**{t.audio_s:.2f} s** of audio in **{t.total_s:.2f} s** (generation {t.generate_s:.2f} s, "
+            f"decoding {t.decode_s:.2f} s) · real-time factor **{rtf}** · seed **{result.seed}**")
+
+
+def take_info(result: SynthesisResult) -> str:
+    """The timing line and the take's warnings (the test model's noise notice is shown on the page already)."""
+    notes = [w for w in result.warnings if "random weights" not in w]
+    return timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
+
+
+def is_user_error(err: Exception) -> bool:
+    return isinstance(err, (InvalidRequest, InvalidAudio))
