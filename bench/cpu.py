@@ -68,7 +68,7 @@ def overhead(engine: Engine, tokens: int, repeats: int) -> float:
         with torch.inference_mode():
             torch.manual_seed(1)
             codes = engine.model.generate(**prompt.inputs, max_new_tokens=tokens, generation_config=config)[0]
-            frames = engine._codes_to_frames(codes)
+            frames = engine.tokens.codes_to_frames(codes)
             return engine.processor.audio_tokenizer.decode(frames.T.unsqueeze(0)).audio_values
 
     ours, theirs = [], []

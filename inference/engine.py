@@ -16,14 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from inference.audio.reference import prepare_reference
 from inference.audio.seams import fade_in, fade_out, silence
 from inference.audio.watermark import Watermarker, watermarked
-from inference.contract.errors import BadSetting, Cancelled, InvalidRequest, StudioError
+from inference.contract.errors import BadSetting, Cancelled, StudioError
 from inference.contract.request import SAMPLE_RATE, SynthesisRequest
 from inference.contract.result import Segment, StreamChunk, SynthesisResult, Timings
+from inference.generation.audio_tokens import AudioTokens
 from inference.generation.batcher import Batcher
 from inference.generation.decoding import Job
+from inference.generation.parts import failed_part, relay, until_done
 from inference.model.loading import (
     DEFAULT_MODEL_ID,
     check_quantize,
@@ -33,10 +34,7 @@ from inference.model.loading import (
     resolve_checkpoint,
 )
 from inference.model.tiny_model import NOISE_WARNING, TINY_MODEL_ID
-from inference.prompting.dialogue import plan_dialogue
-from inference.prompting.longform import split_text
-from inference.prompting.prompt import ConversationBuilder, Part, SingleVoice, caption_of
-from inference.prompting.text import normalize_text
+from inference.prompting.plan import Plan, plan_request
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +42,6 @@ WARMUP_TEXT = "Warming up."
 MAX_BATCH = 64
 MAX_BATCH_WINDOW_MS = 1000
 CANCEL_WAIT_S = 10.0  # a cancelled row leaves the batch at the next step; this bounds the wait for it
-
-
-@dataclass
-class Plan:
-    """A request checked and split into parts (long-text chunks or dialogue turns), each generated on its
-    own; `conversation` builds a part's prompt from the parts already spoken."""
-
-    parts: list[Part]
-    conversation: ConversationBuilder
-    warnings: list[str]
-    reference_s: float
 
 
 @dataclass
@@ -86,6 +73,7 @@ class Engine:
         self.processor = None
         self.model = None
         self.batcher: Batcher | None = None
+        self.tokens: AudioTokens | None = None
         self.load_s = 0.0
         self.warmed = False
         self._load_lock = threading.Lock()
@@ -114,6 +102,7 @@ class Engine:
                 # One thread per op: a decode beside a step gets the very bits it gets alone (see Batcher).
                 self.batcher = Batcher(self.model, self.max_batch, self.batch_window_s, compile=self.compile,
                                        exclusive_turns=self.cpu_threads != 1)
+                self.tokens = AudioTokens(self.processor, self.batcher, self.device)
                 self.load_s = time.perf_counter() - started
                 log.info("loaded %s on %s (%s) in %.1f s", self.model_id, self.device, self.dtype, self.load_s)
         return self
@@ -165,29 +154,7 @@ class Engine:
     # ---- prompt ------------------------------------------------------------------------------
     def plan(self, request: SynthesisRequest) -> Plan:
         """Normalize and split the text, prepare the reference(s): everything each part's prompt needs."""
-        if request.is_dialogue:
-            started = time.perf_counter()
-            parts, dialogue, warnings = plan_dialogue(request)
-            warnings += [NOISE_WARNING] if self.is_noise else []
-            return Plan(parts, dialogue, warnings, time.perf_counter() - started)
-        text = normalize_text(request.text)
-        if not any(ch.isalnum() for ch in text):
-            raise InvalidRequest("There is no text to speak: type at least one word.")
-        warnings, reference, reference_s = [], None, 0.0
-        if request.reference_audio is not None:
-            started = time.perf_counter()
-            prepared = prepare_reference(request.reference_audio)
-            reference, reference_s = prepared.waveform, time.perf_counter() - started
-            warnings += prepared.warnings
-            if not request.reference_text:
-                warnings.append("No transcript was given for the reference voice; the clone is closer with one.")
-        elif request.reference_text:
-            warnings.append("A reference transcript was given without reference audio; it was ignored.")
-        if self.is_noise:
-            warnings.append(NOISE_WARNING)
-        reference_text = normalize_text(request.reference_text) if request.reference_text else None
-        parts = [Part(chunk, caption_of(chunk)) for chunk in split_text(text)]
-        return Plan(parts, SingleVoice(request.scene, reference_text, reference), warnings, reference_s)
+        return plan_request(request, self.is_noise)
 
     def render_prompt(self, request: SynthesisRequest) -> PreparedPrompt:
         """The model inputs for the first (often only) chunk of a request."""
@@ -250,17 +217,17 @@ class Engine:
                     # each part has its own seed so that other visitors' turns cannot change this take
                     job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel)
                     generation = self._generate(job, streaming, first_chunk_frames, chunk_frames)
-                    (codes, emitted, generate_s), paused = yield from _relay(generation, index + 1, count, pause)
+                    (codes, emitted, generate_s), paused = yield from relay(generation, index + 1, count, pause)
                     started = time.perf_counter()
-                    frames = self._codes_to_frames(codes)
+                    frames = self.tokens.codes_to_frames(codes)
                     if frames.shape[0] == 0:
                         raise StudioError(
                             "The model produced no audio for this text. Try another seed or a higher temperature.")
-                    waveform = np.clip(self._decode_frames(frames), -1.0, 1.0)
+                    waveform = np.clip(self.tokens.decode_frames(frames), -1.0, 1.0)
                 except Exception as err:
                     if not pieces or isinstance(err, Cancelled):  # nothing to keep, or the caller stopped
                         raise
-                    plan.warnings.append(_failed_part(index, count, part, err))
+                    plan.warnings.append(failed_part(index, count, part, err))
                     log.warning("part %d of %d failed, returning the parts before it", index + 1, count, exc_info=err)
                     break
                 timings.generate_s += generate_s
@@ -272,7 +239,7 @@ class Engine:
                                         part.speaker))
                 spoken.append((index, waveform))
                 # Streaming: what was not sent yet (the pause, when no audio went out during generation).
-                tail = np.concatenate([pause[len(pause) if paused else 0:], shaped[emitted * self._hop:]])
+                tail = np.concatenate([pause[len(pause) if paused else 0:], shaped[emitted * self.tokens.hop:]])
                 if streaming and index < count - 1:
                     yield StreamChunk(tail, part=index + 1, parts=count)
                     tail = np.zeros(0, np.float32)
@@ -295,8 +262,8 @@ class Engine:
         emitted = 0
         try:
             if streaming:
-                rows = _until_done(frames, job.cancel)
-                for chunk, emitted in self._stream_chunks(rows, first_chunk_frames, chunk_frames):  # noqa: B007
+                rows = until_done(frames, job.cancel)
+                for chunk, emitted in self.tokens.stream_chunks(rows, first_chunk_frames, chunk_frames):  # noqa: B007
                     yield chunk
             while not future.done() and not job.cancel.is_set():
                 concurrent.futures.wait([future], timeout=0.1)
@@ -311,57 +278,6 @@ class Engine:
             raise Cancelled("The take was stopped.")
         return future.result(), emitted, time.perf_counter() - started
 
-    # ---- decoding ----------------------------------------------------------------------------
-    def _codes_to_frames(self, generated: torch.Tensor) -> torch.Tensor:
-        """Generated delay-patterned rows (T x K) -> aligned frames (F x K), like the processor's decode."""
-        num_codebooks = generated.shape[-1]
-        bos, eos = self.processor.audio_stream_bos_id, self.processor.audio_stream_eos_id
-        starts = (generated == bos).all(-1).nonzero()
-        if len(starts):
-            generated = generated[int(starts[-1, 0]) + 1:]
-        ends = (generated == eos).all(-1).nonzero()
-        if len(ends):
-            generated = generated[: int(ends[0, 0])]
-        if generated.shape[0] < num_codebooks:
-            return generated.new_zeros((0, num_codebooks))
-        return self.processor.revert_delay_pattern(generated).clip(0, bos - 1)
-
-    def _decode_frames(self, frames: torch.Tensor) -> np.ndarray:
-        if frames.shape[0] == 0:
-            return np.zeros(0, np.float32)
-        with self.batcher.device_turn(), torch.inference_mode():  # between batch steps (see Batcher)
-            audio = self.processor.audio_tokenizer.decode(frames.T.unsqueeze(0).to(self.device)).audio_values
-        return audio.reshape(-1).float().cpu().numpy()
-
-    @property
-    def _hop(self) -> int:
-        return self.processor.audio_tokenizer.config.hop_length
-
-    def _stream_chunks(self, frames: Iterator[torch.Tensor], first_chunk_frames: int, chunk_frames: int
-                       ) -> Iterator[tuple[StreamChunk, int]]:
-        """While generating, decode growing windows of aligned frames. Each window re-decodes a little
-        left context and holds back the last few frames (decoded, but used only as right context), so
-        the chunks match the whole-take decode. Measured on the tokenizer's decoder (random codes, 90 frames):
-        8 frames of context and 5 of hold-back stay within 5e-6 of the peak of the whole decode (3 of
-        hold-back: 3e-4; the hold-back, not the context, sets the error).
-        Yields (chunk, frames emitted so far)."""
-        context, holdback = 8, 5
-        rows: list[torch.Tensor] = []
-        emitted, target = 0, first_chunk_frames
-        for row in frames:
-            rows.append(row)
-            if len(rows) < emitted + target + holdback + len(row):  # len(row) = codebooks (delay)
-                continue
-            aligned = self._codes_to_frames(torch.stack(rows))
-            ready = aligned.shape[0] - holdback
-            if ready - emitted < target:
-                continue
-            start = max(emitted - context, 0)
-            audio = self._decode_frames(aligned[start:])  # the held-back frames serve as right context
-            chunk = StreamChunk(np.clip(audio[(emitted - start) * self._hop:(ready - start) * self._hop], -1.0, 1.0))
-            emitted, target = ready, chunk_frames
-            yield chunk, emitted
-
     @contextlib.contextmanager
     def _count_pending(self) -> Iterator[None]:
         with self._pending_lock:
@@ -371,46 +287,6 @@ class Engine:
         finally:
             with self._pending_lock:
                 self._pending -= 1
-
-
-def _until_done(frames: queue.Queue, cancel: threading.Event) -> Iterator[torch.Tensor]:
-    """The batcher's frames for one job until its end (None), or until the caller cancels: a job still
-    waiting for a place in the batch sends nothing, and its caller must not wait for it."""
-    while not cancel.is_set():
-        try:
-            row = frames.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        if row is None:
-            return
-        yield row
-
-
-def _relay(generation, part: int, parts: int, pause: np.ndarray):
-    """Passes a part's streamed chunks on, marked with the part, the pause before the part going out
-    just ahead of its first audio, which fades in. Returns (the generation's result, pause sent)."""
-    paused = False
-    try:
-        while True:
-            try:
-                chunk = next(generation)
-            except StopIteration as done:
-                return done.value, paused
-            if not paused:
-                if len(pause):
-                    yield StreamChunk(pause, part=part, parts=parts)
-                chunk.waveform, paused = fade_in(chunk.waveform), True
-            chunk.part, chunk.parts = part, parts
-            yield chunk
-    finally:
-        generation.close()  # a consumer that went away stops the generation
-
-
-def _failed_part(index: int, count: int, part: Part, err: Exception) -> str:
-    reason = str(err) if isinstance(err, StudioError) else f"{type(err).__name__}: {err}"[:200]
-    who = f" ({part.speaker}'s turn)" if part.speaker else ""
-    return (f"Part {index + 1} of {count}{who} could not be generated ({reason}); the take holds the "
-            f"{index} part{'s' if index > 1 else ''} before it.")
 
 
 def batch_size(value: int | str | None, device: torch.device) -> int:

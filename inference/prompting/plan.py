@@ -1,0 +1,54 @@
+"""A request checked and split into parts (long-text chunks or dialogue turns), with what each part's prompt
+needs: the references prepared, the text normalized, the warnings a take carries."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from inference.audio.reference import prepare_reference
+from inference.contract.errors import InvalidRequest
+from inference.contract.request import SynthesisRequest
+from inference.model.tiny_model import NOISE_WARNING
+from inference.prompting.dialogue import plan_dialogue
+from inference.prompting.longform import split_text
+from inference.prompting.prompt import ConversationBuilder, Part, SingleVoice, caption_of
+from inference.prompting.text import normalize_text
+
+
+@dataclass
+class Plan:
+    """A request checked and split into parts (long-text chunks or dialogue turns), each generated on its
+    own; `conversation` builds a part's prompt from the parts already spoken."""
+
+    parts: list[Part]
+    conversation: ConversationBuilder
+    warnings: list[str]
+    reference_s: float
+
+
+def plan_request(request: SynthesisRequest, is_noise: bool) -> Plan:
+    """Normalize and split the text, prepare the reference(s): everything each part's prompt needs."""
+    if request.is_dialogue:
+        started = time.perf_counter()
+        parts, dialogue, warnings = plan_dialogue(request)
+        warnings += [NOISE_WARNING] if is_noise else []
+        return Plan(parts, dialogue, warnings, time.perf_counter() - started)
+    text = normalize_text(request.text)
+    if not any(ch.isalnum() for ch in text):
+        raise InvalidRequest("There is no text to speak: type at least one word.")
+    warnings, reference, reference_s = [], None, 0.0
+    if request.reference_audio is not None:
+        started = time.perf_counter()
+        prepared = prepare_reference(request.reference_audio)
+        reference, reference_s = prepared.waveform, time.perf_counter() - started
+        warnings += prepared.warnings
+        if not request.reference_text:
+            warnings.append("No transcript was given for the reference voice; the clone is closer with one.")
+    elif request.reference_text:
+        warnings.append("A reference transcript was given without reference audio; it was ignored.")
+    if is_noise:
+        warnings.append(NOISE_WARNING)
+    reference_text = normalize_text(request.reference_text) if request.reference_text else None
+    parts = [Part(chunk, caption_of(chunk)) for chunk in split_text(text)]
+    return Plan(parts, SingleVoice(request.scene, reference_text, reference), warnings, reference_s)
