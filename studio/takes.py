@@ -75,11 +75,6 @@ class Take:
     voice: str
     audio_s: float
 
-    @property
-    def label(self) -> str:
-        snippet = self.text if len(self.text) <= 40 else self.text[:39] + "…"
-        return f"{snippet} — {self.voice}, seed {self.seed}, {self.audio_s:.1f} s"
-
 
 def add_take(history: list[dict] | None, take: Take, size: int = HISTORY_SIZE) -> list[dict]:
     """Newest first, at most `size` entries; entries whose file was pruned are dropped."""

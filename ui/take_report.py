@@ -23,7 +23,8 @@ def build_take_options(checker) -> TakeOptions:
     candidates = gr.Slider(1, MAX_CANDIDATES, value=spec.default, step=1, interactive=available,
                            label="Best of N takes", elem_id="hvs-candidates",
                            info="Makes N takes with different seeds, checks each and keeps the best "
-                                "(fewest word errors, then the closest voice). N times slower.")
+                                "(fewest word errors, then the closest voice). The N takes are generated "
+                                "together, in one batch.")
     check = gr.Checkbox(available, interactive=available, elem_id="hvs-check-take",
                         label="Check the take: words heard (Whisper) and voice similarity to the reference")
     return TakeOptions(candidates, check)

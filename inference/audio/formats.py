@@ -140,11 +140,6 @@ class AudioEncoder:
         return self._sink.take()
 
 
-def encode_whole(waveform: np.ndarray, fmt: str, speed: float = 1.0, sample_rate: int = SAMPLE_RATE) -> bytes:
-    encoder = AudioEncoder(fmt, speed, sample_rate)
-    return encoder.feed(waveform) + encoder.finish()
-
-
 def pcm_to_float(data: bytes) -> np.ndarray:
     """Raw 16-bit little-endian mono -> float32 in [-1, 1]."""
     return np.frombuffer(data, "<i2").astype(np.float32) / 32768.0

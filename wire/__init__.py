@@ -1,0 +1,1 @@
+"""Wire formats both ends import (pydantic models) and the guarded URL fetch: the remote layer."""
