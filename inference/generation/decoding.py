@@ -9,7 +9,7 @@ ones of transformers' `HiggsAudioV2GenerationMixin._sample` and `HiggsAudioV2Del
 
 - delay pattern: codebook k may leave the stream-BOS only k steps after the first; once any codebook
   ends its stream (stream EOS), the others are made to end one step after another;
-- sampling: temperature, top-k, top-p (the rules of transformers' warpers), then one draw with a uniform
+- sampling (sampling.py): temperature, top-k, top-p (the rules of transformers' warpers), then one draw with a uniform
   number from the row's own generator;
 - RAS: a code already repeated `ras_max_repeats` times in the last `ras_win_len` frames is re-drawn from
   the untempered distribution (an inverse-CDF draw with the row's own random numbers, as for sampling);
@@ -31,8 +31,7 @@ from transformers import DynamicCache
 
 from inference.contract.request import SamplingOptions
 from inference.generation.invariant import RowInvariance
-
-MIN_TEMPERATURE = 1e-5  # below it sampling is greedy in effect; logits / 1e-5 stay finite
+from inference.generation.sampling import draw, repetition_aware, top_k
 
 
 @dataclass(eq=False)
@@ -170,17 +169,17 @@ class Decoder:
         for index, row in enumerate(rows):
             if not broken[index]:
                 options = row.job.options
-                groups.setdefault(_top_k(options, self.codebook_size) if options.temperature else 0, []).append(index)
+                groups.setdefault(top_k(options, self.codebook_size) if options.temperature else 0, []).append(index)
         for width, members in groups.items():
             chosen = scores[members]
             frames[members] = (chosen.argmax(dim=-1) if width == 0 else
-                               self._draw([rows[i] for i in members], chosen, width)).cpu().numpy()
+                               draw([rows[i] for i in members], chosen, width)).cpu().numpy()
         finished = []
         for index, (row, frame, logits) in enumerate(zip(rows, frames, raw, strict=True)):
             if broken[index]:
                 continue
             # per-row bookkeeping on tiny arrays: numpy, not torch (a torch op costs more than the work)
-            frame = torch.from_numpy(self._repetition_aware(row, frame, logits))
+            frame = torch.from_numpy(repetition_aware(row, frame, logits, self.stream_bos, self.stream_eos))
             row.frames.append(frame)
             row.last_text = self._next_text_token(row, frame)
             if row.job.on_frame is not None:
@@ -248,39 +247,6 @@ class Decoder:
         scores = raw.masked_fill(waiting & (codes != self.stream_bos), -float("inf"))
         return scores.masked_fill(ending & (codes != self.stream_eos), -float("inf"))
 
-    def _draw(self, rows: list[Row], scores: torch.Tensor, width: int) -> torch.Tensor:
-        """One code per codebook for rows that share a top-k width: temperature, top-k and top-p (the rules
-        of transformers' warpers), then an inverse-CDF draw with a uniform number from each row's own
-        generator. Shapes depend on the width only, never on the other rows."""
-        device = scores.device
-        best, codes = _top(scores, width)  # (G, K, width), best first
-        options = [row.job.options for row in rows]
-        # floored: a temperature near 0 (1e-50 is 0 in float32) would divide the logits into inf and NaN
-        temperature = torch.tensor([max(o.temperature, MIN_TEMPERATURE) for o in options], device=device)
-        probs = (best / temperature[:, None, None]).softmax(dim=-1)
-        above = probs.cumsum(dim=-1) - probs  # the mass of the codes ranked above each code
-        top_p = torch.tensor([o.top_p if o.top_p < 1 else 2.0 for o in options], device=device)  # 1: keep all
-        # top-p: the smallest set of codes holding top_p of the mass (at least the best code)
-        cdf = probs.masked_fill(above >= top_p[:, None, None], 0).cumsum(dim=-1)
-        uniform = torch.stack([row.uniforms(self.num_codebooks) for row in rows])  # (G, K)
-        return codes.gather(-1, _inverse_cdf(cdf, uniform).unsqueeze(-1)).squeeze(-1)
-
-    def _repetition_aware(self, row: Row, frame: np.ndarray, raw: torch.Tensor) -> np.ndarray:
-        """RAS: a code repeated too often in the recent window is re-drawn from the untempered distribution."""
-        options = row.job.options
-        if options.ras_win_len and len(row.history):
-            window = row.history[-options.ras_win_len:]
-            counted = (window == frame) & (window != self.stream_bos) & (window != self.stream_eos)
-            repeated = counted.sum(axis=0) >= options.ras_max_repeats
-            if repeated.any():
-                chosen = torch.from_numpy(repeated).to(raw.device)
-                cdf = raw[chosen].softmax(dim=-1).cumsum(dim=-1)
-                redrawn = _inverse_cdf(cdf, row.uniforms(int(repeated.sum())))
-                frame = frame.copy()
-                frame[repeated] = redrawn.cpu().numpy()
-        row.history = np.concatenate([row.history, frame[None]])[-max(options.ras_win_len, 1):]
-        return frame
-
     def _next_text_token(self, row: Row, frame: np.ndarray) -> int:
         """The text-stream token of this step: audio, delay (a stream is ending) or eos (all have ended)."""
         ended = frame == self.stream_eos
@@ -289,27 +255,6 @@ class Decoder:
         if bool(ended.any()) or row.last_text == self.delay_token:
             return self.delay_token
         return self.audio_token
-
-
-def _inverse_cdf(cdf: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
-    """The index each uniform number in [0, 1) falls on along the last axis of an unnormalized CDF."""
-    picked = torch.searchsorted(cdf, (uniform * cdf[..., -1]).unsqueeze(-1)).squeeze(-1)
-    return picked.clamp_(max=cdf.shape[-1] - 1)
-
-
-def _top(scores: torch.Tensor, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """`scores.topk(width)` along the last axis. On CPU: numpy's introselect picks the `width` best codes of each
-    codebook, then only those are sorted (measured, 8 rows x 8 codebooks x 1026 codes, top 50: 0.39 ms
-    against topk's 0.75 ms). Each codebook's codes are picked and ordered from its own scores alone."""
-    if scores.device.type != "cpu" or width == scores.shape[-1]:  # (width: at most the codebook size)
-        return scores.topk(width, dim=-1)
-    picked = torch.from_numpy(np.argpartition(scores.numpy(), -width, axis=-1)[..., -width:])
-    best, order = scores.gather(-1, picked).sort(dim=-1, descending=True, stable=True)
-    return best, picked.gather(-1, order)
-
-
-def _top_k(options, vocab: int) -> int:
-    return min(options.top_k or vocab, vocab)
 
 
 def _left_pad(tensor: torch.Tensor, width: int, dim: int = 2) -> torch.Tensor:
