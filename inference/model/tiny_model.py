@@ -67,33 +67,44 @@ def build_random_checkpoint(out: Path, final_dir: Path, full_size: bool = False)
     dimensions (~5.8B parameters): random weights whose step time and memory are the real ones,
     for GPU benchmarks (bench/gpu.py, run on a GPU by bench/gpu.sh; also `bench/engine_bench.py --full-size`)."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (
-        DacFeatureExtractor,
-        HiggsAudioV2Config,
-        HiggsAudioV2ForConditionalGeneration,
-        HiggsAudioV2Processor,
-        HiggsAudioV2TokenizerConfig,
-        HiggsAudioV2TokenizerModel,
-        PreTrainedTokenizerFast,
+    from transformers import DacFeatureExtractor, HiggsAudioV2Processor
+
+    torch.manual_seed(0)  # the parts below draw their random weights in this order
+    tokenizer = _text_tokenizer()
+    audio_tokenizer = _audio_tokenizer(full_size)
+    audio_tokenizer.save_pretrained(out / "audio_tokenizer")
+    feature_extractor = DacFeatureExtractor(sampling_rate=24_000, hop_length=960)
+    processor = HiggsAudioV2Processor(
+        feature_extractor=feature_extractor, tokenizer=tokenizer, audio_tokenizer=audio_tokenizer,
+        chat_template=prompt.CHAT_TEMPLATE,
     )
+    processor.save_pretrained(out)
+    _point_processor_at(out, final_dir / "audio_tokenizer")
+    _language_model(tokenizer, full_size).save_pretrained(out)
 
-    torch.manual_seed(0)
 
-    # Text tokenizer: byte-level BPE trained in-process, with the chat template's special tokens.
+def _text_tokenizer():
+    """Byte-level BPE trained in-process, with the chat template's special tokens."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIAL_TOKENS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     bpe.train_from_iterator(_CORPUS, trainer=trainer)
-    tokenizer = PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(
         tokenizer_object=bpe, bos_token="<|begin_of_text|>", eos_token="<|eot_id|>", pad_token="<|end_of_text|>",
     )
-    ids = {tok: tokenizer.convert_tokens_to_ids(tok) for tok in SPECIAL_TOKENS}
 
-    # Audio tokenizer: the real frame layout (24 kHz, hop 960 = 25 frames/s, 8 codebooks of 1024),
-    # with tiny channel counts. The DAC decoder halves its width at each of its 5 upsampling stages.
+
+def _audio_tokenizer(full_size: bool):
+    """The real frame layout (24 kHz, hop 960 = 25 frames/s, 8 codebooks of 1024), with tiny channel counts.
+    The DAC decoder halves its width at each of its 5 upsampling stages."""
+    import torch
+    from transformers import HiggsAudioV2TokenizerConfig, HiggsAudioV2TokenizerModel
+
     ratios = [8, 5, 4, 2, 3]
     if full_size:  # transformers' defaults are the released tokenizer's sizes (HuBERT-base semantic model)
         acoustic = {"downsampling_ratios": ratios, "upsampling_ratios": ratios}
@@ -109,22 +120,18 @@ def build_random_checkpoint(out: Path, final_dir: Path, full_size: bool = False)
         acoustic_model_config=acoustic, semantic_model_config=semantic,
     )
     audio_tokenizer = HiggsAudioV2TokenizerModel(audio_config).eval()
-    # Random codebooks: spread them so that encoding yields varied codes.
-    with torch.no_grad():
+    with torch.no_grad():  # random codebooks: spread them so that encoding yields varied codes
         for layer in audio_tokenizer.quantizer.quantizers:
             layer.codebook.embed.normal_()
-    audio_dir = out / "audio_tokenizer"
-    audio_tokenizer.save_pretrained(audio_dir)
+    return audio_tokenizer
 
-    feature_extractor = DacFeatureExtractor(sampling_rate=24_000, hop_length=960)
-    processor = HiggsAudioV2Processor(
-        feature_extractor=feature_extractor, tokenizer=tokenizer, audio_tokenizer=audio_tokenizer,
-        chat_template=prompt.CHAT_TEMPLATE,
-    )
-    processor.save_pretrained(out)
-    _point_processor_at(out, final_dir / "audio_tokenizer")
 
-    # full size: transformers' defaults are the released 3B model's (Llama-3.2-3B backbone + DualFFN)
+def _language_model(tokenizer, full_size: bool):
+    """Full size: transformers' defaults are the released 3B model's (Llama-3.2-3B backbone + DualFFN)."""
+    import torch
+    from transformers import HiggsAudioV2Config, HiggsAudioV2ForConditionalGeneration
+
+    ids = {tok: tokenizer.convert_tokens_to_ids(tok) for tok in SPECIAL_TOKENS}
     sizes = {} if full_size else dict(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
                                       num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16)
     config = HiggsAudioV2Config(
@@ -147,7 +154,7 @@ def build_random_checkpoint(out: Path, final_dir: Path, full_size: bool = False)
         do_sample=True, temperature=0.7, top_p=0.95, top_k=50, max_new_tokens=2048,
         ras_win_len=7, ras_win_max_num_repeat=2,
     )
-    model.save_pretrained(out)
+    return model
 
 
 def _point_processor_at(out: Path, audio_dir: Path) -> None:
