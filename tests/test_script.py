@@ -2,7 +2,7 @@
 
 import pytest
 
-from inference.prompting.script import ScriptError, parse_script
+from inference.prompting.script import ScriptError, parse_script, speaker_of_line
 
 
 def turns(text: str) -> list[tuple[str, int, str]]:
@@ -59,3 +59,17 @@ def test_refusals_say_what_to_change(script, words):
     with pytest.raises(ScriptError, match=None) as caught:
         parse_script(script)
     assert words in str(caught.value)
+
+
+@pytest.mark.timeout(20)  # the backtracking pattern this replaced took hours here (quadratic in the line)
+def test_parsing_is_linear_on_hostile_lines():
+    hostile = "a" + " " * 200_000 + "b"  # a name-like start, then no colon: the worst case for a backtracking name
+    assert speaker_of_line(hostile) is None
+    assert speaker_of_line("x" * 100_000 + ": hi") is None  # too long to be a name
+    assert speaker_of_line("  Mary Ann O'Neil-Smith :  Hello there.  ") == ("Mary Ann O'Neil-Smith", "Hello there.")
+    assert speaker_of_line("see http://example.com: no") is None  # a URL's colon opens no turn
+
+
+def test_an_over_long_script_is_refused_before_parsing():
+    with pytest.raises(ScriptError, match="1000000 characters long; the limit is 2000"):
+        parse_script("Alice: " + "a" * (1_000_000 - 7))

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from inference.prompting.text import ALL_TAGS
 
 MAX_SPEAKERS = 4  # beyond that voices bleed into each other (higgs-audio issue #138)
+MAX_SCRIPT_CHARS = 2_000  # a script is a request's text: the same limit (MAX_TEXT_CHARS), checked before parsing
 MAX_NAME_CHARS = 24
 MAX_NAME_WORDS = 3
 
 _OFFICIAL = re.compile(r"^\s*\[(SPEAKER\d{1,2})\]\s*(.*)$", re.IGNORECASE)
-# a name starts with a letter, may hold spaces, dots, apostrophes and hyphens; '://' is a URL, not a name
-_NAMED = re.compile(r"^\s*([^\W\d_][\w .'\-]*?)\s*[:：](?!//)\s*(.*)$")
+# A name starts with a letter and may hold spaces, dots, apostrophes and hyphens. Found without a backtracking
+# pattern: on user text one would hold the GIL for seconds (a quadratic pattern froze every route for 99 s).
+_NAME_CHARS = re.compile(r"[\w .'\-]+")
+_COLONS = (":", "：")
 _SOUND_TAG = re.compile(r"\[[^\]\n]{1,30}\]")
 # the words of the sound-effect tags ([laugh], [humming start], ...): a speaker may not be called so
 SOUND_TAG_NAMES = frozenset(word for tag in ALL_TAGS for word in tag.strip("[]").split() if word not in
@@ -64,14 +67,21 @@ def speaker_of_line(line: str) -> tuple[str, str] | None:
     """(speaker name, rest of the line) when the line opens a turn, else None."""
     if match := _OFFICIAL.match(line):
         return match.group(1).upper(), match.group(2)
-    match = _NAMED.match(line)
-    if match and len(match.group(1)) <= MAX_NAME_CHARS and len(match.group(1).split()) <= MAX_NAME_WORDS:
-        return match.group(1), match.group(2)
-    return None
+    colon = min((i for i in map(line.find, _COLONS) if i >= 0), default=-1)
+    if colon < 0 or line.startswith("//", colon + 1):  # no colon, or '://' (a URL, not a name)
+        return None
+    name = line[:colon].strip()
+    if not name or len(name) > MAX_NAME_CHARS or len(name.split()) > MAX_NAME_WORDS:
+        return None
+    if not (name[0].isalpha() and _NAME_CHARS.fullmatch(name)):  # (bounded: at most MAX_NAME_CHARS)
+        return None
+    return name, line[colon + 1:].strip()
 
 
 def parse_script(text: str, max_speakers: int = MAX_SPEAKERS) -> Script:
     """Speakers and turns of a script. Raises ScriptError with a sentence a person can act on."""
+    if len(text) > MAX_SCRIPT_CHARS:  # before any parsing: the work is then bounded whatever was sent
+        raise ScriptError(f"The script is {len(text)} characters long; the limit is {MAX_SCRIPT_CHARS}.")
     speakers: list[str] = []
     turns: list[tuple[str, int, list[str]]] = []  # speaker, line, lines of text
     for number, line in enumerate(text.splitlines(), start=1):
