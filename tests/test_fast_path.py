@@ -84,6 +84,7 @@ def test_sdpa_attention_is_used(engine):
     assert engine.model.config._attn_implementation == "hvs-rows-sdpa"
 
 
+@pytest.mark.slow
 def test_gpu_benchmark_dry_run(tmp_path):
     """bench/gpu.sh --dry-run: the whole GPU benchmark on a scaled-down model on CPU, table and JSON."""
     run = subprocess.run(["bash", "bench/gpu.sh", "--dry-run"], cwd=ROOT, capture_output=True, text=True,

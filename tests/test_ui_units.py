@@ -71,6 +71,7 @@ def test_auth_is_never_in_the_help(monkeypatch, capsys):
     assert "topsecret" not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_studio_that_cannot_load_its_model_says_so_in_one_line(tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "app.py"), "--model", str(tmp_path / "no-such-checkpoint"),
                           "--port", "1"], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -314,6 +315,7 @@ def test_transcriber_names_a_missing_path():
 
 
 @pytest.mark.parametrize("env", [{"HVS_MAX_BATCH": "0"}, {"HVS_CPU_THREADS": "many"}])
+@pytest.mark.slow
 def test_a_setting_out_of_range_is_a_usage_error_not_a_model_failure(tmp_path, env):
     """Exit code 2 and one line: the model is fine, the setting is not (3 is for a model that cannot load)."""
     run = subprocess.run([sys.executable, str(ROOT / "app.py"), "--model", "tiny-random", "--port", "0"],
