@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from inference.contract.engine import NOISE_WARNING, TINY_MODEL_ID
 from inference.contract.errors import InvalidRequest, ModelLoadError, StudioError
 from inference.contract.request import SAMPLE_RATE, SynthesisRequest
 from inference.contract.result import SynthesisResult, Timings
-from inference.model.tiny_model import NOISE_WARNING, TINY_MODEL_ID
 
 from .shared import RemotePrompt, reference_bytes
 

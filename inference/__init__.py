@@ -20,7 +20,7 @@ _EXPORTS = {
     "DEFAULT_MODEL_ID": "model.loading",
     "SAMPLE_RATE": "contract.request", "SamplingOptions": "contract.request", "SynthesisRequest": "contract.request",
     "SynthesisResult": "contract.result", "Timings": "contract.result",
-    "TINY_MODEL_ID": "model.tiny_model",
+    "TINY_MODEL_ID": "contract.engine",
     "detect": "audio.watermark",
 }
 __all__ = sorted(_EXPORTS)

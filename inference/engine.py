@@ -18,6 +18,7 @@ import torch
 
 from inference.audio.seams import fade_in, fade_out, silence
 from inference.audio.watermark import Watermarker, watermarked
+from inference.contract.engine import NOISE_WARNING, TINY_MODEL_ID
 from inference.contract.errors import BadSetting, Cancelled, StudioError
 from inference.contract.request import SAMPLE_RATE, SynthesisRequest
 from inference.contract.result import Segment, StreamChunk, SynthesisResult, Timings
@@ -33,7 +34,6 @@ from inference.model.loading import (
     pick_dtype,
     resolve_checkpoint,
 )
-from inference.model.tiny_model import NOISE_WARNING, TINY_MODEL_ID
 from inference.prompting.plan import Plan, plan_request
 
 log = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from inference.audio.codec import encode
+from inference.contract.engine import EngineLike
 from inference.contract.errors import Cancelled, InvalidAudio, InvalidRequest, StudioError
 from inference.contract.request import FRAME_RATE, SynthesisRequest
 from inference.contract.result import SynthesisResult
@@ -28,18 +29,6 @@ from studio.voice_library import VoiceLibrary
 from studio.voices import Voice
 
 log = logging.getLogger(__name__)
-
-
-class EngineLike(Protocol):
-    """What the studio needs from an engine (local model or remote endpoint)."""
-
-    model_id: str
-    is_noise: bool
-
-    def status(self) -> dict: ...
-    def synthesize(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> SynthesisResult: ...
-    def stream(self, request: SynthesisRequest, *, cancel: threading.Event | None = None): ...
-    def render_prompt(self, request: SynthesisRequest): ...
 
 
 class TranscriberLike(Protocol):

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from inference import Engine, InvalidAudio, InvalidRequest, ModelLoadError, SynthesisRequest
 from inference.audio.codec import encode_wav
-from inference.model.tiny_model import NOISE_WARNING
+from inference.contract.engine import NOISE_WARNING
 
 
 def request(**fields):

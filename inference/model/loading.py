@@ -8,8 +8,9 @@ from pathlib import Path
 
 import torch
 
+from inference.contract.engine import TINY_MODEL_ID
 from inference.contract.errors import ModelLoadError
-from inference.model.tiny_model import TINY_MODEL_ID, ensure_tiny_checkpoint
+from inference.model.tiny_model import ensure_tiny_checkpoint
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from inference.contract.engine import NOISE_WARNING
 from inference.model.paths import cache_root
 from inference.prompting import prompt
 
 log = logging.getLogger(__name__)
 
-TINY_MODEL_ID = "tiny-random"
 _VERSION = "v2"  # bump when the recipe below changes, so stale caches are rebuilt
-NOISE_WARNING = "model 'tiny-random' has random weights: its output is noise, not speech"
 
 # Special tokens of the official chat template, plus the audio placeholders the processor expects.
 SPECIAL_TOKENS = [

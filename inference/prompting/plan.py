@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 
 from inference.audio.reference import prepare_reference
+from inference.contract.engine import NOISE_WARNING
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SynthesisRequest
-from inference.model.tiny_model import NOISE_WARNING
 from inference.prompting.dialogue import plan_dialogue
 from inference.prompting.longform import split_text
 from inference.prompting.prompt import ConversationBuilder, Part, SingleVoice, caption_of
