@@ -8,8 +8,10 @@ output is noise: it exists so tests, CI and demos run without the 12 GB weights 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from inference.contract.engine import NOISE_WARNING
@@ -42,11 +44,12 @@ def cache_dir() -> Path:
 def ensure_tiny_checkpoint() -> Path:
     """Return the path of the tiny checkpoint, building it once (atomically) if needed."""
     target = cache_dir()
+    _remove_stale_builds(target.parent)
     if (target / "config.json").is_file():
         return target
     log.warning("building the tiny random-weight checkpoint at %s (%s)", target, NOISE_WARNING)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".building-{os.getpid()}-", dir=target.parent))
     try:
         build_random_checkpoint(staging, final_dir=target)
         try:
@@ -57,6 +60,27 @@ def ensure_tiny_checkpoint() -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _remove_stale_builds(folder: Path) -> None:
+    """A build killed midway (SIGKILL, a pod evicted) leaves its staging folder behind: remove those whose
+    process is gone, and, when the process cannot be told (another machine sharing the volume), an hour on."""
+    for staging in folder.glob(".building-*"):
+        pid = staging.name.split("-")[1]
+        old = time.time() - staging.stat().st_mtime > 3600
+        if old or (pid.isdecimal() and not _is_running(int(pid))):
+            shutil.rmtree(staging, ignore_errors=True)
+            log.info("removed %s, left by a build that did not finish", staging)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def build_random_checkpoint(out: Path, final_dir: Path, full_size: bool = False) -> None:
