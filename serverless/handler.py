@@ -28,6 +28,7 @@ from typing import Any
 from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
 from studio.voice_library import VoiceLibrary
+from wire.runpod_job import OUTPUT_FORMATS
 from wire.runpod_output import (
     ChunkOutput,
     DetectOutput,
@@ -38,7 +39,7 @@ from wire.runpod_output import (
     TimingsOutput,
 )
 
-from .job import OUTPUT_FORMATS, ParsedJob, check_health_job, detect_job_audio, is_detect_job, is_health_job, parse_job
+from .job import ParsedJob, check_health_job, detect_job_audio, is_detect_job, is_health_job, parse_job
 from .storage import Storage, inline
 
 log = logging.getLogger("serverless")

@@ -18,10 +18,7 @@ from inference.contract.request import SynthesisRequest
 from studio.voice_library import VoiceLibrary
 from wire.fetch import decode_base64_audio, fetch_reference
 from wire.objects import kind_of as _kind
-from wire.runpod_job import OUTPUT_FORMATS, REFERENCE_FIELDS, DetectJob, HealthJob, TakeInput
-
-__all__ = ["OUTPUT_FORMATS", "ParsedJob", "check_health_job", "decode_base64_audio", "detect_job_audio",
-           "fetch_reference", "is_detect_job", "is_health_job", "parse_job"]
+from wire.runpod_job import REFERENCE_FIELDS, DetectJob, HealthJob, TakeInput
 
 
 @dataclass
