@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -86,7 +87,7 @@ def _silent() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def front(doors_studio, tmp_path_factory) -> Iterator[tuple[str, object]]:
+def front(doors_studio, tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """A second studio whose backend is the doors studio: `--backend openai:<its url>`. Yields (url, log path)."""
     url, _ = doors_studio
     log = tmp_path_factory.mktemp("front") / "front.log"
