@@ -2,9 +2,10 @@
 
 `build_engine(backend="openai:http://host:port")`, with the key (if the server wants one) in
 HVS_BACKEND_API_KEY. Takes come back as raw 24 kHz 16-bit PCM, streamed while the server generates them.
-Another Higgs Voice Studio takes everything (reference clip, transcript, seed, sampling options: the
-"extensions" its /v1/models lists); a plain server (e.g. the official higgs-audio vLLM server) takes text,
-a voice of its own and instructions: a reference clip is then refused with a message saying so, and the
+The body is wire/openai_speech.py's SpeechBody. Another Higgs Voice Studio takes everything (reference clip,
+transcript, seed, sampling options, a dialogue's speakers, pause and layout: the "extensions" its /v1/models
+lists); a plain server (e.g. the official higgs-audio vLLM server) takes text, a voice of its own and
+instructions: a reference clip or a dialogue's speakers are then refused with a message saying so, and the
 take notes that the server's own sampling settings were used.
 """
 
@@ -21,8 +22,9 @@ from urllib.parse import urlsplit
 
 from inference.contract.engine import NOISE_WARNING, TINY_MODEL_ID
 from inference.contract.errors import InvalidRequest, ModelLoadError, StudioError
-from inference.contract.request import SAMPLE_RATE, SynthesisRequest
+from inference.contract.request import SAMPLE_RATE, SpeakerVoice, SynthesisRequest
 from inference.contract.result import SynthesisResult, Timings
+from wire.openai_speech import SpeechBody, SpeechSpeaker
 
 from .shared import RemotePrompt, reference_bytes
 
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 
 API_KEY_ENV = "HVS_BACKEND_API_KEY"
 VOICE_ENV = "HVS_BACKEND_VOICE"
-MAX_REFERENCE_UPLOAD = 12 * 2**20  # stays under the studio's 20 MB body limit once in base64
+MAX_REFERENCE_UPLOAD = 12 * 2**20  # stays under the studio's 20 MB body limit once in base64 (shared by a dialogue's clips)
 
 
 class OpenAISpeechEngine:
@@ -106,12 +108,12 @@ class OpenAISpeechEngine:
         from inference.audio.formats import pcm_to_float
         from inference.contract.result import StreamChunk
 
-        payload, warnings = self._payload(request)
+        body, warnings = self._payload(request)
         started = time.perf_counter()
         with self._lock:
             self._pending += 1
         try:
-            with self._post(payload) as response:
+            with self._post(body) as response:
                 seed = int(response.headers.get("X-Seed") or request.seed or 0)
                 pieces, carry = [], b""
                 for data in response.iter_content(None):
@@ -134,16 +136,18 @@ class OpenAISpeechEngine:
                                  f"{self.server_model or '?'} ({self.model_id})")
         yield StreamChunk(np.zeros(0, np.float32), SAMPLE_RATE, result=result)
 
-    def _payload(self, request: SynthesisRequest) -> tuple[dict, list[str]]:
+    def _payload(self, request: SynthesisRequest) -> tuple[SpeechBody, list[str]]:
         """OpenAI's fields, plus the extensions the server listed; warnings for what it could not take."""
         if not self.warmed:  # a front door that skipped warm_up (the CLI): learn what the server takes first
             self.warm_up()
-        payload: dict[str, Any] = {"model": self.server_model or "tts-1", "input": request.text,
-                                   "response_format": "pcm", "stream_format": "audio"}
-        if self.voice:
-            payload["voice"] = self.voice
+        fields: dict[str, Any] = {"model": self.server_model or "tts-1", "input": request.text,
+                                  "response_format": "pcm", "stream_format": "audio"}
+        if request.is_dialogue:
+            fields.update(self._dialogue(request))
+        if self.voice and "speakers" not in fields:  # with speakers, each has a voice of its own
+            fields["voice"] = self.voice
         if request.scene:
-            payload["instructions"] = request.scene
+            fields["instructions"] = request.scene
         warnings = []
         if request.reference_audio is not None:
             if "reference_audio" not in self.extensions:
@@ -152,17 +156,33 @@ class OpenAISpeechEngine:
                     f"The speech server at {self.label} does not take a reference clip (it lists no cloning "
                     f"extension), so cloned and preset voices cannot be used with it. Choose Smart voice: takes "
                     f"use the server's voice {self.voice or '(its default)'} (set {VOICE_ENV}; its voices: {voices}).")
-            clip = reference_bytes(request.reference_audio, MAX_REFERENCE_UPLOAD)
-            payload["reference_audio"] = base64.b64encode(clip).decode()
+            fields["reference_audio"] = _base64_clip(request.reference_audio, MAX_REFERENCE_UPLOAD)
             if request.reference_text:
-                payload["reference_text"] = request.reference_text
+                fields["reference_text"] = request.reference_text
         options = {"seed": request.seed, **request.sampling.model_dump()}
         taken = {k: v for k, v in options.items() if k in self.extensions and v is not None}
-        payload.update(taken)
+        fields.update(taken)
         if set(options) - set(taken) - {"seed"} or (request.seed is not None and "seed" not in taken):
             warnings.append(f"The speech server at {self.label} takes no seed or sampling options: its own "
                             "settings were used.")
-        return payload, warnings
+        return SpeechBody(**fields), warnings
+
+    def _dialogue(self, request: SynthesisRequest) -> dict[str, Any]:
+        """A dialogue's speakers, pause and layout, as the extensions the server lists (another studio lists
+        them all). One it does not list is refused, unless the request leaves it as the server assumes."""
+        wanted = {"speakers": request.speakers, "pause_s": request.pause_s, "voice_layout": request.voice_layout}
+        missing = [name for name, value in wanted.items()
+                   if name not in self.extensions and value != SynthesisRequest.model_fields[name].default]
+        if missing:
+            raise InvalidRequest(
+                f"The speech server at {self.label} cannot take this dialogue: it does not list "
+                f"{' or '.join(missing)} among its extensions (GET /v1/models), so the dialogue's speakers and "
+                "options would be lost. Send dialogues to a server that does, such as another Higgs Voice Studio.")
+        fields = {name: value for name, value in wanted.items() if name in self.extensions and value is not None}
+        if "speakers" in fields:  # the clips share the body's room
+            share = MAX_REFERENCE_UPLOAD // max(1, sum(v.reference_audio is not None for v in request.speakers.values()))
+            fields["speakers"] = {name: _speaker(voice, share) for name, voice in request.speakers.items()}
+        return fields
 
     # ---- HTTP --------------------------------------------------------------------------------
     def _headers(self) -> dict:
@@ -171,8 +191,8 @@ class OpenAISpeechEngine:
     def _get(self, route: str):
         return self._send("GET", route, None)
 
-    def _post(self, payload: dict):
-        return self._send("POST", "/v1/audio/speech", payload)
+    def _post(self, body: SpeechBody):
+        return self._send("POST", "/v1/audio/speech", body.to_json())
 
     def _send(self, method: str, route: str, payload: dict | None):
         import requests
@@ -198,6 +218,16 @@ class OpenAISpeechEngine:
             raise StudioError(f"The speech server at {self.label} is busy: {message or 'its queue is full'}.")
         raise StudioError(f"The speech server at {self.label} answered HTTP {status}"
                           + (f": {message}" if message else "."))
+
+
+def _speaker(voice: SpeakerVoice, limit: int) -> SpeechSpeaker:
+    given = {"reference_audio": _base64_clip(voice.reference_audio, limit) if voice.reference_audio is not None else None,
+             "reference_text": voice.reference_text, "description": voice.description}
+    return SpeechSpeaker(**{name: value for name, value in given.items() if value is not None})
+
+
+def _base64_clip(clip, limit: int) -> str:
+    return base64.b64encode(reference_bytes(clip, limit)).decode()
 
 
 def _error_message(response) -> str:

@@ -16,12 +16,15 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from inference.contract.errors import Cancelled, InvalidRequest, ModelLoadError, StudioError
-from inference.contract.request import SynthesisRequest
-from inference.contract.result import Segment, SynthesisResult, Timings
+from inference.contract.errors import Cancelled, ModelLoadError, StudioError
+from inference.contract.request import SpeakerVoice, SynthesisRequest
+from inference.contract.result import SynthesisResult, Timings
+from wire.runpod_job import HealthJob, SpeakerInput, TakeInput
+from wire.runpod_output import ChunkOutput, ErrorOutput, HealthOutput, PromptOutput, ResultOutput
 
 from .shared import RemotePrompt, reference_bytes
 
@@ -83,10 +86,10 @@ class RemoteEngine:
     def warm_up(self) -> None:
         """A health job: wakes a worker (cold start) and learns which model it serves."""
         self.load()
-        output = self._call({"health": True})
-        self.remote_status = output.get("engine") or {}
-        if output.get("status") != "ok":
-            raise ModelLoadError(f"The RunPod worker at {self.label} cannot serve: {output.get('load_error')}")
+        health = HealthOutput.read(self._call(HealthJob(health=True).model_dump()))
+        self.remote_status = health.engine
+        if health.status != "ok":
+            raise ModelLoadError(f"The RunPod worker at {self.label} cannot serve: {health.load_error}")
         self.dtype = self.remote_status.get("dtype", "remote")
         self.warmed = True
 
@@ -115,14 +118,13 @@ class RemoteEngine:
         finally:
             with self._lock:
                 self._pending -= 1
-        return self._to_result(output)
+        return self._to_result(ResultOutput.read(output))
 
     def render_prompt(self, request: SynthesisRequest) -> RemotePrompt:
         """Asks the worker to render the prompt (a short job that generates nothing)."""
         self.load()
-        output = self._call({**job_input(request), "prompt_only": True})
-        return RemotePrompt(str(output.get("prompt", "")), list(output.get("warnings") or []),
-                            int(output.get("audio_frames") or 0))
+        prompt = PromptOutput.read(self._call({**job_input(request), "prompt_only": True}))
+        return RemotePrompt(prompt.prompt, prompt.warnings, prompt.audio_frames)
 
     def stream(self, request: SynthesisRequest, cancel: threading.Event | None = None, **_: Any) -> Iterator:
         """Audio chunks as the worker yields them (RunPod's /run + /stream); the last chunk carries the
@@ -152,13 +154,13 @@ class RemoteEngine:
                         continue
                     _raise_for_error(item)
                     if item.get("type") == "chunk":
-                        rate = int(item.get("sample_rate") or 24_000)
-                        pieces.append(decode_audio(base64.b64decode(item["audio_base64"]), rate))
-                        yield StreamChunk(pieces[-1], rate, part=int(item.get("part") or 1),
-                                          parts=int(item.get("parts") or 1))
+                        chunk = ChunkOutput.read(item)
+                        pieces.append(decode_audio(base64.b64decode(chunk.audio_base64), chunk.sample_rate))
+                        yield StreamChunk(pieces[-1], chunk.sample_rate, part=chunk.part, parts=chunk.parts)
                     elif item.get("type") == "result":
+                        final = ResultOutput.read(item)
                         joined = np.concatenate(pieces) if pieces else None
-                        result = self._to_result(item, joined if item.get("audio_in_chunks") else None)
+                        result = self._to_result(final, joined if final.audio_in_chunks else None)
                         finished = True
                         yield StreamChunk(np.zeros(0, np.float32), result.sample_rate, result=result)
                         return
@@ -233,48 +235,50 @@ class RemoteEngine:
         except ValueError:
             raise StudioError(f"The RunPod endpoint {self.label} answered with something that is not JSON.") from None
 
-    def _to_result(self, output: dict, streamed=None) -> SynthesisResult:
+    def _to_result(self, output: ResultOutput, streamed=None) -> SynthesisResult:
         """The worker's final output as a SynthesisResult; `streamed` is the joined chunks, used when the
         worker left the audio out of a long streamed take's final item."""
         from inference.audio.codec import decode_audio
 
-        sample_rate = int(output.get("sample_rate") or 24_000)
-        if output.get("audio_url"):
-            waveform = decode_audio(_download(output["audio_url"]), sample_rate)
-        elif output.get("audio_base64"):
-            waveform = decode_audio(base64.b64decode(output["audio_base64"]), sample_rate)
+        sample_rate = output.sample_rate
+        if output.audio_url:
+            waveform = decode_audio(_download(output.audio_url), sample_rate)
+        elif output.audio_base64:
+            waveform = decode_audio(base64.b64decode(output.audio_base64), sample_rate)
         elif streamed is not None:
             waveform = streamed
         else:
             raise StudioError("The RunPod worker returned no audio.")
-        t = output.get("timings") or {}
-        timings = Timings(**{k: float(t.get(k, 0.0)) for k in ("load_s", "reference_s", "generate_s", "decode_s")},
-                          audio_s=len(waveform) / sample_rate)
-        model = output.get("model") or "?"
-        segments = [Segment(**segment) for segment in output.get("segments") or []]
-        return SynthesisResult(sample_rate, waveform, int(output.get("seed", 0)), timings,
-                               list(output.get("warnings") or []), f"{model} (runpod:{self.label})",
-                               segments=segments, chunks=max(len(segments), 1))
+        t = output.timings
+        timings = Timings(t.load_s, t.reference_s, t.generate_s, t.decode_s, audio_s=len(waveform) / sample_rate)
+        return SynthesisResult(sample_rate, waveform, output.seed, timings, output.warnings,
+                               f"{output.model} (runpod:{self.label})", segments=output.segments,
+                               chunks=max(len(output.segments), 1))
 
 
 def job_input(request: SynthesisRequest) -> dict:
-    """A SynthesisRequest as a worker job input (see serverless/job.py); the reference travels as base64."""
-    payload: dict[str, Any] = {"text": request.text, "output": "wav", **request.sampling.model_dump()}
-    for name in ("reference_text", "scene", "seed"):
-        if getattr(request, name) is not None:
-            payload[name] = getattr(request, name)
+    """A SynthesisRequest as a worker job input (wire/runpod_job.py); clips travel as base64."""
+    fields = {"output": "wav", **request.sampling.model_dump()}
+    fields.update({name: getattr(request, name) for name in ("reference_text", "scene", "seed")
+                   if getattr(request, name) is not None})
     if request.reference_audio is not None:
-        payload["reference_audio_base64"] = base64.b64encode(reference_bytes(request.reference_audio, MAX_REFERENCE_UPLOAD)).decode()
+        fields["reference_audio_base64"] = _base64_clip(request.reference_audio)
     if request.is_dialogue:
-        payload["script"] = payload.pop("text")
-        payload.update(pause_s=request.pause_s, voice_layout=request.voice_layout, speakers={})
-        for name, voice in (request.speakers or {}).items():
-            spec = voice.model_dump(exclude_none=True, exclude={"reference_audio"})
-            if voice.reference_audio is not None:
-                spec["reference_audio_base64"] = base64.b64encode(
-                    reference_bytes(voice.reference_audio, MAX_REFERENCE_UPLOAD)).decode()
-            payload["speakers"][name] = spec
-    return payload
+        fields.update(script=request.text, pause_s=request.pause_s, voice_layout=request.voice_layout,
+                      speakers={name: _speaker(voice) for name, voice in (request.speakers or {}).items()})
+    else:
+        fields["text"] = request.text
+    return TakeInput(**fields).to_json()
+
+
+def _speaker(voice: SpeakerVoice) -> SpeakerInput:
+    clip = _base64_clip(voice.reference_audio) if voice.reference_audio is not None else None
+    given = {"reference_audio_base64": clip, "reference_text": voice.reference_text, "description": voice.description}
+    return SpeakerInput(**{name: value for name, value in given.items() if value is not None})
+
+
+def _base64_clip(clip: Path | bytes) -> str:
+    return base64.b64encode(reference_bytes(clip, MAX_REFERENCE_UPLOAD)).decode()
 
 
 def _download(url: str) -> bytes:
@@ -295,8 +299,7 @@ def _download(url: str) -> bytes:
 
 def _raise_for_error(item: dict) -> None:
     if item.get("error"):
-        kind = InvalidRequest if item.get("error_type") == "invalid_request" else StudioError
-        raise kind(str(item["error"]))
+        ErrorOutput.read(item).raise_error()
 
 
 def _error_text(error: Any) -> str:

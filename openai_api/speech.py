@@ -1,8 +1,10 @@
 """OpenAI's speech request, read into the studio's one SynthesisRequest, and the voices it can name.
 
 `voice` is a preset voice (a clip + transcript), a shipped voice description, or `smart` (the model picks
-a voice that suits the text); `instructions` become the scene. The cloning extensions (reference_audio as
-base64, reference_text, seed and the sampling options) are checked by the shared request validation.
+a voice that suits the text); `instructions` become the scene. The extensions (reference_audio as base64,
+reference_text, seed, the sampling options; a dialogue's speakers, pause_s and voice_layout: see
+wire/openai_speech.py) are checked by the shared request validation. A speaker's voice is resolved by the
+same rules as the body's own.
 """
 
 from __future__ import annotations
@@ -10,90 +12,54 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from inference.audio.formats import FORMATS, MAX_SPEED, MIN_SPEED
 from inference.contract.errors import InvalidRequest
-from inference.contract.request import (
-    MAX_SEED,
-    SamplingOptions,
-    SynthesisRequest,
-    _refuse_boolean,
-    describe_validation_error,
-)
+from inference.contract.request import MAX_SEED, SynthesisRequest
 from studio.service import Studio
 from studio.voices import SMART, Voice, api_voice
+from wire.openai_speech import EXTENSIONS, SpeechBody, SpeechSpeaker
+
+__all__ = ["EXTENSIONS", "SMART_VOICE", "SpeechBody", "resolve_voice", "synthesis_request", "voice_list"]
 
 SMART_VOICE = "smart"
-# Extensions to OpenAI's request; each is checked by SynthesisRequest like at every other front door.
-EXTENSIONS = ("reference_audio", "reference_text", "seed", *SamplingOptions.model_fields)
-
-
-class SpeechBody(BaseModel):
-    """The request body of POST /v1/audio/speech. Unknown fields are refused."""
-
-    model_config = ConfigDict(extra="allow")  # extras are checked against EXTENSIONS below
-
-    model: str | None = None
-    input: str
-    voice: str | None = None
-    instructions: str | None = None
-    response_format: Literal[FORMATS] = "mp3"  # type: ignore[valid-type]
-    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
-    stream_format: Literal["audio", "sse"] = "audio"
-    reference_audio: str | None = None
-    reference_text: str | None = None
-
-    @field_validator("speed", mode="before")
-    @classmethod
-    def _speed_is_no_boolean(cls, value: Any) -> Any:
-        return _refuse_boolean(value)
-
-    @field_validator("voice", mode="before")
-    @classmethod
-    def _voice_id(cls, value: Any) -> Any:
-        """OpenAI's custom-voice form {"id": "..."} names the same voices."""
-        if isinstance(value, dict):
-            if set(value) != {"id"} or not isinstance(value["id"], str):
-                raise ValueError('must be a voice name or {"id": "<voice name>"}')
-            return value["id"]
-        return value
-
-    @classmethod
-    def read(cls, payload: Any) -> SpeechBody:
-        if not isinstance(payload, dict):
-            raise InvalidRequest("The request body must be a JSON object.")
-        unknown = sorted(set(payload) - set(cls.model_fields) - set(EXTENSIONS))
-        if unknown:
-            allowed = ", ".join([*cls.model_fields, *EXTENSIONS[2:]])
-            raise InvalidRequest(f"Invalid request: unknown field '{unknown[0]}' (allowed: {allowed}).")
-        try:
-            return cls(**payload)
-        except ValidationError as err:
-            raise InvalidRequest(describe_validation_error(err)) from None
-
-    @property
-    def voice_name(self) -> str:
-        return (self.voice or "").strip()
 
 
 def synthesis_request(body: SpeechBody, studio: Studio) -> SynthesisRequest:
     """The take this body asks for. A seed is drawn here when none is given, so it can go in a header
     before the audio starts."""
-    voice = resolve_voice(body.voice_name, studio)
-    if body.reference_audio is not None:
-        voice = Voice("reference", _base64_audio(body.reference_audio),
-                      (body.reference_text or "").strip() or None, voice.description)
-    elif body.reference_text:
-        voice = Voice(voice.label, voice.reference_audio, body.reference_text, voice.description)
+    if body.speakers is not None and body.voice_name not in ("", SMART_VOICE):
+        raise InvalidRequest(f"voice {body.voice_name!r} is one voice for a single take; a dialogue gives a voice "
+                             "per speaker in speakers.")
+    voice = _voice(body.voice_name, body.reference_audio, body.reference_text, studio)
     extras = {name: value for name, value in (body.model_extra or {}).items()}
     seed = extras.pop("seed", None)
+    if body.speakers is not None:
+        extras["speakers"] = {name: _speaker(name, spec, studio) for name, spec in body.speakers.items()}
     request = studio.request(voice, body.input, studio.scene(voice, None, None, body.instructions), seed, **extras)
     if request.seed is None:
         request = request.model_copy(update={"seed": secrets.randbelow(MAX_SEED + 1)})
     return request
+
+
+def _voice(name: str, reference_audio: str | None, reference_text: str | None, studio: Studio) -> Voice:
+    """`voice`, and a clip to clone (base64) with its transcript: the clip wins, the transcript is its own."""
+    voice = resolve_voice(name, studio)
+    if reference_audio is not None:
+        return Voice("reference", _base64_audio(reference_audio), (reference_text or "").strip() or None,
+                     voice.description)
+    if reference_text:
+        return Voice(voice.label, voice.reference_audio, reference_text, voice.description)
+    return voice
+
+
+def _speaker(name: str, spec: SpeechSpeaker, studio: Studio) -> dict:
+    """A dialogue speaker's voice, resolved by the same rules as the body's own voice."""
+    try:
+        voice = _voice((spec.voice or "").strip(), spec.reference_audio, spec.reference_text, studio)
+    except InvalidRequest as err:
+        raise InvalidRequest(f"speakers.{name}: {err}") from None
+    return {"reference_audio": voice.reference_audio, "reference_text": voice.reference_text,
+            "description": spec.description or voice.description}
 
 
 def resolve_voice(name: str, studio: Studio) -> Voice:

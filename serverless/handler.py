@@ -14,6 +14,7 @@ HVS_WARMUP (1/0), HVS_VOICES_DIR, and the HVS_S3_* variables read by serverless/
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import os
@@ -22,22 +23,23 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import asdict
 from typing import Any
 
 from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
 from studio.voice_library import VoiceLibrary
-
-from .job import (
-    OUTPUT_FORMATS,
-    ParsedJob,
-    check_health_job,
-    detect_job_audio,
-    is_detect_job,
-    is_health_job,
-    parse_job,
+from wire.runpod_job import OUTPUT_FORMATS
+from wire.runpod_output import (
+    ChunkOutput,
+    DetectOutput,
+    ErrorOutput,
+    HealthOutput,
+    PromptOutput,
+    ResultOutput,
+    TimingsOutput,
 )
+
+from .job import ParsedJob, check_health_job, detect_job_audio, is_detect_job, is_health_job, parse_job
 from .storage import Storage, inline
 
 log = logging.getLogger("serverless")
@@ -48,7 +50,8 @@ INLINE_OUTPUT_LIMIT = 16_000_000  # base64 characters in one plain result: RunPo
 
 
 class Worker:
-    """One engine, one voice library, one storage; turns job dicts into output dicts."""
+    """One engine, one voice library, one storage; turns job inputs (wire/runpod_job.py) into outputs
+    (wire/runpod_output.py), as JSON."""
 
     def __init__(self, engine, storage: Storage | None = None, voices: VoiceLibrary | None = None,
                  load_error: str | None = None, checker=None) -> None:
@@ -86,7 +89,7 @@ class Worker:
             if is_detect_job(job_input):  # needs the watermark detector only, not the model
                 from inference.audio.watermark import detect
 
-                yield {"type": "detect", **detect(detect_job_audio(job_input))}
+                yield DetectOutput(**detect(detect_job_audio(job_input))).to_json()
                 return
             if self.load_error:
                 raise StudioError(f"The worker's model is not available: {self.load_error}")
@@ -96,8 +99,7 @@ class Worker:
             if parsed.options.prompt_only:
                 prompt = self.engine.render_prompt(parsed.request)
                 frames = getattr(prompt, "audio_frames", getattr(prompt, "reference_frames", 0))
-                yield {"type": "prompt", "prompt": prompt.rendered, "audio_frames": frames,
-                       "warnings": prompt.warnings}
+                yield PromptOutput(prompt=prompt.rendered, audio_frames=frames, warnings=prompt.warnings).to_json()
             elif parsed.options.stream:
                 yield from self._stream(parsed, job_id, cancel)
             else:
@@ -105,32 +107,31 @@ class Worker:
 
                 takes = make_takes(self.engine, parsed.request, self.checker, check=parsed.options.check,
                                    cancel=cancel)
-                yield self._deliver(takes.result, parsed, job_id, takes)
+                yield self._deliver(takes.result, parsed, job_id, takes).to_json()
             log.info("job %s done in %.2f s", job_id, time.perf_counter() - started)
         except InvalidRequest as err:
             log.info("job %s rejected: %s", job_id, err)
-            yield {"error": str(err), "error_type": "invalid_request"}
+            yield ErrorOutput(error=str(err), error_type="invalid_request").to_json()
         except StudioError as err:
             log.warning("job %s failed: %s", job_id, err)
-            yield {"error": str(err), "error_type": "studio_error"}
+            yield ErrorOutput(error=str(err), error_type="studio_error").to_json()
         except Exception as err:  # a bug must not take the worker down with it
             log.exception("job %s crashed", job_id)
-            yield {"error": f"The worker hit an internal error ({type(err).__name__}); the job failed, "
-                            "the worker is still running.", "error_type": "internal"}
+            yield ErrorOutput(error=f"The worker hit an internal error ({type(err).__name__}); the job failed, "
+                                    "the worker is still running.", error_type="internal").to_json()
 
     def health(self) -> dict:
         from runpod.version import __version__ as runpod_version
 
-        return {
-            "type": "health",
-            "status": "error" if self.load_error else "draining" if self.draining.is_set() else "ok",
-            "load_error": self.load_error,
-            "engine": self.engine.status() if self.engine else {"loaded": False},
-            "storage": self.storage.describe(),
-            "voices": self.voices.names(),
-            "output_formats": list(OUTPUT_FORMATS),
-            "runpod": runpod_version,
-        }
+        return HealthOutput(
+            status="error" if self.load_error else "draining" if self.draining.is_set() else "ok",
+            load_error=self.load_error,
+            engine=self.engine.status() if self.engine else {"loaded": False},
+            storage=self.storage.describe(),
+            voices=self.voices.names(),
+            output_formats=list(OUTPUT_FORMATS),
+            runpod=runpod_version,
+        ).to_json()
 
     def _stream(self, parsed: ParsedJob, job_id: str, cancel: threading.Event | None = None) -> Iterator[dict]:
         from inference.audio.codec import encode
@@ -144,26 +145,27 @@ class Worker:
         sent_s, sent_chars, index = 0.0, 0, 0
         for chunk in self.engine.stream(parsed.request, cancel=cancel):
             if len(chunk.waveform):
-                item = _chunk_output(index, sent_s, encode(chunk.waveform, "wav", chunk.sample_rate),
-                                     len(chunk.waveform) / chunk.sample_rate, chunk.sample_rate)
-                item.update(part=chunk.part, parts=chunk.parts)  # "part 2 of 5": dialogue turn or long-text chunk
-                sent_s += item["duration_s"]
-                sent_chars += len(item["audio_base64"])
+                item = ChunkOutput(
+                    index=index, start_s=round(sent_s, 3), duration_s=round(len(chunk.waveform) / chunk.sample_rate, 3),
+                    sample_rate=chunk.sample_rate, part=chunk.part, parts=chunk.parts,
+                    audio_base64=base64.b64encode(encode(chunk.waveform, "wav", chunk.sample_rate)).decode("ascii"))
+                sent_s += item.duration_s
+                sent_chars += len(item.audio_base64)
                 index += 1
-                yield item
+                yield item.to_json()
             if chunk.result is not None:
                 scores = [score_take(self.checker, parsed.request, chunk.result)] if parsed.options.check else [None]
                 final = self._deliver(chunk.result, parsed, job_id, Takes(chunk.result, scores), fit_inline=False)
                 # RunPod caps a job's aggregated output (~20 MB): the chunks already hold the whole take.
-                if final.get("audio_base64") and sent_chars + len(final["audio_base64"]) > STREAM_OUTPUT_LIMIT:
-                    del final["audio_base64"]
-                    final["audio_in_chunks"] = True
-                    final["warnings"].append("The take is too large to repeat after its streamed chunks (RunPod "
-                                             "caps a job's output at 20 MB): join the chunks, or configure S3.")
-                yield final
+                if final.audio_base64 and sent_chars + len(final.audio_base64) > STREAM_OUTPUT_LIMIT:
+                    final.audio_base64 = None
+                    final.audio_in_chunks = True
+                    final.warnings.append("The take is too large to repeat after its streamed chunks (RunPod "
+                                          "caps a job's output at 20 MB): join the chunks, or configure S3.")
+                yield final.to_json()
                 return
 
-    def _deliver(self, result, parsed: ParsedJob, job_id: str, takes=None, fit_inline: bool = True) -> dict:
+    def _deliver(self, result, parsed: ParsedJob, job_id: str, takes=None, fit_inline: bool = True) -> ResultOutput:
         """The take stored in S3, or inline as base64. An inline take must fit under RunPod's output cap
         (a streamed one already went out in its chunks): WAV that would not fit goes as MP3, and a take
         too long even for that is refused with what to do instead."""
@@ -184,34 +186,22 @@ class Worker:
                               "RunPod, whose job output is capped at 20 MB: configure S3 (HVS_S3_BUCKET) or send "
                               'the job with "stream": true.')
         t = result.timings
-        return {
-            "type": "result",
+        timings = {name: round(getattr(t, name), 3) for name in TimingsOutput.model_fields}
+        return ResultOutput(
             **stored,
-            "format": fmt,
-            "content_type": OUTPUT_FORMATS[fmt],
-            "bytes": len(audio),
-            "sample_rate": result.sample_rate,
-            "duration_s": round(result.duration_s, 3),
-            "seed": result.seed,
-            "model": result.model_id,
-            "timings": {
-                "load_s": round(t.load_s, 3), "reference_s": round(t.reference_s, 3),
-                "generate_s": round(t.generate_s, 3), "decode_s": round(t.decode_s, 3),
-                "audio_s": round(t.audio_s, 3), "total_s": round(t.total_s, 3),
-                "real_time_factor": round(t.real_time_factor, 3),
-            },
-            "warnings": [*result.warnings, *warnings],
-            "segments": [asdict(segment) for segment in result.segments],
-            "subtitles": {fmt: subtitles.render(result.segments, fmt) for fmt in subtitles.FORMATS},
-            **({"take_check": takes.report()} if takes is not None and takes.score is not None else {}),
-        }
-
-
-def _chunk_output(index: int, start_s: float, wav: bytes, duration_s: float, sample_rate: int) -> dict:
-    import base64
-
-    return {"type": "chunk", "index": index, "start_s": round(start_s, 3), "duration_s": round(duration_s, 3),
-            "sample_rate": sample_rate, "format": "wav", "audio_base64": base64.b64encode(wav).decode("ascii")}
+            format=fmt,
+            content_type=OUTPUT_FORMATS[fmt],
+            bytes=len(audio),
+            sample_rate=result.sample_rate,
+            duration_s=round(result.duration_s, 3),
+            seed=result.seed,
+            model=result.model_id,
+            timings=TimingsOutput(**timings),
+            warnings=[*result.warnings, *warnings],
+            segments=result.segments,
+            subtitles={fmt: subtitles.render(result.segments, fmt) for fmt in subtitles.FORMATS},
+            take_check=takes.report() if takes is not None and takes.score is not None else None,
+        )
 
 
 _worker: Worker | None = None

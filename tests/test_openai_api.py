@@ -85,6 +85,19 @@ def test_cloning_extensions(client, speech_wav):
     assert _seconds(speech.content, "wav") > 1.0
 
 
+def test_a_dialogue_with_a_voice_per_speaker(client):
+    """`speakers` (a preset, a description, a smart voice), `pause_s` and `voice_layout`: two turns and a pause."""
+    def dialogue(**extra) -> bytes:
+        return client.audio.speech.create(
+            model="m", input="Alice: Hello Bob.\nBob: Hello Alice.\n", voice="smart", response_format="pcm",
+            extra_body={"max_new_tokens": 20, "seed": 4, "pause_s": 0.5, **extra}).content
+
+    voiced = dialogue(speakers={"Alice": {"voice": "robot_en"}, "Bob": {"description": "a calm, low voice"}},
+                      voice_layout="separate")
+    assert len(voiced) == (2 * 12 * 960 + 12_000) * 2  # two turns of 12 frames, 0.5 s between them, 16-bit
+    assert dialogue(speakers={}) != voiced
+
+
 def test_sse_events_in_openais_shape(doors_studio):
     url, _ = doors_studio
     body = {"model": "m", "input": "Events.", "voice": "smart", "response_format": "pcm", "stream_format": "sse",
@@ -103,6 +116,8 @@ def test_sse_events_in_openais_shape(doors_studio):
 def test_models_and_voices(client, doors_studio):
     url, _ = doors_studio
     assert [m.id for m in client.models.list()] == ["tiny-random"]
+    (model,) = client.models.list().data
+    assert {"reference_audio", "seed", "top_k", "speakers", "pause_s", "voice_layout"} <= set(model.extensions)
     voices = httpx.get(f"{url}/v1/audio/voices", headers={"Authorization": f"Bearer {API_KEY}"}).json()["data"]
     ids = [v["id"] for v in voices]
     assert ids[0] == "smart" and "robot_en" in ids and "warm-british-male" in ids
@@ -131,6 +146,13 @@ def _error(doors_studio, body, key: str | None = API_KEY, **kwargs) -> tuple[int
     ({"input": "Hi.", "reference_audio": "not base64!"}, "base64"),
     ({"input": "Hi.", "reference_audio": base64.b64encode(b"not audio at all").decode()},
      "not a supported audio format"),
+    ({"input": "A: Hi.\nB: Yo.", "speakers": {"A": {"colour": "blue"}}}, "Unknown field 'colour' in speakers.A"),
+    ({"input": "A: Hi.\nB: Yo.", "speakers": {"A": {"voice": "alloy"}}}, "speakers.A: Unknown voice 'alloy'"),
+    ({"input": "A: Hi.\nB: Yo.", "speakers": {"A": {"reference_audio": "!!"}}}, "speakers.A: reference_audio must"),
+    ({"input": "A: Hi.\nB: Yo.", "voice": "robot_en", "speakers": {}}, "a dialogue gives a voice per speaker"),
+    ({"input": "A: Hi.\nB: Yo.", "reference_text": "x", "speakers": {}}, "not reference_audio/reference_text"),
+    ({"input": "A: Hi.\nB: Yo.", "speakers": {}, "voice_layout": "mixed"}, "voice_layout"),
+    ({"input": "A: Hi.\nB: Yo.", "speakers": {}, "pause_s": 9}, "pause_s must be at most 5"),
 ])
 def test_bad_requests_are_400_in_openais_shape(doors_studio, body, words):
     status, reply = _error(doors_studio, {"max_new_tokens": 20, **body})

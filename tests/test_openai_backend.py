@@ -4,6 +4,7 @@ nothing of the cloning extensions (as the official higgs-audio vLLM server)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,17 +86,52 @@ def _silent() -> bytes:
     return encode_wav(np.zeros(24_000 * 2, np.float32))
 
 
-def test_one_studio_drives_another(doors_studio, tmp_path):
+@pytest.fixture(scope="module")
+def front(doors_studio, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """A second studio whose backend is the doors studio: `--backend openai:<its url>`. Yields (url, log path)."""
     url, _ = doors_studio
+    log = tmp_path_factory.mktemp("front") / "front.log"
     env = {"HVS_BACKEND_API_KEY": API_KEY, "HVS_ASR_MODEL": "none"}
-    with run_studio(tmp_path / "front.log", "--backend", f"openai:{url}", env=env) as front:
-        assert healthz(front)["model"] == "tiny-random" and healthz(front)["device"].startswith("openai:127.0.0.1")
-        took = sf.read(Client(front, verbose=False).predict(api_name="/synthesize", text="Relayed.", seed=6,
+    with run_studio(log, "--backend", f"openai:{url}", env=env) as front_url:
+        yield front_url, log
+
+
+def test_one_studio_drives_another(doors_studio, front):
+    url, _ = doors_studio
+    front_url, log = front
+    assert healthz(front_url)["model"] == "tiny-random" and healthz(front_url)["device"].startswith("openai:127.0.0.1")
+    took = sf.read(Client(front_url, verbose=False).predict(api_name="/synthesize", text="Relayed.", seed=6,
                                                             max_new_tokens=40, voice="warm-british-male"))[0]
     direct = sf.read(Client(url, verbose=False).predict(api_name="/synthesize", text="Relayed.", seed=6,
                                                         max_new_tokens=40, voice="warm-british-male"))[0]
     assert len(took) == len(direct) and np.abs(took - direct).max() <= QUANTUM
-    assert API_KEY not in (tmp_path / "front.log").read_text()
+    assert API_KEY not in log.read_text()
+
+
+SCRIPT = "Alice: Hello Bob, how are you?\nBob: Fine, thanks.\n"
+
+
+def _dialogue(url: str, **given) -> np.ndarray:
+    path = Client(url, verbose=False).predict(api_name="/dialogue", script=SCRIPT, seed=5, max_new_tokens=20,
+                                              pause_s=0.5, voice_layout="separate", **given)[0]
+    return sf.read(path)[0]
+
+
+def test_a_dialogue_keeps_its_speakers_voices_from_studio_to_studio(doors_studio, front):
+    """The front studio's /dialogue through `--backend openai:` carries each speaker's voice (a preset clip, a
+    description), the pause and the layout: the far studio makes the very take it makes for the same dialogue
+    asked of it directly. (The backend sent only the script's text before: a single take, not a dialogue.)"""
+    url, _ = doors_studio
+    front_url, _ = front
+    alice, bob = {"Alice": "robot_en"}, {"Bob": "a calm, low voice with a slight rasp"}
+    relayed = _dialogue(front_url, speakers=json.dumps({**alice, **bob}))
+    direct = _dialogue(url, speakers=json.dumps({**alice, **bob}))
+    assert len(direct) == 2 * 12 * 960 + 12_000  # two turns of 12 frames, one 0.5 s pause
+    assert len(relayed) == len(direct) and np.abs(relayed - direct).max() <= QUANTUM
+    # Each voice changes the take beyond 16-bit rounding (random weights listen to the prompt only a little).
+    for fewer in (json.dumps(alice), json.dumps(bob), None):
+        other = _dialogue(url, speakers=fewer)
+        assert len(other) == len(direct) and np.count_nonzero(np.abs(other - direct) > QUANTUM) > 100, fewer
 
 
 def test_the_cli_speaks_through_any_backend(doors_studio, tmp_path):
@@ -166,3 +203,35 @@ def test_plain_server_gets_openais_fields_and_a_clear_refusal_for_clips(plain_se
     with pytest.raises(InvalidRequest, match="does not take a reference clip.*Smart voice.*en_woman"):
         engine.synthesize(SynthesisRequest.parse(text="Hello.", reference_audio=speech_wav))
     assert len(received) == 1  # the refused take never reached the server
+
+
+@pytest.mark.parametrize(("options", "missing"), [
+    ({"speakers": {"Alice": {"description": "calm"}}}, "speakers"),
+    ({"speakers": {}}, "speakers"),  # the script's names alone make it a dialogue
+    ({"pause_s": 1.0}, "pause_s"),
+    ({"voice_layout": "separate", "pause_s": 0.0}, "pause_s or voice_layout"),
+])
+def test_plain_server_refuses_a_dialogue_it_cannot_take(plain_server, options, missing):
+    url, received = plain_server
+    engine = OpenAISpeechEngine(url, voice="en_woman")
+    engine.warm_up()
+    script = "Alice: Hi Bob.\nBob: Hi." if "speakers" in options else "[SPEAKER0] Hi Bob.\n[SPEAKER1] Hi."
+    with pytest.raises(InvalidRequest, match=f"cannot take this dialogue: it does not list {missing} among its "
+                                             "extensions.*another Higgs Voice Studio"):
+        engine.synthesize(SynthesisRequest.parse(text=script, **options))
+    assert received == []  # refused before anything was sent
+    engine.synthesize(SynthesisRequest.parse(text="[SPEAKER0] Hi Bob.\n[SPEAKER1] Hi."))  # tags alone: as before
+    assert received[-1]["input"] == "[SPEAKER0] Hi Bob.\n[SPEAKER1] Hi." and received[-1]["voice"] == "en_woman"
+    assert not {"speakers", "pause_s", "voice_layout"} & set(received[-1])
+
+
+def test_the_backend_sends_a_dialogue_as_the_extensions_a_studio_lists(remote, speech_wav):
+    """What the request body holds for another studio: the speakers' clips (base64), words and options."""
+    request = SynthesisRequest.parse(text="Alice: Hi Bob.\nBob: Hi.", seed=3, pause_s=0.2, voice_layout="separate",
+                                     speakers={"Alice": {"reference_audio": speech_wav, "reference_text": "Hello."},
+                                               "Bob": {"description": "calm"}})
+    body = remote._payload(request)[0].to_json()
+    assert "voice" not in body and body["input"] == request.text and body["seed"] == 3
+    assert body["pause_s"] == 0.2 and body["voice_layout"] == "separate"
+    assert base64.b64decode(body["speakers"]["Alice"]["reference_audio"]) == speech_wav.read_bytes()
+    assert body["speakers"]["Alice"]["reference_text"] == "Hello." and body["speakers"]["Bob"] == {"description": "calm"}

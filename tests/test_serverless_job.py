@@ -1,4 +1,5 @@
-"""Job input validation and reference fetching, in-process (no model, no worker process)."""
+"""Job input validation (serverless/job.py, wire/runpod_job.py) and reference fetching (wire/fetch.py),
+in-process (no model, no worker process)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import re
 import pytest
 
 from inference.contract.errors import InvalidRequest
-from serverless import job as jobmod
-from serverless.job import decode_base64_audio, fetch_reference, parse_job
+from serverless.job import parse_job
 from studio.voice_library import VoiceLibrary
+from wire import fetch as fetchmod
+from wire.fetch import decode_base64_audio, fetch_reference
 
 
 @pytest.fixture
@@ -107,25 +109,25 @@ def test_bad_reference_urls(allow_private, file_server, route, message):
 
 
 def test_url_size_cap_without_content_length(allow_private, file_server, monkeypatch):
-    monkeypatch.setattr(jobmod, "MAX_REFERENCE_BYTES", 1000)
+    monkeypatch.setattr(fetchmod, "MAX_REFERENCE_BYTES", 1000)
     with pytest.raises(InvalidRequest, match="over the 1.0 kB limit"):
         fetch_reference(f"{file_server}/text")  # 2.5 kB
 
 
 def test_base64_size_cap(monkeypatch):
-    monkeypatch.setattr(jobmod, "MAX_REFERENCE_BYTES", 1000)
+    monkeypatch.setattr(fetchmod, "MAX_REFERENCE_BYTES", 1000)
     with pytest.raises(InvalidRequest, match="limit for reference audio"):
         parse_job({"text": "Hi.", "reference_audio_base64": base64.b64encode(b"x" * 2000).decode()})
 
 
 def test_url_read_timeout(allow_private, file_server, monkeypatch):
-    monkeypatch.setattr(jobmod, "URL_READ_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(fetchmod, "URL_READ_TIMEOUT_S", 0.5)
     with pytest.raises(InvalidRequest, match="timed out"):
         fetch_reference(f"{file_server}/stall")
 
 
 def test_url_total_deadline(allow_private, file_server, monkeypatch):
-    monkeypatch.setattr(jobmod, "URL_TOTAL_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(fetchmod, "URL_TOTAL_TIMEOUT_S", 1.0)
     with pytest.raises(InvalidRequest, match="took longer than 1 s"):
         fetch_reference(f"{file_server}/drip")
 
@@ -156,7 +158,7 @@ def test_private_addresses_are_fetched_after_opting_in(file_server, monkeypatch)
 def test_the_connected_address_is_checked_too(file_server, monkeypatch):
     # DNS rebinding: the name resolves to a public address when checked, then the connection lands on
     # a private one. The address actually connected to is refused before anything is read.
-    monkeypatch.setattr(jobmod, "_resolve", lambda host: {"93.184.216.34"})
+    monkeypatch.setattr(fetchmod, "_resolve", lambda host: {"93.184.216.34"})
     with pytest.raises(InvalidRequest, match=r"private address \(127\.0\.0\.1\)"):
         fetch_reference(f"{file_server}/speech.wav")
     monkeypatch.setenv("HVS_URL_ALLOW_PRIVATE", "1")
@@ -168,7 +170,7 @@ def test_slow_headers_meet_the_total_deadline(allow_private, file_server, monkey
     limit must still end the fetch (it held a job for 150 s before)."""
     import time
 
-    monkeypatch.setattr(jobmod, "URL_TOTAL_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(fetchmod, "URL_TOTAL_TIMEOUT_S", 1.0)
     started = time.monotonic()
     with pytest.raises(InvalidRequest, match="took longer than 1 s"):
         fetch_reference(f"{file_server}/slow-headers")

@@ -12,15 +12,13 @@ import struct
 import numpy as np
 
 from inference.audio.codec import to_int16
+from inference.contract.formats import FORMATS, MAX_SPEED, MIN_SPEED
+from inference.contract.formats import MEDIA_TYPES as MEDIA_TYPES  # re-exported for the HTTP door
 from inference.contract.request import SAMPLE_RATE
 
 # name -> (container, codec); opus comes in Ogg and aac in ADTS, as OpenAI's speech API sends them.
 CONTAINERS = {"mp3": ("mp3", "libmp3lame"), "opus": ("ogg", "libopus"), "aac": ("adts", "aac"),
               "flac": ("flac", "flac")}
-FORMATS = (*CONTAINERS, "wav", "pcm")
-MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac",
-               "wav": "audio/wav", "pcm": "audio/pcm"}
-MIN_SPEED, MAX_SPEED = 0.25, 4.0
 
 
 class _Sink:
