@@ -13,7 +13,6 @@ import base64
 import binascii
 import contextlib
 import ipaddress
-import os
 import re
 import socket
 import sys
@@ -35,10 +34,11 @@ REQUEST_FIELDS = ("text", "reference_text", "scene", "seed", "candidates", "paus
 SPEAKER_FIELDS = frozenset((*REFERENCE_FIELDS, "reference_text", "description"))
 ALLOWED_FIELDS = frozenset(WORKER_FIELDS + REQUEST_FIELDS)
 
-MAX_REFERENCE_BYTES = int(os.environ.get("HVS_MAX_REFERENCE_BYTES", 20 * 2**20))
+MAX_REFERENCE_BYTES = 20 * 2**20  # defaults of FetchLimits; the worker passes the operator's settings
 URL_CONNECT_TIMEOUT_S = 5.0
 URL_READ_TIMEOUT_S = 15.0
-URL_TOTAL_TIMEOUT_S = float(os.environ.get("HVS_URL_TIMEOUT_S", 30.0))  # a slow drip still ends here
+URL_TOTAL_TIMEOUT_S = 30.0  # a slow drip still ends here
+ALLOW_PRIVATE = False  # loopback / private / carrier-grade NAT addresses are refused
 URL_MAX_REDIRECTS = 3
 _S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,200}$")
 _DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w=.-]+)*;base64,", re.IGNORECASE)
@@ -57,6 +57,20 @@ class JobOptions:
     @property
     def content_type(self) -> str:
         return OUTPUT_FORMATS[self.output]
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """The operator's limits on a job's reference audio (HVS_MAX_REFERENCE_BYTES, HVS_URL_TIMEOUT_S,
+    HVS_URL_ALLOW_PRIVATE), passed in by the worker; a job never sets them. None: the module's default."""
+
+    max_bytes: int | None = None
+    timeout_s: float | None = None
+    allow_private: bool | None = None
+
+    def resolved(self) -> tuple[int, float, bool]:
+        return (self.max_bytes or MAX_REFERENCE_BYTES, self.timeout_s or URL_TOTAL_TIMEOUT_S,
+                ALLOW_PRIVATE if self.allow_private is None else self.allow_private)
 
 
 @dataclass
@@ -78,7 +92,7 @@ def is_detect_job(job_input: Any) -> bool:
     return isinstance(job_input, dict) and "detect" in job_input
 
 
-def detect_job_audio(job_input: dict) -> bytes:
+def detect_job_audio(job_input: dict, limits: FetchLimits | None = None) -> bytes:
     """`{"detect": <base64, a data: URL, or an http(s) URL of an audio file>}` -> the file's bytes."""
     if len(job_input) != 1:
         raise InvalidRequest('A detect job is exactly {"detect": "<base64 or URL of an audio file>"}, '
@@ -89,13 +103,13 @@ def detect_job_audio(job_input: dict) -> bytes:
     value = value.strip()
     if urlsplit(value).scheme.lower() in ("http", "https"):
         try:
-            return fetch_reference(value)
+            return fetch_reference(value, limits)
         except InvalidRequest as err:
             raise InvalidRequest(str(err).replace("reference_audio_url", "detect URL")) from None
-    return decode_base64_audio(value, name="detect")
+    return decode_base64_audio(value, (limits or FetchLimits()).max_bytes, name="detect")
 
 
-def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
+def parse_job(job_input: Any, voices: VoiceLibrary | None = None, limits: FetchLimits | None = None) -> ParsedJob:
     """Validate a job input, cheapest checks first. Raises InvalidRequest with a message naming the bad field(s)."""
     if not isinstance(job_input, dict):
         raise InvalidRequest(f"The job input must be a JSON object with at least a 'text' field (got {_kind(job_input)}).")
@@ -108,12 +122,12 @@ def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
     options = _parse_options(job_input)
     fields = {k: job_input[k] for k in REQUEST_FIELDS if k in job_input}
     if "script" in job_input or "speakers" in job_input:
-        return ParsedJob(_parse_dialogue(job_input, fields, voices), options)
+        return ParsedJob(_parse_dialogue(job_input, fields, voices, limits), options)
     given = _reference_field(job_input, "")
     request = SynthesisRequest.parse(**fields)  # cheap checks first, before any download
     if not given:
         return ParsedJob(request, options)
-    fields.update(_reference(given, job_input[given], request.reference_text, voices, ""))
+    fields.update(_reference(given, job_input[given], request.reference_text, voices, "", limits))
     return ParsedJob(SynthesisRequest.parse(**fields), options)
 
 
@@ -124,15 +138,16 @@ def _reference_field(source: dict, where: str) -> str | None:
     return given[0] if given else None
 
 
-def _reference(name: str, value: Any, reference_text: str | None, voices: VoiceLibrary | None, where: str) -> dict:
+def _reference(name: str, value: Any, reference_text: str | None, voices: VoiceLibrary | None, where: str,
+               limits: FetchLimits | None = None) -> dict:
     """One reference voice, however it arrives -> reference_audio (and a preset's transcript)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequest(f"{where}{name} must be a non-empty string (got {_kind(value)}).")
     try:
         if name == "reference_audio_base64":
-            return {"reference_audio": decode_base64_audio(value)}
+            return {"reference_audio": decode_base64_audio(value, (limits or FetchLimits()).max_bytes)}
         if name == "reference_audio_url":
-            return {"reference_audio": fetch_reference(value.strip())}
+            return {"reference_audio": fetch_reference(value.strip(), limits)}
     except InvalidRequest as err:
         raise InvalidRequest(f"{where}{err}") from None
     preset = (voices or VoiceLibrary()).get(value.strip())
@@ -143,7 +158,8 @@ def _reference(name: str, value: Any, reference_text: str | None, voices: VoiceL
     return {"reference_audio": preset.audio_path, "reference_text": preset.transcript}
 
 
-def _parse_dialogue(job_input: dict, fields: dict, voices: VoiceLibrary | None) -> SynthesisRequest:
+def _parse_dialogue(job_input: dict, fields: dict, voices: VoiceLibrary | None,
+                    limits: FetchLimits | None = None) -> SynthesisRequest:
     """`script` + `speakers` -> a dialogue request; every speaker's clip is fetched after the cheap checks."""
     if "text" in fields:
         raise InvalidRequest("Give either 'text' or 'script' (a dialogue), not both.")
@@ -166,7 +182,8 @@ def _parse_dialogue(job_input: dict, fields: dict, voices: VoiceLibrary | None) 
     SynthesisRequest.parse(**fields, speakers=words)  # the script and every option, before any download
     for name, spec in speakers.items():
         if given := _reference_field(spec, f"speakers.{name}: "):
-            words[name].update(_reference(given, spec[given], spec.get("reference_text"), voices, f"speakers.{name}: "))
+            words[name].update(_reference(given, spec[given], spec.get("reference_text"), voices, f"speakers.{name}: ",
+                                          limits))
     return SynthesisRequest.parse(**fields, speakers=words)
 
 
@@ -209,18 +226,18 @@ def decode_base64_audio(value: str, max_bytes: int | None = None, name: str = "r
     return data
 
 
-def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
-    """GET an http(s) URL with a size cap and a few checked redirects. URL_TOTAL_TIMEOUT_S bounds the
+def fetch_reference(url: str, limits: FetchLimits | None = None) -> bytes:
+    """GET an http(s) URL with a size cap and a few checked redirects. The total timeout bounds the
     whole fetch (connect, headers, redirects, body): when it passes, the sockets are shut down, so a
     server that drips its headers one byte at a time cannot hold the job."""
     import requests
 
-    max_bytes = max_bytes or MAX_REFERENCE_BYTES
-    deadline = time.monotonic() + URL_TOTAL_TIMEOUT_S
-    too_slow = f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download."
-    with requests.Session() as session, _guarded_fetch(deadline) as guard:
+    max_bytes, timeout_s, allow_private = (limits or FetchLimits()).resolved()
+    deadline = time.monotonic() + timeout_s
+    too_slow = f"reference_audio_url took longer than {timeout_s:.0f} s to download."
+    with requests.Session() as session, _guarded_fetch(deadline, allow_private) as guard:
         for _ in range(URL_MAX_REDIRECTS + 1):
-            _check_url(url)
+            _check_url(url, allow_private)
             # Through an egress proxy (HTTP(S)_PROXY) the proxy dials the target, not this process.
             guard.check_addresses = not requests.utils.get_environ_proxies(url)
             try:
@@ -241,14 +258,14 @@ def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
                 if response.status_code >= 400:
                     raise InvalidRequest(
                         f"reference_audio_url answered HTTP {response.status_code} ({_short(url)}).")
-                body = _read_capped(response, url, max_bytes, deadline)
+                body = _read_capped(response, url, max_bytes, deadline, too_slow)
                 if guard.expired:
                     raise InvalidRequest(too_slow)
                 return body
     raise InvalidRequest(f"reference_audio_url redirected more than {URL_MAX_REDIRECTS} times.")
 
 
-def _read_capped(response, url: str, max_bytes: int, deadline: float) -> bytes:
+def _read_capped(response, url: str, max_bytes: int, deadline: float, too_slow: str) -> bytes:
     import requests
     import urllib3
 
@@ -263,17 +280,17 @@ def _read_capped(response, url: str, max_bytes: int, deadline: float) -> bytes:
             if len(body) > max_bytes:
                 raise InvalidRequest(f"reference_audio_url is over the {_mb(max_bytes)} limit for reference audio.")
             if time.monotonic() > deadline:
-                raise InvalidRequest(f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download.")
+                raise InvalidRequest(too_slow)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
         if time.monotonic() > deadline:
-            raise InvalidRequest(f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download.") from None
+            raise InvalidRequest(too_slow) from None
         raise InvalidRequest(f"reference_audio_url timed out or broke off while downloading ({_short(url)}).") from None
     if not body:
         raise InvalidRequest(f"reference_audio_url returned an empty file ({_short(url)}).")
     return bytes(body)
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, allow_private: bool) -> None:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
@@ -286,7 +303,7 @@ def _check_url(url: str) -> None:
     if not parts.hostname:
         raise InvalidRequest("reference_audio_url has no host name.")
     for address in _resolve(parts.hostname):
-        _check_address(address)
+        _check_address(address, allow_private)
 
 
 def _resolve(host: str) -> set[str]:
@@ -302,7 +319,7 @@ _METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_addre
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-def _check_address(address: str) -> None:
+def _check_address(address: str, allow_private: bool) -> None:
     ip = ipaddress.ip_address(address.split("%")[0])
     if ip.version == 6 and ip.ipv4_mapped:  # ::ffff:169.254.169.254 reaches the IPv4 address
         ip = ip.ipv4_mapped
@@ -312,7 +329,7 @@ def _check_address(address: str) -> None:
         raise InvalidRequest(f"reference_audio_url points at a link-local or special address ({ip}); not allowed.")
     # Loopback, private, carrier-grade NAT (100.64.0.0/10), reserved: anything not on the public internet,
     # unless the operator opts in. Refused before connecting, so a caller cannot map internal ports.
-    if not ip.is_global and os.environ.get("HVS_URL_ALLOW_PRIVATE", "0") != "1":
+    if not ip.is_global and not allow_private:
         raise InvalidRequest(f"reference_audio_url points at a private address ({ip}); this worker only fetches "
                              "public URLs.")
 
@@ -320,8 +337,9 @@ def _check_address(address: str) -> None:
 class _Guard:
     """One fetch's sockets, shut down when the deadline passes."""
 
-    def __init__(self) -> None:
+    def __init__(self, allow_private: bool) -> None:
         self.check_addresses = True
+        self.allow_private = allow_private
         self.expired = False
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
@@ -351,14 +369,14 @@ def _guard_connections(event: str, args: tuple) -> None:
             raise TimeoutError("the reference fetch ran out of time")
         guard.sockets.append(sock)
     if guard.check_addresses and isinstance(address, tuple) and address and isinstance(address[0], str):
-        _check_address(address[0])
+        _check_address(address[0], guard.allow_private)
 
 
 @contextlib.contextmanager
-def _guarded_fetch(deadline: float):
+def _guarded_fetch(deadline: float, allow_private: bool):
     if _guard_installed.acquire(blocking=False):  # once per process; audit hooks cannot be removed
         sys.addaudithook(_guard_connections)
-    guard = _Guard()
+    guard = _Guard(allow_private)
     timer = threading.Timer(max(deadline - time.monotonic(), 0.0), guard.expire)
     timer.daemon = True
     _fetching.guard = guard
