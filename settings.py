@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_MODEL = "bosonai/higgs-audio-v2-generation-3B-base"  # = inference.model.loading.DEFAULT_MODEL_ID
 MAX_URL_EXPIRY_S = 7 * 24 * 3600  # the SigV4 limit for presigned URLs
@@ -37,7 +38,7 @@ def _var(env: str, default: Any, description: str, *, flag: str | None = None, s
 class Settings(BaseSettings):
     """Build it with `Settings.from_env()` (the process environment) or `Settings.from_env(mapping)`."""
 
-    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore", frozen=True,
+    model_config = SettingsConfigDict(extra="ignore", frozen=True,
                                       validate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
 
     # ---- the studio's flags: `python app.py --model ...` or HVS_MODEL=... ----------------------------------
@@ -147,26 +148,23 @@ class Settings(BaseSettings):
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
-        return init_settings, env_settings  # no .env file, no secrets folder: the environment only
+        return init_settings, _Environment(settings_cls)  # flags first; no .env file, no secrets folder
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
         """The settings of `env` (default: this process's environment), with `flags` (field name -> value
         given on a command line; None = not given) taking precedence. An empty variable counts as unset.
         Raises SettingError naming every bad variable or flag."""
-        environ = os.environ if env is None else env
-        data: dict[str, Any] = {}
-        for name, info in cls.model_fields.items():
-            if flags.get(name) is not None:
-                data[name] = flags[name]
-                continue
-            given = next((var for var in info.json_schema_extra["env"] if str(environ.get(var, "")).strip()), None)
-            if given:
-                data[given] = environ[given]
+        given = {name: value for name, value in flags.items() if value is not None}
+        if unknown := set(given) - set(cls.model_fields):
+            raise TypeError(f"not settings: {', '.join(sorted(unknown))}")
+        token = _ENVIRONMENT.set(env)
         try:
-            return cls.model_validate(data)
+            return cls(**given)
         except ValidationError as err:
-            raise SettingError(" ".join(_sentence(problem) for problem in err.errors())) from None
+            raise SettingError(" ".join(_sentence(problem, set(given)) for problem in err.errors())) from None
+        finally:
+            _ENVIRONMENT.reset(token)
 
     @classmethod
     def flags(cls) -> dict[str, str]:
@@ -192,6 +190,28 @@ class Settings(BaseSettings):
         return {}
 
 
+_ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("environment", default=None)
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """Each field's first non-empty variable, as text: from the mapping given to `from_env`, else os.environ."""
+
+    def get_field_value(self, field, field_name):  # the base class asks for it; __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        environ = _ENVIRONMENT.get()
+        environ = os.environ if environ is None else environ
+        found = {}
+        for name, info in self.settings_cls.model_fields.items():
+            variables = info.json_schema_extra["env"]
+            if name in self.current_state or any(var in self.current_state for var in variables):
+                continue  # given as a flag
+            if given := next((var for var in variables if str(environ.get(var, "")).strip()), None):
+                found[given] = environ[given]
+        return found
+
+
 def studio_cache() -> Path:
     """Settings.studio_cache for code below the roots that has no Settings (the tiny checkpoint's folder);
     it reads only HVS_CACHE and HF_HOME, so another bad variable does not matter here."""
@@ -214,14 +234,14 @@ _PARSING = {"int_parsing", "int_from_float", "int_type", "float_parsing", "float
 _BOUNDS = {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}
 
 
-def _sentence(problem: dict) -> str:
+def _sentence(problem: dict, flags: set[str]) -> str:
     key = str(problem["loc"][0]) if problem["loc"] else "?"
     field = key if key in Settings.model_fields else next(
         (name for name, info in Settings.model_fields.items() if key in info.json_schema_extra["env"]), None)
     if field is None:
         return f"invalid setting {key}: {problem['msg']}."
     extra = Settings.model_fields[field].json_schema_extra
-    name = (extra["flag"] or field) if key == field else key  # given by name: it came from a flag
+    name = (extra["flag"] or field) if field in flags else key
     raw = problem.get("input")
     kind = problem["type"]
     if kind == "value_error":
@@ -232,7 +252,7 @@ def _sentence(problem: dict) -> str:
         whole = kind.startswith("int") and _is_number(raw)
         bounds = _bounds(field)
         return f"invalid {name} {raw!r}: it must be {'a whole number' if whole else 'a number'}" \
-               f"{' ' + bounds if bounds else ''}."
+               f"{', ' + bounds if bounds else ''}."
     if kind in _BOUNDS:
         return f"{name} must be {_bounds(field)} (got {raw})."
     if kind == "bool_parsing":
