@@ -1,7 +1,8 @@
 """Higgs Voice Studio: `python app.py` starts the web studio.
 
 Composition root: read the config -> build the engine -> load + warm up -> build the page -> launch.
-Every flag has an environment variable (shown in --help) so Spaces, pods and containers need no arguments.
+Every flag has an environment variable (shown in --help) so Spaces, pods and containers need no arguments;
+flags and variables are the fields of settings.py, read once here and handed down.
 """
 
 from __future__ import annotations

@@ -118,7 +118,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
         raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
     sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
-    dialogue = {"speakers": _speakers(args, settings.voices_dir), "pause_s": args.pause, "voice_layout": args.voice_layout}
+    dialogue = {"speakers": _speakers(args, settings.voices_dir), "pause_s": args.pause,
+                "voice_layout": args.voice_layout}
     if args.script is None:
         if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
                 or args.voice_layout is not None:
