@@ -39,7 +39,7 @@ COPY --chown=studio:studio serverless/ serverless/
 COPY --chown=studio:studio ui/ ui/
 COPY --chown=studio:studio openai_api/ openai_api/
 COPY --chown=studio:studio assets/ assets/
-COPY --chown=studio:studio app.py docker/entrypoint.sh ./
+COPY --chown=studio:studio app.py settings.py docker/entrypoint.sh ./
 
 USER 1000:1000
 ARG PRELOAD_MODEL=""

@@ -1,75 +1,56 @@
 """Higgs Voice Studio: `python app.py` starts the web studio.
 
 Composition root: read the config -> build the engine -> load + warm up -> build the page -> launch.
-Every flag has an environment variable (shown in --help) so Spaces, pods and containers need no arguments.
+Every flag has an environment variable (shown in --help) so Spaces, pods and containers need no arguments;
+flags and variables are the fields of settings.py, read once here and handed down.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import secrets
 import sys
+from collections.abc import Mapping
+
+from settings import SettingError, Settings, described
 
 log = logging.getLogger("app")
 
-# flag -> (environment variable, default, help)
-OPTIONS: dict[str, tuple[str, str | None, str]] = {
-    "--model": ("HVS_MODEL", None, "Hub id, local checkpoint path, or tiny-random (default: Higgs Audio V2 base)"),
-    "--backend": ("HVS_BACKEND", "local", "local, runpod:<endpoint-id> (a RunPod endpoint), or openai:<base-url> "
-                  "(an OpenAI-compatible speech server; key in HVS_BACKEND_API_KEY)"),
-    "--device": ("HVS_DEVICE", "auto", "auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps"),
-    "--dtype": ("HVS_DTYPE", "auto", "auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16"),
-    "--host": ("HVS_HOST", os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), "address to listen on (0.0.0.0 for all)"),
-    "--port": ("PORT", "7860", "port to listen on"),
-    "--auth": ("HVS_AUTH", None, "user:password required to open the studio (prefer the env variable)"),
-    "--root-path": ("HVS_ROOT_PATH", None, "URL prefix when served behind a reverse proxy, e.g. /studio"),
-    "--queue-size": ("HVS_QUEUE_SIZE", "16", "most requests waiting at once; more are refused with a message"),
-    "--max-batch": ("HVS_MAX_BATCH", None, "takes generated together in one batch; also the queue's concurrency "
-                    "(default 8 on a GPU, 4 on CPU)"),
-    "--batch-window-ms": ("HVS_BATCH_WINDOW_MS", "20", "an idle model waits this long for more takes to batch"),
-    "--quantize": ("HVS_QUANTIZE", None, "8bit or 4bit: load the LM with bitsandbytes (GPUs with 8-16 GB)"),
-    "--voices-dir": ("HVS_VOICES_DIR", None, "folder of preset voices (NAME.wav + NAME.txt [+ NAME.json])"),
-    "--asr-model": ("HVS_ASR_MODEL", "openai/whisper-base", "Whisper model for transcripts ('none' turns it off)"),
-    "--speaker-model": ("HVS_SPEAKER_MODEL", "microsoft/wavlm-base-plus-sv",
-                        "speaker model for the take check's voice similarity ('none' turns it off)"),
-}
 
-
-def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None) -> argparse.Namespace:
-    env = os.environ if env is None else env
+def build_parser() -> argparse.ArgumentParser:
+    """One flag per Settings field that has one: its variable, default and help come from settings.py."""
     parser = argparse.ArgumentParser(description="Higgs Voice Studio: one-shot voice cloning in the browser.")
-    for flag, (var, default, text) in OPTIONS.items():
-        kind = {"--port": int, "--queue-size": int, "--max-batch": int, "--batch-window-ms": float}.get(flag, str)
-        # a string default goes through `type` like a typed value: a bad variable is a usage error, not a traceback
-        parser.add_argument(flag, type=kind, default=env.get(var, default), help=f"{text} [env {var}{'' if default is None else ', default ' + default}]")
-    parser.add_argument("--share", action="store_true", default=env.get("HVS_SHARE", "").lower() in ("1", "true"),
-                        help="also serve through a public gradio.live link [env HVS_SHARE=1]")
-    parser.add_argument("--compile", action="store_true", default=env.get("HVS_COMPILE", "").lower() in ("1", "true"),
-                        help="torch.compile the decode step, compiled during warm-up for every batch size "
-                             "[env HVS_COMPILE=1]")
-    parser.add_argument("--mcp", action="store_true", default=env.get("HVS_MCP", "").lower() in ("1", "true"),
-                        help="also serve the API as MCP tools at /gradio_api/mcp/ [env HVS_MCP=1]")
-    from inference.audio.watermark import enabled_in  # light: torch is imported only when marking
-
-    parser.add_argument("--no-watermark", action="store_true", default=not enabled_in(env),
-                        help="operator only: takes carry no watermark (logged loudly at start) [env HVS_WATERMARK=0]")
-    args = parser.parse_args(argv)
-    if args.queue_size < 1:  # Gradio's queue holds every call before it runs: 0 would refuse them all
-        parser.error("--queue-size must be at least 1")
-    if args.auth is not None and ":" not in args.auth:
-        parser.error("--auth must look like user:password")
-    return args
+    for name, flag in Settings.flags().items():
+        variables, _, shown = described(name)
+        info = Settings.model_fields[name]
+        switch = info.annotation is bool  # the flag turns on what is off by default (or off: --no-watermark)
+        env = f"{variables[0]}={int(not info.default)}" if switch else " or ".join(variables)
+        text = f"{info.description} [env {env}, default {shown}]".replace("%", "%%")
+        if switch:
+            parser.add_argument(flag, dest=name, action="store_const", const=not info.default, default=None,
+                                help=text)
+        else:  # checked by Settings with the environment, so a bad flag reads like a bad variable
+            parser.add_argument(flag, dest=name, default=None, help=text)
+    return parser
 
 
-def browser_secret() -> str:
+def parse_args(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """The command line over the environment (`env`, default: this process's). A bad flag or variable ends
+    the process with one line and exit code 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return Settings.from_env(env, **vars(args))
+    except SettingError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def browser_secret(settings: Settings) -> str:
     """Key for the voice library kept in visitors' browsers; stable across restarts so libraries stay readable."""
-    if os.environ.get("HVS_BROWSER_SECRET"):
-        return os.environ["HVS_BROWSER_SECRET"]
-    from inference.model.paths import cache_root
-
-    path = cache_root() / "browser-secret"
+    if settings.browser_secret:
+        return settings.browser_secret
+    path = settings.studio_cache / "browser-secret"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
@@ -106,9 +87,9 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+    args = parse_args(argv)  # the Settings: flags over the environment
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from inference.model.zerogpu import attach_gpu_on_demand, import_spaces, on_zerogpu
+    from inference.model.zerogpu import attach_gpu_on_demand, import_spaces
 
     import_spaces()  # before anything imports torch
     from starlette.middleware import Middleware
@@ -120,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     from inference.scoring.transcribe import Transcriber
     from openai_api import Gate, speech_routes
     from studio.drain import Drain
+    from studio.scene import ScenePresets
+    from studio.takes import TakeStore
     from studio.voice_library import VoiceLibrary
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
@@ -127,14 +110,15 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         local = {"max_batch": args.max_batch, "batch_window_ms": args.batch_window_ms, "compile": args.compile,
-                 "quantize": args.quantize, "watermark": not args.no_watermark} if args.backend == "local" else {}
+                 "quantize": args.quantize, "watermark": args.watermark, "cpu_threads": args.cpu_threads}
+        options = local if args.backend == "local" else args.remote_options(args.backend)
         engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype,
-                              **local)
+                              **options)
         if args.backend == "local":
             attach_gpu_on_demand(engine)  # a no-op off ZeroGPU
         engine.load()
         # On ZeroGPU a GPU is only attached inside a request, so a warm-up would spend a visitor's quota.
-        needs_warm_up = args.backend != "local" or not on_zerogpu()
+        needs_warm_up = args.backend != "local" or not args.spaces_zero_gpu
         if needs_warm_up:
             engine.warm_up()
     except ModelLoadError as err:  # one line, like the CLI, instead of a long traceback
@@ -144,15 +128,17 @@ def main(argv: list[str] | None = None) -> None:
 
     transcriber = Transcriber(args.asr_model)
     studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=transcriber,
-                    checker=TakeChecker(transcriber, SpeakerEncoder(args.speaker_model)))
-    demo = build_ui(studio, browser_secret=browser_secret())
+                    checker=TakeChecker(transcriber, SpeakerEncoder(args.speaker_model)),
+                    presets=ScenePresets.load(args.assets_dir), takes=TakeStore(args.takes_dir),
+                    zerogpu=args.spaces_zero_gpu)
+    demo = build_ui(studio, browser_secret=browser_secret(args))
     hide_server_paths(demo)
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher
     running = getattr(engine, "max_batch", None) or 4
     demo.queue(max_size=args.queue_size, default_concurrency_limit=running)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     gate = Gate(running, args.queue_size)  # the speech API's own queue, as long as the page's
-    drain = Drain(engine, demo, studio.draining, gate=gate)
+    drain = Drain(engine, demo, studio.draining, grace_s=args.drain_s, gate=gate)
     drain.install()
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
@@ -162,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
         allowed_paths=studio.takes.served_paths(),  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
         mcp_server=args.mcp,
         app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up, drain, gate),
-                               *speech_routes(studio, gate)],
+                               *speech_routes(studio, gate, api_key=args.api_key)],
                     "middleware": [Middleware(LoginRequired)]},  # auth= alone leaves the stream routes open
     )
 

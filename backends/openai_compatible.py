@@ -1,8 +1,8 @@
 """The OpenAI-compatible backend: each take goes to `POST <base-url>/v1/audio/speech`.
 
-`build_engine(backend="openai:http://host:port")`, with the key (if the server wants one) in
-HVS_BACKEND_API_KEY. Takes come back as raw 24 kHz 16-bit PCM, streamed while the server generates them.
-The body is wire/openai_speech.py's SpeechBody. Another Higgs Voice Studio takes everything (reference clip,
+`build_engine(backend="openai:http://host:port")`, with the key (if the server wants one) in `api_key`
+(HVS_BACKEND_API_KEY, passed in by the roots). Takes come back as raw 24 kHz 16-bit PCM, streamed while the
+server generates them. The body is wire/openai_speech.py's SpeechBody. Another Higgs Voice Studio takes everything (reference clip,
 transcript, seed, sampling options, a dialogue's speakers, pause and layout: the "extensions" its /v1/models
 lists); a plain server (e.g. the official higgs-audio vLLM server) takes text, a voice of its own and
 instructions: a reference clip or a dialogue's speakers are then refused with a message saying so, and the
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ log = logging.getLogger(__name__)
 
 API_KEY_ENV = "HVS_BACKEND_API_KEY"
 VOICE_ENV = "HVS_BACKEND_VOICE"
+DEFAULT_TIMEOUT_S = 600.0
 MAX_REFERENCE_UPLOAD = 12 * 2**20  # stays under the studio's 20 MB body limit once in base64 (shared by a dialogue's clips)
 
 
@@ -45,9 +45,9 @@ class OpenAISpeechEngine:
             raise ModelLoadError(f"Bad OpenAI-compatible server {base_url!r}: use openai:http(s)://host[:port].")
         self.url = url.removesuffix("/v1")
         self.label = urlsplit(self.url).netloc
-        self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
-        self.voice = voice or os.environ.get(VOICE_ENV) or None
-        self.timeout_s = timeout_s or float(os.environ.get("HVS_BACKEND_TIMEOUT_S", 600))
+        self._api_key = api_key or ""
+        self.voice = voice or None
+        self.timeout_s = timeout_s or DEFAULT_TIMEOUT_S
         self.model_id = f"openai:{self.label}"
         self.server_model: str | None = None
         self.extensions: set[str] = set()

@@ -1,7 +1,7 @@
 """The remote backend: the engine interface, answered by a RunPod serverless endpoint running serverless/.
 
 `build_engine(backend="runpod:<endpoint-id>")` sends each take to `https://api.runpod.ai/v2/<id>/runsync`
-(base overridable with HVS_RUNPOD_BASE_URL), with the API key from RUNPOD_API_KEY. A full URL works too,
+(another `base_url`: HVS_RUNPOD_BASE_URL), with `api_key` (RUNPOD_API_KEY, passed in by the roots). A full URL works too,
 e.g. `runpod:http://127.0.0.1:8000` for a worker started locally with `--rp_serve_api`.
 So a CPU-only Space can front a GPU fleet. Needs no torch until `stream` is called.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
-import os
 import re
 import threading
 import time
@@ -31,6 +30,7 @@ from .shared import RemotePrompt, reference_bytes
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
+DEFAULT_TIMEOUT_S = 600.0
 MAX_REFERENCE_UPLOAD = 8 * 2**20  # RunPod caps a job's payload (10 MB for /run, 20 MB for /runsync)
 MAX_AUDIO_DOWNLOAD = 100 * 2**20
 _ENDPOINT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -41,19 +41,19 @@ class RemoteEngine:
     """Same interface as `Engine` (load, warm_up, status, synthesize, stream, is_noise, model_id)."""
 
     def __init__(self, endpoint: str, api_key: str | None = None, timeout_s: float | None = None,
-                 poll_s: float = 1.0) -> None:
+                 poll_s: float = 1.0, base_url: str | None = None) -> None:
         endpoint = endpoint.strip()
         if endpoint.startswith(("http://", "https://")):
             self.url = endpoint.rstrip("/")
             self.label = urlsplit(self.url).netloc
         elif _ENDPOINT_ID.match(endpoint):
-            base = os.environ.get("HVS_RUNPOD_BASE_URL") or DEFAULT_BASE_URL
+            base = base_url or DEFAULT_BASE_URL
             self.url = f"{base.rstrip('/')}/{endpoint}"
             self.label = endpoint
         else:
             raise ModelLoadError(f"Bad RunPod endpoint {endpoint!r}: use runpod:<endpoint-id> or runpod:<url>.")
-        self._api_key = api_key if api_key is not None else os.environ.get("RUNPOD_API_KEY", "")
-        self.timeout_s = timeout_s or float(os.environ.get("HVS_RUNPOD_TIMEOUT_S", 600))
+        self._api_key = api_key or ""
+        self.timeout_s = timeout_s or DEFAULT_TIMEOUT_S
         self.poll_s = poll_s
         self.model_id = f"runpod:{self.label}"
         self.device = "remote"

@@ -1,7 +1,8 @@
 """Command line: `python -m inference "Hello there." --reference me.wav --reference-text "..." --out take.wav`,
 or a dialogue: `python -m inference --script talk.txt --speaker Alice=alice.wav --speaker Bob=robot_en`.
 
-User mistakes end with one line on stderr and exit code 2; a model that cannot be loaded exits 3.
+User mistakes end with one line on stderr and exit code 2 (a bad environment variable too: settings.py);
+a model that cannot be loaded exits 3.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from inference.contract.request import (
 from inference.model.loading import DEFAULT_MODEL_ID
 from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL, SpeakerEncoder, TakeChecker
 from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
+from settings import SettingError, Settings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,12 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(levelname)s %(message)s")
-    if args.quiet:  # before transformers is imported: no progress bars, no library notices
+    if args.quiet:  # before transformers is imported: no progress bars, no library notices (the libraries'
+        # own variables, set for them here; the studio's own settings are read in settings.py only)
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
-        return _run(args)
-    except (InvalidRequest, BadSetting) as err:
+        return _run(args, Settings.from_env())
+    except (InvalidRequest, BadSetting, SettingError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except ModelLoadError as err:
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.out.endswith(("/", os.sep)) or Path(args.out).is_dir():
         raise InvalidRequest(f"--out {args.out} is a folder; give a file name such as "
                              f"{Path(args.out) / 'take.wav'}.")
@@ -115,7 +118,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
         raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
     sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
-    dialogue = {"speakers": _speakers(args), "pause_s": args.pause, "voice_layout": args.voice_layout}
+    dialogue = {"speakers": _speakers(args, settings.voices_dir), "pause_s": args.pause,
+                "voice_layout": args.voice_layout}
     if args.script is None:
         if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
                 or args.voice_layout is not None:
@@ -140,8 +144,10 @@ def _run(args: argparse.Namespace) -> int:
     from inference.audio.codec import encode
     from studio.best_of import make_takes
 
-    local = {"watermark": False if args.no_watermark else None} if args.backend == "local" else {}
-    engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype, **local)
+    local = {"watermark": settings.watermark and not args.no_watermark, "max_batch": settings.max_batch,
+             "cpu_threads": settings.cpu_threads}
+    options = local if args.backend == "local" else settings.remote_options(args.backend)
+    engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype, **options)
     if args.show_prompt:
         prompt = engine.render_prompt(request)
         print(prompt.rendered)
@@ -202,7 +208,7 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     return pairs
 
 
-def _speakers(args: argparse.Namespace) -> dict[str, dict]:
+def _speakers(args: argparse.Namespace, voices_dir: Path | None = None) -> dict[str, dict]:
     """--speaker / --speaker-text / --speaker-description -> the request's `speakers`."""
     from studio.voice_library import VoiceLibrary
 
@@ -215,7 +221,7 @@ def _speakers(args: argparse.Namespace) -> dict[str, dict]:
             continue
         if Path(voice).is_file():
             spec["reference_audio"] = Path(voice)
-        elif voice in (library := VoiceLibrary()).names():
+        elif voice in (library := VoiceLibrary(voices_dir)).names():
             spec["reference_audio"], spec["reference_text"] = library.get(voice).audio_path, library.get(voice).transcript
         else:
             raise InvalidRequest(f"--speaker {name}={voice}: no such file, and not a preset voice "

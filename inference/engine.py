@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
-import os
 import queue
 import secrets
 import threading
@@ -60,13 +59,13 @@ class Engine:
 
     def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto",
                  max_batch: int | str | None = None, batch_window_ms: float = 20.0, compile: bool | str = False,
-                 quantize: str | None = None, watermark: bool | None = None) -> None:
+                 quantize: str | None = None, watermark: bool = True, cpu_threads: int | str | None = None) -> None:
         self.model_id = model_id
-        self.watermarker = Watermarker(watermark)  # None: HVS_WATERMARK decides (on unless the operator says 0)
+        self.watermarker = Watermarker(watermark)  # only the operator turns it off (--no-watermark)
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         self.max_batch = batch_size(max_batch, self.device)
-        self.cpu_threads = cpu_threads(self.device)
+        self.cpu_threads = threads_per_op(cpu_threads, self.device)
         self.batch_window_s = batch_window(batch_window_ms)
         self.compile = compile
         self.quantize = check_quantize(quantize, self.device)
@@ -292,7 +291,6 @@ class Engine:
 def batch_size(value: int | str | None, device: torch.device) -> int:
     """--max-batch / HVS_MAX_BATCH, a whole number from 1 to MAX_BATCH. Unset: 8 on a GPU (a 3B model's
     decode step is bound by memory bandwidth, so 8 rows cost little more than 1) and 4 on CPU."""
-    value = os.environ.get("HVS_MAX_BATCH") if value is None else value
     text = str(value).strip() if value is not None else ""
     if not text:
         return 8 if device.type == "cuda" else 4
@@ -302,7 +300,7 @@ def batch_size(value: int | str | None, device: torch.device) -> int:
     return int(text)
 
 
-def cpu_threads(device: torch.device) -> int | None:
+def threads_per_op(value: int | str | None, device: torch.device) -> int | None:
     """HVS_CPU_THREADS: threads per tensor op on CPU (None on a GPU: left as it is). Default 1: the engine
     computes in several threads at once (the batcher's steps, visitors' audio decodes beside them), and
     OpenMP teams in several threads oversubscribe the cores. Measured on 2 cores (tiny-random): an 8-row
@@ -310,7 +308,7 @@ def cpu_threads(device: torch.device) -> int | None:
     A single take of the full model on a many-core CPU is faster with more (its matmuls are big enough)."""
     if device.type != "cpu":
         return None
-    text = os.environ.get("HVS_CPU_THREADS", "").strip() or "1"
+    text = str(value).strip() if value is not None else "1"
     if not text.isdecimal() or not 1 <= int(text) <= 1024:
         raise BadSetting(f"HVS_CPU_THREADS must be a whole number from 1 to 1024, not {text[:20]!r}.")
     return int(text)

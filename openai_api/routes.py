@@ -12,7 +12,6 @@ import base64
 import hmac
 import json
 import logging
-import os
 import queue
 import threading
 import time
@@ -61,11 +60,10 @@ def _from_studio_error(err: Exception) -> ApiError:
 
 
 # ---- who may call ------------------------------------------------------------------------------
-def _authorized(request: Request) -> bool:
-    """HVS_API_KEY as a Bearer token; where the studio has a login (--auth), that login works too: the
+def _authorized(request: Request, key: str) -> bool:
+    """`key` (HVS_API_KEY) as a Bearer token; where the studio has a login (--auth), that login works too: the
     page's session cookie, or user:password as Basic credentials or as the Bearer token.
     With neither set, the API is as open as the page."""
-    key = os.environ.get(API_KEY_ENV, "")
     logins = getattr(request.app, "auth", None)
     if not key and not logins:
         return True
@@ -287,12 +285,12 @@ async def _read_json(request: Request) -> object:
         raise ApiError(400, "The request body is not valid JSON.") from None
 
 
-def speech_routes(studio: Studio, gate: Gate | None = None) -> list[APIRoute]:
+def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "") -> list[APIRoute]:
     engine = studio.engine
     gate = gate or Gate(1, 16)
 
     def guard(request: Request) -> None:
-        if not _authorized(request):
+        if not _authorized(request, api_key):
             raise ApiError(401, "Missing or wrong API key: send 'Authorization: Bearer <key>' (HVS_API_KEY).",
                            code="invalid_api_key")
 

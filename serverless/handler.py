@@ -7,8 +7,8 @@ comes back as `{"error": "<a sentence>"}` and the next job starts clean.
 Jobs run concurrently, up to HVS_MAX_BATCH at once (RunPod's concurrency modifier), so one worker's
 engine batches several jobs' takes together.
 
-Environment: HVS_MODEL (Hub id, local path or tiny-random), HVS_DEVICE, HVS_DTYPE, HVS_MAX_BATCH,
-HVS_WARMUP (1/0), HVS_VOICES_DIR, and the HVS_S3_* variables read by serverless/storage.py.
+Settings (settings.py, read once here): HVS_MODEL (Hub id, local path or tiny-random), HVS_DEVICE, HVS_DTYPE,
+HVS_MAX_BATCH, HVS_WARMUP (1/0), HVS_VOICES_DIR, HVS_DRAIN_S, the reference limits and the HVS_S3_* variables.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from typing import Any
 
 from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
+from settings import SettingError, Settings
 from studio.voice_library import VoiceLibrary
+from wire.fetch import FetchLimits
 from wire.runpod_job import OUTPUT_FORMATS
 from wire.runpod_output import (
     ChunkOutput,
@@ -40,7 +42,7 @@ from wire.runpod_output import (
 )
 
 from .job import ParsedJob, check_health_job, detect_job_audio, is_detect_job, is_health_job, parse_job
-from .storage import Storage, inline
+from .storage import S3Config, Storage, inline
 
 log = logging.getLogger("serverless")
 
@@ -54,7 +56,8 @@ class Worker:
     (wire/runpod_output.py), as JSON."""
 
     def __init__(self, engine, storage: Storage | None = None, voices: VoiceLibrary | None = None,
-                 load_error: str | None = None, checker=None) -> None:
+                 load_error: str | None = None, checker=None, limits: FetchLimits | None = None,
+                 drain_s: float = 30.0, warm_up_at_start: bool = True) -> None:
         self.engine = engine  # None when the settings could not even build one (then load_error says why)
         self.storage = storage or Storage(None)
         self.voices = voices or VoiceLibrary()
@@ -62,14 +65,17 @@ class Worker:
         self.draining = threading.Event()  # set on SIGTERM: new jobs are refused
         self.drain_installed = False
         self.checker = checker  # inference.take_check.TakeChecker, for `check` and `candidates`
+        self.limits = limits or FetchLimits()  # how reference audio may arrive (HVS_MAX_REFERENCE_BYTES, ...)
+        self.drain_s = drain_s  # HVS_DRAIN_S
+        self.warm_up_at_start = warm_up_at_start  # HVS_WARMUP
 
-    def start(self, warm_up: bool = True) -> Worker:
+    def start(self, warm_up: bool | None = None) -> Worker:
         """Load (and warm) the model; a failure is kept and reported by every job instead of crash-looping."""
         if self.load_error:
             return self
         try:
             self.engine.load()
-            if warm_up:
+            if self.warm_up_at_start if warm_up is None else warm_up:
                 self.engine.warm_up()
         except Exception as err:  # e.g. out of GPU memory while warming up: report it, do not crash-loop
             self.load_error = str(err) if isinstance(err, StudioError) else f"{type(err).__name__}: {err}"[:500]
@@ -89,13 +95,13 @@ class Worker:
             if is_detect_job(job_input):  # needs the watermark detector only, not the model
                 from inference.audio.watermark import detect
 
-                yield DetectOutput(**detect(detect_job_audio(job_input))).to_json()
+                yield DetectOutput(**detect(detect_job_audio(job_input, self.limits))).to_json()
                 return
             if self.load_error:
                 raise StudioError(f"The worker's model is not available: {self.load_error}")
             if self.draining.is_set():
                 raise StudioError("The worker is shutting down; send the job again.")
-            parsed = parse_job(job_input, self.voices)
+            parsed = parse_job(job_input, self.voices, self.limits)
             if parsed.options.prompt_only:
                 prompt = self.engine.render_prompt(parsed.request)
                 frames = getattr(prompt, "audio_frames", getattr(prompt, "reference_frames", 0))
@@ -235,7 +241,7 @@ def _drain_on_sigterm(worker: Worker) -> None:
 
     if worker.drain_installed or threading.current_thread() is not threading.main_thread():
         return
-    grace_s = float(os.environ.get("HVS_DRAIN_S", 30))
+    grace_s = worker.drain_s
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum, frame) -> None:
@@ -261,36 +267,35 @@ def _give_up(grace_s: float) -> None:
 def get_worker() -> Worker:
     global _worker
     if _worker is None:
-        _worker = build_worker(os.environ).start(warm_up=os.environ.get("HVS_WARMUP", "1") != "0")
+        _worker = build_worker().start()  # warms up unless HVS_WARMUP=0
     return _worker
 
 
-def build_worker(env: Mapping[str, str]) -> Worker:
-    """The worker the environment describes. Settings that cannot work (a GPU that is not there, an
-    S3 variable out of range) give a worker that answers every job with the reason, not a crash loop."""
+def build_worker(env: Mapping[str, str] | None = None) -> Worker:
+    """The worker the environment (`env`, default: this process's) describes. Settings that cannot work (a bad
+    variable, a GPU that is not there) give a worker that answers every job with the reason, not a crash loop."""
     from backends import build_engine
-    from inference.audio.watermark import enabled_in
     from inference.scoring.take_check import SpeakerEncoder, TakeChecker
-    from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
+    from inference.scoring.transcribe import Transcriber
 
-    problems, storage, engine = [], None, None
     try:
-        storage = Storage.from_env(env)
-    except ValueError as err:
-        problems.append(str(err))
+        settings = Settings.from_env(env)
+    except SettingError as err:
+        log.error("the worker is misconfigured: %s", err)
+        return Worker(None, load_error=f"the worker is misconfigured: {err}")
+    storage = Storage(S3Config.from_settings(settings))
     try:
-        engine = build_engine(backend="local", model_id=env.get("HVS_MODEL") or None,
-                              device=env.get("HVS_DEVICE", "auto"), dtype=env.get("HVS_DTYPE", "auto"),
-                              max_batch=env.get("HVS_MAX_BATCH") or None, watermark=enabled_in(env))
+        engine = build_engine(backend="local", model_id=settings.model, device=settings.device,
+                              dtype=settings.dtype, max_batch=settings.max_batch, watermark=settings.watermark,
+                              cpu_threads=settings.cpu_threads)
     except StudioError as err:
-        problems.append(str(err))
-    if problems:
-        log.error("the worker is misconfigured: %s", " ".join(problems))
-        return Worker(None, storage, load_error=f"the worker is misconfigured: {' '.join(problems)}")
+        log.error("the worker is misconfigured: %s", err)
+        return Worker(None, storage, load_error=f"the worker is misconfigured: {err}")
     # Scoring models load on the first job that asks for a check (`check`, or `candidates` above 1).
-    checker = TakeChecker(Transcriber(env.get("HVS_ASR_MODEL", DEFAULT_ASR_MODEL)),
-                          SpeakerEncoder(env.get("HVS_SPEAKER_MODEL") or None))
-    return Worker(engine, storage, checker=checker)
+    checker = TakeChecker(Transcriber(settings.asr_model), SpeakerEncoder(settings.speaker_model))
+    limits = FetchLimits(settings.max_reference_bytes, settings.url_timeout_s, settings.url_allow_private)
+    return Worker(engine, storage, VoiceLibrary(settings.voices_dir), checker=checker, limits=limits,
+                  drain_s=settings.drain_s, warm_up_at_start=settings.warmup)
 
 
 def run_test_input(raw: str) -> int:
@@ -304,14 +309,18 @@ def run_test_input(raw: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    logging.basicConfig(level=os.environ.get("HVS_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s %(message)s")
+    try:
+        level = Settings.from_env().log_level
+    except SettingError:  # the worker reports the bad setting with every job
+        level = "INFO"
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
     for i, arg in enumerate(argv):
         if arg == "--test_input" and i + 1 < len(argv):
             return run_test_input(argv[i + 1])
         if arg.startswith("--test_input="):
             return run_test_input(arg.split("=", 1)[1])
     # The SDK logs every job's output at DEBUG (its default): presigned URLs and base64 audio. Not by default here.
-    os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
+    os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")  # the SDK's own variable, set for it (not read here)
     import runpod
 
     get_worker()  # cold start: load and warm before taking jobs

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SynthesisRequest
 from studio.voice_library import VoiceLibrary
-from wire.fetch import decode_base64_audio, fetch_reference
+from wire.fetch import FetchLimits, decode_base64_audio, fetch_reference
 from wire.objects import kind_of as _kind
 from wire.runpod_job import REFERENCE_FIELDS, DetectJob, HealthJob, TakeInput
 
@@ -39,40 +39,41 @@ def is_detect_job(job_input: Any) -> bool:
     return isinstance(job_input, dict) and "detect" in job_input
 
 
-def detect_job_audio(job_input: dict) -> bytes:
+def detect_job_audio(job_input: dict, limits: FetchLimits | None = None) -> bytes:
     """`{"detect": <base64, a data: URL, or an http(s) URL of an audio file>}` -> the file's bytes."""
     value = DetectJob.model_validate(job_input).detect
     if urlsplit(value).scheme.lower() in ("http", "https"):
         try:
-            return fetch_reference(value)
+            return fetch_reference(value, limits)
         except InvalidRequest as err:
             raise InvalidRequest(str(err).replace("reference_audio_url", "detect URL")) from None
-    return decode_base64_audio(value, name="detect")
+    return decode_base64_audio(value, (limits or FetchLimits()).max_bytes, name="detect")
 
 
-def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
+def parse_job(job_input: Any, voices: VoiceLibrary | None = None, limits: FetchLimits | None = None) -> ParsedJob:
     """Validate a job input, cheapest checks first. Raises InvalidRequest with a message naming the bad field(s)."""
     job = TakeInput.model_validate(job_input)  # its shape and the worker's own fields
     fields = job.request_fields()
     if job.is_dialogue:
-        return ParsedJob(_parse_dialogue(job, fields, voices), job)
+        return ParsedJob(_parse_dialogue(job, fields, voices, limits), job)
     given = (job.reference_given or [None])[0]
     request = SynthesisRequest.parse(**fields)  # cheap checks first, before any download
     if not given:
         return ParsedJob(request, job)
-    fields.update(_reference(given, getattr(job, given), request.reference_text, voices, ""))
+    fields.update(_reference(given, getattr(job, given), request.reference_text, voices, "", limits))
     return ParsedJob(SynthesisRequest.parse(**fields), job)
 
 
-def _reference(name: str, value: Any, reference_text: str | None, voices: VoiceLibrary | None, where: str) -> dict:
+def _reference(name: str, value: Any, reference_text: str | None, voices: VoiceLibrary | None, where: str,
+               limits: FetchLimits | None = None) -> dict:
     """One reference voice, however it arrives -> reference_audio (and a preset's transcript)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequest(f"{where}{name} must be a non-empty string (got {_kind(value)}).")
     try:
         if name == "reference_audio_base64":
-            return {"reference_audio": decode_base64_audio(value)}
+            return {"reference_audio": decode_base64_audio(value, (limits or FetchLimits()).max_bytes)}
         if name == "reference_audio_url":
-            return {"reference_audio": fetch_reference(value.strip())}
+            return {"reference_audio": fetch_reference(value.strip(), limits)}
     except InvalidRequest as err:
         raise InvalidRequest(f"{where}{err}") from None
     preset = (voices or VoiceLibrary()).get(value.strip())
@@ -83,7 +84,8 @@ def _reference(name: str, value: Any, reference_text: str | None, voices: VoiceL
     return {"reference_audio": preset.audio_path, "reference_text": preset.transcript}
 
 
-def _parse_dialogue(job: TakeInput, fields: dict, voices: VoiceLibrary | None) -> SynthesisRequest:
+def _parse_dialogue(job: TakeInput, fields: dict, voices: VoiceLibrary | None,
+                    limits: FetchLimits | None = None) -> SynthesisRequest:
     """`script` + `speakers` -> a dialogue request; every speaker's clip is fetched after the cheap checks."""
     if "text" in fields:
         raise InvalidRequest("Give either 'text' or 'script' (a dialogue), not both.")
@@ -98,5 +100,6 @@ def _parse_dialogue(job: TakeInput, fields: dict, voices: VoiceLibrary | None) -
     for name, spec in speakers.items():
         if given := spec.reference_given:
             where = f"speakers.{name}: "
-            words[name].update(_reference(given[0], getattr(spec, given[0]), spec.reference_text, voices, where))
+            words[name].update(_reference(given[0], getattr(spec, given[0]), spec.reference_text, voices, where,
+                                          limits))
     return SynthesisRequest.parse(**fields, speakers=words)

@@ -45,15 +45,18 @@ def preload(model_ids: list[str]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
-    import os
 
-    from inference.model.loading import DEFAULT_MODEL_ID
+    from settings import DEFAULT_MODEL, SettingError, Settings
 
     parser = argparse.ArgumentParser(prog="python -m serverless.preload", description=__doc__.split("\n")[0])
-    parser.add_argument("models", nargs="*", help=f"Hub ids (default: $HVS_MODEL, else {DEFAULT_MODEL_ID})")
+    parser.add_argument("models", nargs="*", help=f"Hub ids (default: $HVS_MODEL, else {DEFAULT_MODEL})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    for path in preload(args.models or [os.environ.get("HVS_MODEL") or DEFAULT_MODEL_ID]):
+    try:
+        models = args.models or [Settings.from_env().model]
+    except SettingError as err:
+        parser.exit(2, f"error: {err}\n")
+    for path in preload(models):
         print(path)
     return 0
 

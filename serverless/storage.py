@@ -1,6 +1,7 @@
 """Where the take goes: an S3-compatible bucket (presigned URL) when configured, else base64 in the job output.
 
-Configuration comes only from environment variables, never from the job, and the keys are never logged.
+Configuration comes only from the worker's settings (HVS_S3_*, read by settings.py), never from the job,
+and the keys are never logged.
 An upload that keeps failing falls back to base64 with a warning: the audio is never lost.
 """
 
@@ -8,37 +9,15 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+if TYPE_CHECKING:
+    from settings import Settings
+
 log = logging.getLogger(__name__)
-
-MAX_URL_EXPIRY_S = 7 * 24 * 3600  # the SigV4 limit for presigned URLs
-
-
-def _env(env: Mapping[str, str], *names: str) -> str | None:
-    """The first non-empty variable: our HVS_S3_* name first, then RunPod's / AWS's conventional one."""
-    for name in names:
-        value = env.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
-def _env_number(env: Mapping[str, str], name: str, default: float, lo: float, hi: float, kind=int):
-    raw = _env(env, name)
-    if raw is None:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number (got {raw!r}).") from None
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo} and {hi} (got {value}).")
-    return value
 
 
 @dataclass(frozen=True)
@@ -56,27 +35,18 @@ class S3Config:
     cooldown_s: float = 60.0  # after a failed delivery, S3 is skipped (base64, with a warning) for this long
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> S3Config | None:
-        """None when no bucket is named (then the audio goes back as base64)."""
-        env = os.environ if env is None else env
-        bucket = _env(env, "HVS_S3_BUCKET", "BUCKET_NAME")
-        if not bucket:
-            if _env(env, "HVS_S3_ENDPOINT_URL", "BUCKET_ENDPOINT_URL"):
+    def from_settings(cls, settings: Settings) -> S3Config | None:
+        """The HVS_S3_* settings (checked by settings.py); None when no bucket is named (audio goes back as base64)."""
+        if not settings.s3_bucket:
+            if settings.s3_endpoint_url:
                 log.warning("an S3 endpoint is set but no bucket (HVS_S3_BUCKET): returning audio as base64")
             return None
-        prefix = _env(env, "HVS_S3_PREFIX") or "takes/"
         return cls(
-            bucket=bucket,
-            endpoint_url=_env(env, "HVS_S3_ENDPOINT_URL", "BUCKET_ENDPOINT_URL"),
-            region=_env(env, "HVS_S3_REGION", "BUCKET_REGION", "AWS_REGION", "AWS_DEFAULT_REGION") or "us-east-1",
-            access_key_id=_env(env, "HVS_S3_ACCESS_KEY_ID", "BUCKET_ACCESS_KEY_ID"),
-            secret_access_key=_env(env, "HVS_S3_SECRET_ACCESS_KEY", "BUCKET_SECRET_ACCESS_KEY"),
-            prefix=prefix.strip("/") + "/",
-            url_expiry_s=_env_number(env, "HVS_S3_URL_EXPIRY", 3600, 1, MAX_URL_EXPIRY_S),
-            attempts=_env_number(env, "HVS_S3_ATTEMPTS", 3, 1, 10),
-            backoff_s=_env_number(env, "HVS_S3_BACKOFF_S", 1.0, 0.0, 60.0, kind=float),
-            timeout_s=_env_number(env, "HVS_S3_TIMEOUT_S", 10.0, 0.1, 300.0, kind=float),
-            cooldown_s=_env_number(env, "HVS_S3_COOLDOWN_S", 60.0, 0.0, 3600.0, kind=float),
+            bucket=settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id, secret_access_key=settings.s3_secret_access_key,
+            prefix=settings.s3_prefix.strip("/") + "/", url_expiry_s=settings.s3_url_expiry_s,
+            attempts=settings.s3_attempts, backoff_s=settings.s3_backoff_s, timeout_s=settings.s3_timeout_s,
+            cooldown_s=settings.s3_cooldown_s,
         )
 
     def describe(self) -> dict:
@@ -93,10 +63,6 @@ class Storage:
         self.config = config
         self._client = None
         self._skip_until = 0.0  # monotonic time until which S3 is not tried again
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Storage:
-        return cls(S3Config.from_env(env))
 
     def describe(self) -> dict:
         return self.config.describe() if self.config else {"s3": False}

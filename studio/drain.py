@@ -39,7 +39,7 @@ class Drain:
         self.demo = demo
         self.gate = gate
         self.draining = draining  # shared with the Studio, which refuses new takes once it is set
-        self.grace_s = float(os.environ.get("HVS_DRAIN_S", DEFAULT_DRAIN_S)) if grace_s is None else grace_s
+        self.grace_s = DEFAULT_DRAIN_S if grace_s is None else grace_s  # HVS_DRAIN_S, passed in by app.py
 
     def install(self) -> None:
         """Call from the main thread before launch (Gradio serves from another thread)."""

@@ -8,7 +8,6 @@ means the same words everywhere. Presets live in `assets/scenes.json` and
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +32,7 @@ class ScenePresets:
 
     @classmethod
     def load(cls, folder: Path | str | None = None) -> ScenePresets:
-        folder = Path(folder or os.environ.get("HVS_ASSETS_DIR") or DEFAULT_ASSETS_DIR)
+        folder = Path(folder or DEFAULT_ASSETS_DIR)
         scenes = _read_json(folder / "scenes.json")
         voices = _read_json(folder / "voice_descriptions.json").get("voices", {})
         return cls(

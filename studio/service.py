@@ -21,7 +21,6 @@ from inference.contract.engine import EngineLike
 from inference.contract.errors import Cancelled, InvalidAudio, InvalidRequest, StudioError
 from inference.contract.request import FRAME_RATE, SynthesisRequest
 from inference.contract.result import SynthesisResult
-from inference.model.zerogpu import on_zerogpu
 from studio.best_of import Takes, make_takes, score_take
 from studio.scene import ScenePresets, compose_scene
 from studio.takes import HISTORY_SIZE, Take, TakeStore, add_take
@@ -64,6 +63,7 @@ class Studio:
     # Stop buttons: one cancel event per page session with a take under way (removed when it ends).
     _running: dict[str, threading.Event] = field(default_factory=dict, repr=False)
     draining: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM (studio/drain.py)
+    zerogpu: bool = False  # on ZeroGPU hardware (SPACES_ZERO_GPU): takes run in another process
 
     # ---- requests ----------------------------------------------------------------------------
     def scene(self, voice: Voice, tone: str | None, setting: str | None, extra: str | None) -> str | None:
@@ -129,7 +129,7 @@ class Studio:
             raise Stopped("Stopped before the take began.")
         # The event stops the engine mid-step. ZeroGPU runs the call in another process that an Event cannot
         # reach, so there the stream is only closed at its next piece (within ~1 s of audio).
-        pass_cancel = cancel is not None and not on_zerogpu()
+        pass_cancel = cancel is not None and not self.zerogpu
         stream = self.engine.stream(request, cancel=cancel) if pass_cancel else self.engine.stream(request)
         with contextlib.closing(stream):  # leaving early closes the engine's stream, which ends the generation
             try:

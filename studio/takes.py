@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import tempfile
 import threading
@@ -27,7 +26,7 @@ class TakeStore:
 
     def __init__(self, folder: Path | str | None = None, max_files: int = MAX_FILES) -> None:
         default = Path(tempfile.gettempdir()) / "higgs-voice-studio" / "takes"
-        self.folder = Path(folder or os.environ.get("HVS_TAKES_DIR") or default)
+        self.folder = Path(folder or default)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.max_files = max_files
         self._lock = threading.Lock()

@@ -4,7 +4,6 @@ optional `NAME.json` ({"label": ..., "description": ...}). Shared by the studio 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ class PresetVoice:
 
 class VoiceLibrary:
     def __init__(self, folder: Path | str | None = None) -> None:
-        self.folder = Path(folder or os.environ.get("HVS_VOICES_DIR") or DEFAULT_VOICES_DIR)
+        self.folder = Path(folder or DEFAULT_VOICES_DIR)
         self._voices = self._scan()
 
     def _scan(self) -> dict[str, PresetVoice]:

@@ -58,25 +58,24 @@ def test_quantization_and_batch_settings_fail_clearly():
     assert Engine("tiny-random", batch_window_ms=0).batch_window_s == 0
 
 
-def test_the_batch_size_comes_from_the_environment(monkeypatch):
-    monkeypatch.setenv("HVS_MAX_BATCH", "3")
-    assert Engine("tiny-random").max_batch == 3
-    monkeypatch.setenv("HVS_MAX_BATCH", "lots")
+def test_the_batch_size_comes_from_the_settings():
+    from settings import Settings
+
+    assert Engine("tiny-random", max_batch=Settings.from_env({"HVS_MAX_BATCH": "3"}).max_batch).max_batch == 3
+    assert Engine("tiny-random").max_batch == 4  # unset: 4 on CPU, whatever the environment says
     with pytest.raises(ModelLoadError, match="HVS_MAX_BATCH"):
-        Engine("tiny-random")
+        Engine("tiny-random", max_batch="lots")
 
 
-def test_cpu_threads_per_op_come_from_the_environment(monkeypatch, engine):
+def test_cpu_threads_per_op_come_from_the_settings(engine):
     """One thread per op on CPU by default (visitors' work runs side by side instead), and then the engine's
     audio decodes do not queue behind the batch's steps."""
     assert engine.status()["cpu_threads"] == 1 and torch.get_num_threads() == 1
     assert engine.batcher.exclusive_turns is False
-    monkeypatch.setenv("HVS_CPU_THREADS", "2")
-    assert Engine("tiny-random").cpu_threads == 2
-    for bad in ("0", "two", "-1", "1.5"):
-        monkeypatch.setenv("HVS_CPU_THREADS", bad)
+    assert Engine("tiny-random", cpu_threads=2).cpu_threads == 2
+    for bad in ("0", "two", "-1", "1.5", 2000):
         with pytest.raises(ModelLoadError, match="HVS_CPU_THREADS must be a whole number"):
-            Engine("tiny-random")
+            Engine("tiny-random", cpu_threads=bad)
 
 
 def test_sdpa_attention_is_used(engine):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
@@ -14,6 +15,7 @@ from backends import build_engine
 from backends.runpod import RemoteEngine, job_input
 from inference import SynthesisRequest
 from inference.contract.errors import InvalidRequest, ModelLoadError, StudioError
+from settings import Settings
 from tests.processes import free_port
 
 
@@ -81,10 +83,9 @@ def test_job_input_matches_the_worker_schema(speech_wav):
     assert parsed.request.sampling == request.sampling and parsed.request.seed == 9
 
 
-def test_endpoint_id_needs_an_api_key(monkeypatch):
-    monkeypatch.delenv("RUNPOD_API_KEY", raising=False)
-    monkeypatch.setenv("HVS_RUNPOD_BASE_URL", "https://example.invalid/v2/")
-    engine = build_engine(backend="runpod:abc123xyz")
+def test_endpoint_id_needs_an_api_key():
+    settings = Settings.from_env({"HVS_RUNPOD_BASE_URL": "https://example.invalid/v2/"})  # no RUNPOD_API_KEY
+    engine = build_engine(backend="runpod:abc123xyz", **settings.remote_options("runpod:abc123xyz"))
     assert engine.url == "https://example.invalid/v2/abc123xyz"
     with pytest.raises(ModelLoadError, match="RUNPOD_API_KEY is not set"):
         engine.load()
@@ -125,15 +126,16 @@ class _HostedApi(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def hosted(monkeypatch) -> Iterator[str]:
+def hosted() -> Iterator[Callable[..., RemoteEngine]]:
+    """A RemoteEngine factory for endpoint42 on a fake hosted API, with the key and base URL the settings give."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _HostedApi)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     _HostedApi.script, _HostedApi.seen = [], []
-    monkeypatch.setenv("HVS_RUNPOD_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v2")
-    monkeypatch.setenv("RUNPOD_API_KEY", "rp-test-key")
+    settings = Settings.from_env({"HVS_RUNPOD_BASE_URL": f"http://127.0.0.1:{server.server_address[1]}/v2",
+                                  "RUNPOD_API_KEY": "rp-test-key"})
     try:
-        yield "endpoint42"
+        yield functools.partial(RemoteEngine, "endpoint42", **settings.remote_options("runpod:endpoint42"))
     finally:
         server.shutdown()
         server.server_close()
@@ -150,7 +152,7 @@ def test_queued_job_is_polled_until_done(hosted):
              "warnings": []}
     _HostedApi.script = [(200, {"id": "job-1", "status": "IN_QUEUE"}), (200, {"id": "job-1", "status": "IN_PROGRESS"}),
                          (200, {"id": "job-1", "status": "COMPLETED", "output": [final]})]
-    engine = RemoteEngine(hosted, poll_s=0.01)
+    engine = hosted(poll_s=0.01)
     result = engine.load().synthesize(SynthesisRequest.parse(text="Hi."))
     assert result.seed == 77 and len(result.waveform) == 2400 and result.timings.generate_s == 1.5
     assert [(m, p) for m, p, _ in _HostedApi.seen] == [
@@ -168,13 +170,13 @@ def test_queued_job_is_polled_until_done(hosted):
 def test_hosted_api_errors(hosted, reply, error, message):
     _HostedApi.script = [reply]
     with pytest.raises(error, match=message):
-        RemoteEngine(hosted).synthesize(SynthesisRequest.parse(text="Hi."))
+        hosted().synthesize(SynthesisRequest.parse(text="Hi."))
 
 
 def test_queued_job_times_out(hosted):
     _HostedApi.script = [(200, {"id": "j", "status": "IN_QUEUE"})] + [(200, {"id": "j", "status": "IN_QUEUE"})] * 50
     with pytest.raises(StudioError, match="did not finish within"):
-        RemoteEngine(hosted, timeout_s=0.2, poll_s=0.05).synthesize(SynthesisRequest.parse(text="Hi."))
+        hosted(timeout_s=0.2, poll_s=0.05).synthesize(SynthesisRequest.parse(text="Hi."))
 
 
 def _wav_b64(n: int, value: float) -> str:
@@ -195,7 +197,7 @@ def test_hosted_stream_is_polled_incrementally(hosted):
         (200, {"status": "IN_PROGRESS", "stream": [{"output": chunk}]}),
         (200, {"status": "IN_PROGRESS", "stream": [{"output": chunk}, {"output": final}]}),
     ]
-    chunks = list(RemoteEngine(hosted, poll_s=0.01).stream(SynthesisRequest.parse(text="Hi.")))
+    chunks = list(hosted(poll_s=0.01).stream(SynthesisRequest.parse(text="Hi.")))
     assert [len(c.waveform) for c in chunks] == [480, 480, 0] and chunks[-1].result.seed == 1
     assert [(m, p) for m, p, _ in _HostedApi.seen] == [("POST", "/v2/endpoint42/run")] + [
         ("GET", "/v2/endpoint42/stream/s1")] * 3
@@ -206,7 +208,7 @@ def test_hosted_stream_stopped_early_cancels_the_job(hosted):
     _HostedApi.script = [(200, {"id": "s2", "status": "IN_QUEUE"}),
                          (200, {"status": "IN_PROGRESS", "stream": [{"output": chunk}]}),
                          (200, {"id": "s2", "status": "CANCELLED"})]
-    stream = RemoteEngine(hosted, poll_s=0.01).stream(SynthesisRequest.parse(text="Hi."))
+    stream = hosted(poll_s=0.01).stream(SynthesisRequest.parse(text="Hi."))
     next(stream)
     stream.close()
     assert _HostedApi.seen[-1][:2] == ("POST", "/v2/endpoint42/cancel/s2")
@@ -250,7 +252,7 @@ def test_hosted_stream_whose_final_item_has_no_audio(hosted):
     _HostedApi.script = [(200, {"id": "s3", "status": "IN_QUEUE"}),
                          (200, {"status": "COMPLETED", "stream": [{"output": chunk}, {"output": chunk},
                                                                   {"output": final}]})]
-    chunks = list(RemoteEngine(hosted, poll_s=0.01).stream(SynthesisRequest.parse(text="Hi.")))
+    chunks = list(hosted(poll_s=0.01).stream(SynthesisRequest.parse(text="Hi.")))
     assert len(chunks[-1].result.waveform) == 960 and chunks[-1].result.timings.audio_s == 0.04
 
 
@@ -262,7 +264,7 @@ def test_a_take_whose_caller_goes_is_cancelled_on_runpod(hosted):
         (200, {"id": "c1", "status": "IN_PROGRESS"})] * 200 + [(200, {"id": "c1", "status": "CANCELLED"})]
     cancel = threading.Event()
     threading.Timer(0.3, cancel.set).start()
-    engine = RemoteEngine(hosted, poll_s=0.02)
+    engine = hosted(poll_s=0.02)
     with pytest.raises(Cancelled):
         engine.synthesize(SynthesisRequest.parse(text="Hi."), cancel=cancel)
     calls = [(m, p) for m, p, _ in _HostedApi.seen]

@@ -12,7 +12,7 @@ from inference.contract.errors import InvalidRequest
 from serverless.job import parse_job
 from studio.voice_library import VoiceLibrary
 from wire import fetch as fetchmod
-from wire.fetch import decode_base64_audio, fetch_reference
+from wire.fetch import FetchLimits, decode_base64_audio, fetch_reference
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def voices(voices_dir) -> VoiceLibrary:
 @pytest.fixture
 def allow_private(monkeypatch):
     """The test file server listens on loopback, which the worker refuses unless the operator opts in."""
-    monkeypatch.setenv("HVS_URL_ALLOW_PRIVATE", "1")
+    monkeypatch.setattr(fetchmod, "ALLOW_PRIVATE", True)
 
 
 def test_plain_job(voices):
@@ -149,10 +149,10 @@ def test_private_addresses_are_refused_by_default(host):
 def test_private_addresses_are_fetched_after_opting_in(file_server, monkeypatch):
     with pytest.raises(InvalidRequest, match=r"private address \(127\.0\.0\.1\)"):
         fetch_reference(f"{file_server}/redirect".replace("127.0.0.1", "localhost"))
-    monkeypatch.setenv("HVS_URL_ALLOW_PRIVATE", "1")
-    assert fetch_reference(f"{file_server}/redirect".replace("127.0.0.1", "localhost")).startswith(b"RIFF")
+    opted_in = FetchLimits(allow_private=True)  # HVS_URL_ALLOW_PRIVATE=1, passed in by the worker
+    assert fetch_reference(f"{file_server}/redirect".replace("127.0.0.1", "localhost"), opted_in).startswith(b"RIFF")
     with pytest.raises(InvalidRequest, match="link-local"):  # metadata services stay out of reach
-        fetch_reference("http://169.254.169.254/latest")
+        fetch_reference("http://169.254.169.254/latest", opted_in)
 
 
 def test_the_connected_address_is_checked_too(file_server, monkeypatch):
@@ -161,8 +161,7 @@ def test_the_connected_address_is_checked_too(file_server, monkeypatch):
     monkeypatch.setattr(fetchmod, "_resolve", lambda host: {"93.184.216.34"})
     with pytest.raises(InvalidRequest, match=r"private address \(127\.0\.0\.1\)"):
         fetch_reference(f"{file_server}/speech.wav")
-    monkeypatch.setenv("HVS_URL_ALLOW_PRIVATE", "1")
-    assert fetch_reference(f"{file_server}/speech.wav")
+    assert fetch_reference(f"{file_server}/speech.wav", FetchLimits(allow_private=True))
 
 
 def test_slow_headers_meet_the_total_deadline(allow_private, file_server, monkeypatch):

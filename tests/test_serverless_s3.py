@@ -13,6 +13,7 @@ import requests
 
 from inference.audio.codec import decode_audio
 from serverless.storage import S3Config, Storage
+from settings import Settings
 from tests.processes import free_port
 from tests.worker_support import LOGS, local_worker, runsync
 
@@ -50,16 +51,20 @@ def s3_worker(s3_server, voices_dir) -> Iterator[str]:
         yield url
 
 
+def s3_config(env: dict) -> S3Config | None:
+    return S3Config.from_settings(Settings.from_env(env))
+
+
 def test_config_from_env_hides_keys():
-    config = S3Config.from_env({"BUCKET_NAME": "b", "BUCKET_ENDPOINT_URL": "https://r2.example.com",
-                                "BUCKET_ACCESS_KEY_ID": "AKIA-SECRET", "BUCKET_SECRET_ACCESS_KEY": "s3cr3t",
-                                "HVS_S3_PREFIX": "/voice/"})
+    config = s3_config({"BUCKET_NAME": "b", "BUCKET_ENDPOINT_URL": "https://r2.example.com",
+                        "BUCKET_ACCESS_KEY_ID": "AKIA-SECRET", "BUCKET_SECRET_ACCESS_KEY": "s3cr3t",
+                        "HVS_S3_PREFIX": "/voice/"})
     assert config.bucket == "b" and config.endpoint_url == "https://r2.example.com" and config.prefix == "voice/"
     assert config.access_key_id == "AKIA-SECRET"
     assert "SECRET" not in repr(config) and "s3cr3t" not in repr(config) and "s3cr3t" not in str(config.describe())
-    assert S3Config.from_env({}) is None
+    assert s3_config({}) is None
     with pytest.raises(ValueError, match="HVS_S3_URL_EXPIRY must be between"):
-        S3Config.from_env({"HVS_S3_BUCKET": "b", "HVS_S3_URL_EXPIRY": "99999999"})
+        s3_config({"HVS_S3_BUCKET": "b", "HVS_S3_URL_EXPIRY": "99999999"})
 
 
 def test_job_uploads_and_presigned_url_serves_the_same_bytes(s3_worker, s3_server, worker_url):
@@ -187,7 +192,7 @@ def test_a_frozen_endpoint_costs_one_timeout_then_is_skipped_for_a_while():
 
 
 def test_s3_timeouts_and_cooldown_come_from_the_environment():
-    config = S3Config.from_env({"HVS_S3_BUCKET": "b", "HVS_S3_TIMEOUT_S": "2.5", "HVS_S3_COOLDOWN_S": "0"})
+    config = s3_config({"HVS_S3_BUCKET": "b", "HVS_S3_TIMEOUT_S": "2.5", "HVS_S3_COOLDOWN_S": "0"})
     assert config.timeout_s == 2.5 and config.cooldown_s == 0
     with pytest.raises(ValueError, match="HVS_S3_TIMEOUT_S must be between"):
-        S3Config.from_env({"HVS_S3_BUCKET": "b", "HVS_S3_TIMEOUT_S": "0"})
+        s3_config({"HVS_S3_BUCKET": "b", "HVS_S3_TIMEOUT_S": "0"})

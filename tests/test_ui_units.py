@@ -170,16 +170,15 @@ def test_api_voice(presets):
     assert api_voice("a tiny mouse", voices, presets).description == "a tiny mouse"
 
 
-def test_browser_secret_is_made_once_under_the_cache_and_kept(tmp_path, monkeypatch, caplog):
-    monkeypatch.delenv("HVS_BROWSER_SECRET", raising=False)
-    monkeypatch.setenv("HVS_CACHE", str(tmp_path))
-    first = app.browser_secret()
+def test_browser_secret_is_made_once_under_the_cache_and_kept(tmp_path, caplog):
+    settings = app.parse_args([], env={"HVS_CACHE": str(tmp_path)})
+    first = app.browser_secret(settings)
     assert (tmp_path / "higgs-voice-studio" / "browser-secret").read_text() == first and len(first) == 64
     assert "HVS_BROWSER_SECRET is not set: made a new key" in caplog.text
     caplog.clear()
-    assert app.browser_secret() == first and not caplog.records  # the same key after a restart, no warning
-    monkeypatch.setenv("HVS_BROWSER_SECRET", "from-the-environment")
-    assert app.browser_secret() == "from-the-environment"
+    assert app.browser_secret(settings) == first and not caplog.records  # the same key after a restart, no warning
+    settings = app.parse_args([], env={"HVS_CACHE": str(tmp_path), "HVS_BROWSER_SECRET": "from-the-environment"})
+    assert app.browser_secret(settings) == "from-the-environment"
 
 
 # ---- browser voice library -------------------------------------------------------------------------

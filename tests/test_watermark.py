@@ -61,16 +61,18 @@ def test_mark_survives_mp3_and_plain_speech_is_not_flagged(speech_wav):
 def test_the_operator_switch_is_logged_loudly_and_shows_in_status(caplog):
     import app
 
-    assert app.parse_args([], {"HVS_WATERMARK": "0"}).no_watermark and app.parse_args(["--no-watermark"], {}).no_watermark
-    assert not app.parse_args([], {}).no_watermark
+    assert not app.parse_args([], {"HVS_WATERMARK": "0"}).watermark and not app.parse_args(["--no-watermark"], {}).watermark
+    assert app.parse_args([], {}).watermark
     with caplog.at_level("WARNING"):
         engine = Engine("tiny-random", watermark=False)  # built, not loaded
     assert "WATERMARK OFF" in caplog.text and engine.status()["watermark"] is False
 
 
 def test_operator_switch_and_env():
-    assert watermark.enabled_in({}) and watermark.enabled_in({"HVS_WATERMARK": "1"})
-    assert not any(watermark.enabled_in({"HVS_WATERMARK": v}) for v in ("0", "false", "OFF", "no"))
+    from settings import Settings
+
+    assert Settings.from_env({}).watermark and Settings.from_env({"HVS_WATERMARK": "1"}).watermark
+    assert not any(Settings.from_env({"HVS_WATERMARK": v}).watermark for v in ("0", "false", "OFF", "no"))
     wave = np.random.default_rng(0).normal(0, 0.1, 24_000).astype(np.float32)
     assert np.array_equal(watermark.Watermarker(False).mark(wave, 24_000), wave)
     assert SynthesisRequest.model_fields.keys().isdisjoint({"watermark", "no_watermark"})  # no request can turn it off

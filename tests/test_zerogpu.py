@@ -20,13 +20,38 @@ def test_wrapped_engine_behaves_the_same_off_zerogpu(engine, monkeypatch):
         vars(engine).pop("stream", None)
 
 
-def test_zerogpu_is_read_from_the_space_environment(monkeypatch):
-    from inference.model.zerogpu import on_zerogpu
+def test_zerogpu_is_read_from_the_space_environment():
+    from settings import Settings
 
-    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
-    assert not on_zerogpu()
-    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
-    assert on_zerogpu()
+    assert not Settings.from_env({}).spaces_zero_gpu
+    assert Settings.from_env({"SPACES_ZERO_GPU": "true"}).spaces_zero_gpu and \
+        Settings.from_env({"SPACES_ZERO_GPU": "1"}).spaces_zero_gpu
+
+
+def test_on_zerogpu_the_studio_does_not_hand_the_engine_a_cancel_event():
+    """ZeroGPU runs the take in another process, which a threading.Event cannot reach."""
+    import contextlib
+    import threading
+
+    from inference.contract.errors import StudioError
+    from studio.service import Studio
+
+    class Recorder:
+        model_id, is_noise = "m", False
+
+        def __init__(self):
+            self.kwargs = []
+
+        def stream(self, request, **kwargs):
+            self.kwargs.append(kwargs)
+            yield from ()
+
+    request = SynthesisRequest.parse(text="Hi.", max_new_tokens=20)
+    for zerogpu, expected in ((False, {"cancel"}), (True, set())):
+        engine = Recorder()
+        with contextlib.suppress(StudioError):  # the recorder makes no audio: "no take" is fine here
+            list(Studio(engine, zerogpu=zerogpu).generate(request, "voice", [], cancel=threading.Event()))
+        assert set(engine.kwargs[0]) == expected
 
 
 def test_health_is_ok_without_warm_up_only_where_warm_up_is_skipped():

@@ -8,22 +8,37 @@ import base64
 import binascii
 import contextlib
 import ipaddress
-import os
 import re
 import socket
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from inference.contract.errors import InvalidRequest
 
-MAX_REFERENCE_BYTES = int(os.environ.get("HVS_MAX_REFERENCE_BYTES", 20 * 2**20))
+MAX_REFERENCE_BYTES = 20 * 2**20  # defaults of FetchLimits; the roots pass the operator's settings
 URL_CONNECT_TIMEOUT_S = 5.0
 URL_READ_TIMEOUT_S = 15.0
-URL_TOTAL_TIMEOUT_S = float(os.environ.get("HVS_URL_TIMEOUT_S", 30.0))  # a slow drip still ends here
+URL_TOTAL_TIMEOUT_S = 30.0  # a slow drip still ends here
+ALLOW_PRIVATE = False  # loopback / private / carrier-grade NAT addresses are refused
 URL_MAX_REDIRECTS = 3
 _DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w=.-]+)*;base64,", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """The operator's limits on a job's reference audio (HVS_MAX_REFERENCE_BYTES, HVS_URL_TIMEOUT_S,
+    HVS_URL_ALLOW_PRIVATE), passed in by the worker; a job never sets them. None: the module's default."""
+
+    max_bytes: int | None = None
+    timeout_s: float | None = None
+    allow_private: bool | None = None
+
+    def resolved(self) -> tuple[int, float, bool]:
+        return (self.max_bytes or MAX_REFERENCE_BYTES, self.timeout_s or URL_TOTAL_TIMEOUT_S,
+                ALLOW_PRIVATE if self.allow_private is None else self.allow_private)
 
 
 def decode_base64_audio(value: str, max_bytes: int | None = None, name: str = "reference_audio_base64") -> bytes:
@@ -43,18 +58,18 @@ def decode_base64_audio(value: str, max_bytes: int | None = None, name: str = "r
     return data
 
 
-def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
-    """GET an http(s) URL with a size cap and a few checked redirects. URL_TOTAL_TIMEOUT_S bounds the
+def fetch_reference(url: str, limits: FetchLimits | None = None) -> bytes:
+    """GET an http(s) URL with a size cap and a few checked redirects. The total timeout bounds the
     whole fetch (connect, headers, redirects, body): when it passes, the sockets are shut down, so a
     server that drips its headers one byte at a time cannot hold the job."""
     import requests
 
-    max_bytes = max_bytes or MAX_REFERENCE_BYTES
-    deadline = time.monotonic() + URL_TOTAL_TIMEOUT_S
-    too_slow = f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download."
-    with requests.Session() as session, _guarded_fetch(deadline) as guard:
+    max_bytes, timeout_s, allow_private = (limits or FetchLimits()).resolved()
+    deadline = time.monotonic() + timeout_s
+    too_slow = f"reference_audio_url took longer than {timeout_s:.0f} s to download."
+    with requests.Session() as session, _guarded_fetch(deadline, allow_private) as guard:
         for _ in range(URL_MAX_REDIRECTS + 1):
-            _check_url(url)
+            _check_url(url, allow_private)
             # Through an egress proxy (HTTP(S)_PROXY) the proxy dials the target, not this process.
             guard.check_addresses = not requests.utils.get_environ_proxies(url)
             try:
@@ -75,14 +90,14 @@ def fetch_reference(url: str, max_bytes: int | None = None) -> bytes:
                 if response.status_code >= 400:
                     raise InvalidRequest(
                         f"reference_audio_url answered HTTP {response.status_code} ({_short(url)}).")
-                body = _read_capped(response, url, max_bytes, deadline)
+                body = _read_capped(response, url, max_bytes, deadline, too_slow)
                 if guard.expired:
                     raise InvalidRequest(too_slow)
                 return body
     raise InvalidRequest(f"reference_audio_url redirected more than {URL_MAX_REDIRECTS} times.")
 
 
-def _read_capped(response, url: str, max_bytes: int, deadline: float) -> bytes:
+def _read_capped(response, url: str, max_bytes: int, deadline: float, too_slow: str) -> bytes:
     import requests
     import urllib3
 
@@ -97,17 +112,17 @@ def _read_capped(response, url: str, max_bytes: int, deadline: float) -> bytes:
             if len(body) > max_bytes:
                 raise InvalidRequest(f"reference_audio_url is over the {_mb(max_bytes)} limit for reference audio.")
             if time.monotonic() > deadline:
-                raise InvalidRequest(f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download.")
+                raise InvalidRequest(too_slow)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
         if time.monotonic() > deadline:
-            raise InvalidRequest(f"reference_audio_url took longer than {URL_TOTAL_TIMEOUT_S:.0f} s to download.") from None
+            raise InvalidRequest(too_slow) from None
         raise InvalidRequest(f"reference_audio_url timed out or broke off while downloading ({_short(url)}).") from None
     if not body:
         raise InvalidRequest(f"reference_audio_url returned an empty file ({_short(url)}).")
     return bytes(body)
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, allow_private: bool) -> None:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
@@ -120,7 +135,7 @@ def _check_url(url: str) -> None:
     if not parts.hostname:
         raise InvalidRequest("reference_audio_url has no host name.")
     for address in _resolve(parts.hostname):
-        _check_address(address)
+        _check_address(address, allow_private)
 
 
 def _resolve(host: str) -> set[str]:
@@ -136,7 +151,7 @@ _METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_addre
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-def _check_address(address: str) -> None:
+def _check_address(address: str, allow_private: bool) -> None:
     ip = ipaddress.ip_address(address.split("%")[0])
     if ip.version == 6 and ip.ipv4_mapped:  # ::ffff:169.254.169.254 reaches the IPv4 address
         ip = ip.ipv4_mapped
@@ -146,7 +161,7 @@ def _check_address(address: str) -> None:
         raise InvalidRequest(f"reference_audio_url points at a link-local or special address ({ip}); not allowed.")
     # Loopback, private, carrier-grade NAT (100.64.0.0/10), reserved: anything not on the public internet,
     # unless the operator opts in. Refused before connecting, so a caller cannot map internal ports.
-    if not ip.is_global and os.environ.get("HVS_URL_ALLOW_PRIVATE", "0") != "1":
+    if not ip.is_global and not allow_private:
         raise InvalidRequest(f"reference_audio_url points at a private address ({ip}); this worker only fetches "
                              "public URLs.")
 
@@ -154,8 +169,9 @@ def _check_address(address: str) -> None:
 class _Guard:
     """One fetch's sockets, shut down when the deadline passes."""
 
-    def __init__(self) -> None:
+    def __init__(self, allow_private: bool) -> None:
         self.check_addresses = True
+        self.allow_private = allow_private
         self.expired = False
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
@@ -185,14 +201,14 @@ def _guard_connections(event: str, args: tuple) -> None:
             raise TimeoutError("the reference fetch ran out of time")
         guard.sockets.append(sock)
     if guard.check_addresses and isinstance(address, tuple) and address and isinstance(address[0], str):
-        _check_address(address[0])
+        _check_address(address[0], guard.allow_private)
 
 
 @contextlib.contextmanager
-def _guarded_fetch(deadline: float):
+def _guarded_fetch(deadline: float, allow_private: bool):
     if _guard_installed.acquire(blocking=False):  # once per process; audit hooks cannot be removed
         sys.addaudithook(_guard_connections)
-    guard = _Guard()
+    guard = _Guard(allow_private)
     timer = threading.Timer(max(deadline - time.monotonic(), 0.0), guard.expire)
     timer.daemon = True
     _fetching.guard = guard

@@ -18,9 +18,8 @@ import dataclasses
 import functools
 import io
 import logging
-import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +29,12 @@ from inference.contract.errors import InvalidAudio, ModelLoadError
 
 log = logging.getLogger(__name__)
 
-ENV = "HVS_WATERMARK"
-OFF_VALUES = ("0", "false", "off", "no")
 THRESHOLD = 0.5  # mean per-frame mark probability above which a clip counts as marked (see BENCHMARKS.md)
 MIN_MARK_S = 0.1  # Perth's STFT window is 2048 samples at 32 kHz (64 ms)
 MIN_DETECT_S = 0.5
 DETECT_RATE = 32_000  # Perth's own rate: decode straight to it, no second resampling
 OFF_WARNING = ("WATERMARK OFF: takes from this server carry no watermark (--no-watermark / HVS_WATERMARK=0). "
                "Listeners can no longer check that they are AI-generated.")
-
-
-def enabled_in(env: Mapping[str, str] | None = None) -> bool:
-    """Marking is on unless the operator set HVS_WATERMARK to 0/false/off/no."""
-    value = (os.environ if env is None else env).get(ENV, "1")
-    return value.strip().lower() not in OFF_VALUES
 
 
 _build_lock = threading.Lock()
@@ -101,8 +92,8 @@ class Watermarker:
     """The engine's watermark switch. Built at start: when marking is on and Perth cannot be built,
     construction fails (ModelLoadError) instead of serving unmarked takes."""
 
-    def __init__(self, enabled: bool | None = None) -> None:
-        self.enabled = enabled_in() if enabled is None else enabled
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
         if self.enabled:
             _perth()
         else:

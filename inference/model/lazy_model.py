@@ -7,7 +7,6 @@ load becomes one clear sentence and is not retried on every click (each try can 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -22,15 +21,14 @@ DISABLED = ("", "none", "off")
 
 
 class LazyModel:
-    """Subclasses set `env` and `default` (where the model id comes from) and implement `_build` and
+    """Subclasses set `default` (the model id when none is given) and implement `_build` and
     `_describe_failure`; `load()` returns what `_build` returned."""
 
-    env = ""
     default = ""
     off_message = "This model is turned off on this server."
 
     def __init__(self, model_id: str | None = None, device: str = "cpu") -> None:
-        self.model_id = model_id if model_id is not None else os.environ.get(self.env, self.default)
+        self.model_id = model_id if model_id is not None else self.default
         self.device = device
         self._model: Any = None
         self._lock = threading.Lock()
@@ -93,7 +91,7 @@ def unavailable(model_id: str) -> str | None:
 
     if isinstance(huggingface_hub.try_to_load_from_cache(model_id, "config.json"), str):
         return None
-    if any(os.environ.get(var, "").lower() in ("1", "true", "yes") for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
+    if huggingface_hub.constants.HF_HUB_OFFLINE:  # the hub's own reading of HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE
         return "it is not in the local cache and the studio runs offline (HF_HUB_OFFLINE)"
     try:
         huggingface_hub.HfApi().model_info(model_id, timeout=HUB_PROBE_TIMEOUT_S)

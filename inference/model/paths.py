@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from settings import studio_cache
 
 
 def cache_root() -> Path:
-    """`$HVS_CACHE/higgs-voice-studio`, else under `$HF_HOME` (~/.cache/huggingface), like the weights.
-    Absolute, so a relative HVS_CACHE names one place even if the process later changes directory."""
-    root = os.environ.get("HVS_CACHE") or os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface"
-    return Path(root).resolve() / "higgs-voice-studio"
+    """`$HVS_CACHE/higgs-voice-studio`, else under `$HF_HOME` (settings.py reads both)."""
+    return studio_cache()

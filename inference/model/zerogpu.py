@@ -1,18 +1,13 @@
 """Hugging Face ZeroGPU: on such a Space the calls that use the GPU must be wrapped by `spaces.GPU`,
 which attaches a GPU for the call's duration. Everywhere else `spaces.GPU` returns the function
-unchanged, and without the `spaces` package this is a no-op too."""
+unchanged, and without the `spaces` package this is a no-op too. Whether this is ZeroGPU hardware is
+the setting SPACES_ZERO_GPU (settings.py), which the roots pass on (no warm-up, no cancel event there)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 
 GPU_SECONDS = 120  # the longest take we expect to need on a shared GPU slice
-
-
-def on_zerogpu() -> bool:
-    """True on ZeroGPU hardware, where no GPU exists outside a `spaces.GPU` call (so no warm-up there)."""
-    return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
 
 
 def import_spaces() -> None:

@@ -87,7 +87,7 @@ def spoken_words(text: str) -> str:
 class SpeakerEncoder(LazyModel):
     """`SpeakerEncoder(model_id).embed(wave_16k) -> unit vector`. Thread-safe; loads once, on first use."""
 
-    env, default = "HVS_SPEAKER_MODEL", DEFAULT_SPEAKER_MODEL
+    default = DEFAULT_SPEAKER_MODEL
     off_message = "Voice similarity is turned off on this server (no --speaker-model)."
 
     def _build(self):

@@ -6,7 +6,6 @@ The model loads lazily (most visitors never need it) and a load failure becomes 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ ASR_SAMPLE_RATE = 16_000
 class Transcriber(LazyModel):
     """`Transcriber(model_id).transcribe(path_or_bytes) -> str`. Thread-safe; loads once."""
 
-    env, default = "HVS_ASR_MODEL", DEFAULT_ASR_MODEL
+    default = DEFAULT_ASR_MODEL
     off_message = "Transcription is turned off on this server (no --asr-model); type the transcript."
 
     def _build(self):
@@ -56,7 +55,7 @@ def _describe_load_error(model_id: str, err: Exception) -> str:
     if model_id.startswith(("/", "./", "../", "~")) and not Path(model_id).expanduser().exists():
         why = "there is no model at that path"
     elif any(word in text for word in ("offline", "connect", "network", "resolve", "timed out", "couldn't find")) or (
-        os.environ.get("HF_HUB_OFFLINE") == "1"
+        _hub_offline()
     ):
         why = NOT_CACHED
     elif any(word in text for word in ("not found", "404", "repository", "does not appear", "not a valid")):
@@ -64,6 +63,12 @@ def _describe_load_error(model_id: str, err: Exception) -> str:
     else:
         why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else 'unknown error'}"
     return _sentence(model_id, why)
+
+
+def _hub_offline() -> bool:
+    import huggingface_hub
+
+    return bool(huggingface_hub.constants.HF_HUB_OFFLINE)  # the hub's reading of HF_HUB_OFFLINE
 
 
 def _sentence(model_id: str, why: str) -> str:
