@@ -175,7 +175,7 @@ def test_the_defaults_are_those_of_the_layers_below():
     from inference.model.loading import DEFAULT_MODEL_ID
     from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL
     from inference.scoring.transcribe import DEFAULT_ASR_MODEL
-    from serverless import job
+    from wire import fetch
     from serverless.storage import S3Config
     from studio.drain import DEFAULT_DRAIN_S
 
@@ -192,7 +192,7 @@ def test_the_defaults_are_those_of_the_layers_below():
     assert (settings.runpod_timeout_s, settings.backend_timeout_s) == (runpod.DEFAULT_TIMEOUT_S,
                                                                        openai_compatible.DEFAULT_TIMEOUT_S)
     assert (settings.max_reference_bytes, settings.url_timeout_s, settings.url_allow_private) == (
-        job.MAX_REFERENCE_BYTES, job.URL_TOTAL_TIMEOUT_S, job.ALLOW_PRIVATE)
+        fetch.MAX_REFERENCE_BYTES, fetch.URL_TOTAL_TIMEOUT_S, fetch.ALLOW_PRIVATE)
     assert S3Config.from_settings(Settings.from_env({"HVS_S3_BUCKET": "b"})) == S3Config("b")
 
 
