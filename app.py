@@ -121,11 +121,14 @@ def main(argv: list[str] | None = None) -> None:
     from openai_api import Gate, speech_routes
     from studio.drain import Drain
     from studio.voice_library import VoiceLibrary
+    from studio.voices import VoiceResolver
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
     from ui.errors import hide_server_paths
 
     try:
+        # the one voice rule's names, checked before the model loads: a bad table ends the start at once
+        voices = VoiceResolver(VoiceLibrary(args.voices_dir), openai_voices=os.environ.get("HVS_OPENAI_VOICES"))
         local = {"max_batch": args.max_batch, "batch_window_ms": args.batch_window_ms, "compile": args.compile,
                  "quantize": args.quantize, "watermark": not args.no_watermark} if args.backend == "local" else {}
         engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype,
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     log.info("engine ready: %s", engine.status())
 
     transcriber = Transcriber(args.asr_model)
-    studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=transcriber,
+    studio = Studio(engine, resolver=voices, transcriber=transcriber,
                     checker=TakeChecker(transcriber, SpeakerEncoder(args.speaker_model)))
     demo = build_ui(studio, browser_secret=browser_secret())
     hide_server_paths(demo)

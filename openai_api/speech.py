@@ -1,8 +1,11 @@
 """OpenAI's speech request, read into the studio's one SynthesisRequest, and the voices it can name.
 
-`voice` is a preset voice (a clip + transcript), a shipped voice description, or `smart` (the model picks
-a voice that suits the text); `instructions` become the scene. The cloning extensions (reference_audio as
-base64, reference_text, seed and the sampling options) are checked by the shared request validation.
+`voice` (a name, or OpenAI's object form {"id": "<name>"}) goes through the studio's one voice rule
+(studio/voices.py): smart, a preset, a described voice, one of OpenAI's names (alloy, ...), or words.
+`model` may be any name (tts-1, tts-1-hd, gpt-4o-mini-tts, this server's id): the studio has one model and
+it speaks them all; the name is echoed in X-Model. `instructions` become the scene. The cloning extensions
+(reference_audio as base64, reference_text, seed and the sampling options) are checked by the shared
+request validation.
 """
 
 from __future__ import annotations
@@ -24,9 +27,8 @@ from inference.contract.request import (
     describe_validation_error,
 )
 from studio.service import Studio
-from studio.voices import SMART, Voice, api_voice
+from studio.voices import VoiceSpec
 
-SMART_VOICE = "smart"
 # Extensions to OpenAI's request; each is checked by SynthesisRequest like at every other front door.
 EXTENSIONS = ("reference_audio", "reference_text", "seed", *SamplingOptions.model_fields)
 
@@ -74,20 +76,12 @@ class SpeechBody(BaseModel):
         except ValidationError as err:
             raise InvalidRequest(describe_validation_error(err)) from None
 
-    @property
-    def voice_name(self) -> str:
-        return (self.voice or "").strip()
-
 
 def synthesis_request(body: SpeechBody, studio: Studio) -> SynthesisRequest:
     """The take this body asks for. A seed is drawn here when none is given, so it can go in a header
     before the audio starts."""
-    voice = resolve_voice(body.voice_name, studio)
-    if body.reference_audio is not None:
-        voice = Voice("reference", _base64_audio(body.reference_audio),
-                      (body.reference_text or "").strip() or None, voice.description)
-    elif body.reference_text:
-        voice = Voice(voice.label, voice.reference_audio, body.reference_text, voice.description)
+    clip = _base64_audio(body.reference_audio) if body.reference_audio is not None else None
+    voice = studio.voice(VoiceSpec(name=body.voice, clip=clip, clip_text=body.reference_text))
     extras = {name: value for name, value in (body.model_extra or {}).items()}
     seed = extras.pop("seed", None)
     request = studio.request(voice, body.input, studio.scene(voice, None, None, body.instructions), seed, **extras)
@@ -96,24 +90,19 @@ def synthesis_request(body: SpeechBody, studio: Studio) -> SynthesisRequest:
     return request
 
 
-def resolve_voice(name: str, studio: Studio) -> Voice:
-    if not name or name == SMART_VOICE:
-        return Voice(SMART)
-    if name in studio.voices.names() or name in studio.presets.voices:
-        return api_voice(name, studio.voices, studio.presets)
-    known = ", ".join(v["id"] for v in voice_list(studio))
-    raise InvalidRequest(f"Unknown voice {name!r} (available: {known}).")
-
-
 def voice_list(studio: Studio) -> list[dict]:
-    """The voices a request can name, in the shape of OpenAI's voice objects."""
-    smart = {"id": SMART_VOICE, "object": "audio.voice", "created_at": 0, "name": SMART, "type": "prompt",
-             "prompt": None}
-    presets = [{"id": v.name, "object": "audio.voice", "created_at": 0, "name": v.label, "type": "audio_sample"}
-               for v in studio.voices.all()]
-    described = [{"id": v.name, "object": "audio.voice", "created_at": 0, "name": v.label, "type": "prompt",
-                  "prompt": v.description} for v in studio.presets.voices.values()]
-    return [smart, *presets, *described]
+    """The voices a request can name, in the shape of OpenAI's voice objects; OpenAI's names say what they
+    map to (`maps_to`)."""
+    voices = []
+    for entry in studio.resolver.entries():
+        voice = {"id": entry.name, "object": "audio.voice", "created_at": 0, "name": entry.label,
+                 "type": "audio_sample" if entry.voice.reference_audio is not None else "prompt"}
+        if voice["type"] == "prompt":
+            voice["prompt"] = entry.voice.description
+        if entry.maps_to is not None:
+            voice["maps_to"] = entry.maps_to
+        voices.append(voice)
+    return voices
 
 
 def _base64_audio(text: str) -> bytes:

@@ -8,7 +8,8 @@ Jobs run concurrently, up to HVS_MAX_BATCH at once (RunPod's concurrency modifie
 engine batches several jobs' takes together.
 
 Environment: HVS_MODEL (Hub id, local path or tiny-random), HVS_DEVICE, HVS_DTYPE, HVS_MAX_BATCH,
-HVS_WARMUP (1/0), HVS_VOICES_DIR, and the HVS_S3_* variables read by serverless/storage.py.
+HVS_WARMUP (1/0), HVS_VOICES_DIR, HVS_OPENAI_VOICES (an OpenAI voice table of the operator's), and the
+HVS_S3_* variables read by serverless/storage.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
-from studio.voice_library import VoiceLibrary
+from studio.voices import VoiceResolver
 
 from .job import (
     OUTPUT_FORMATS,
@@ -50,11 +51,11 @@ INLINE_OUTPUT_LIMIT = 16_000_000  # base64 characters in one plain result: RunPo
 class Worker:
     """One engine, one voice library, one storage; turns job dicts into output dicts."""
 
-    def __init__(self, engine, storage: Storage | None = None, voices: VoiceLibrary | None = None,
+    def __init__(self, engine, storage: Storage | None = None, voices: VoiceResolver | None = None,
                  load_error: str | None = None, checker=None) -> None:
         self.engine = engine  # None when the settings could not even build one (then load_error says why)
         self.storage = storage or Storage(None)
-        self.voices = voices or VoiceLibrary()
+        self.voices = voices or VoiceResolver()  # the one voice rule (studio/voices.py)
         self.load_error = load_error
         self.draining = threading.Event()  # set on SIGTERM: new jobs are refused
         self.drain_installed = False
@@ -127,7 +128,7 @@ class Worker:
             "load_error": self.load_error,
             "engine": self.engine.status() if self.engine else {"loaded": False},
             "storage": self.storage.describe(),
-            "voices": self.voices.names(),
+            "voices": self.voices.library.names(),
             "output_formats": list(OUTPUT_FORMATS),
             "runpod": runpod_version,
         }
@@ -283,10 +284,14 @@ def build_worker(env: Mapping[str, str]) -> Worker:
     from inference.scoring.take_check import SpeakerEncoder, TakeChecker
     from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
 
-    problems, storage, engine = [], None, None
+    problems, storage, engine, voices = [], None, None, None
     try:
         storage = Storage.from_env(env)
     except ValueError as err:
+        problems.append(str(err))
+    try:
+        voices = VoiceResolver(openai_voices=env.get("HVS_OPENAI_VOICES") or None)
+    except StudioError as err:  # BadSetting: the operator's OpenAI voice table
         problems.append(str(err))
     try:
         engine = build_engine(backend="local", model_id=env.get("HVS_MODEL") or None,
@@ -300,7 +305,7 @@ def build_worker(env: Mapping[str, str]) -> Worker:
     # Scoring models load on the first job that asks for a check (`check`, or `candidates` above 1).
     checker = TakeChecker(Transcriber(env.get("HVS_ASR_MODEL", DEFAULT_ASR_MODEL)),
                           SpeakerEncoder(env.get("HVS_SPEAKER_MODEL") or None))
-    return Worker(engine, storage, checker=checker)
+    return Worker(engine, storage, voices, checker=checker)
 
 
 def run_test_input(raw: str) -> int:

@@ -4,7 +4,8 @@ The worker peels off only its own fields (how the reference arrives, output form
 streaming); everything else is validated by `SynthesisRequest.parse`, like every other front door.
 A dialogue is `script` (instead of `text`) with `speakers`: a name -> that speaker's voice, given the
 ways a single reference is (reference_audio_base64 / reference_audio_url / voice, reference_text) or
-as words (`description`).
+as words (`description`). A `voice` goes through the studio's one voice rule (studio/voices.py): smart,
+a preset, a described voice, one of OpenAI's names, or words; a description lands in the scene.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from urllib.parse import urljoin, urlsplit
 
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SamplingOptions, SynthesisRequest
-from studio.voice_library import VoiceLibrary
+from studio.scene import compose_scene
+from studio.voices import Voice, VoiceResolver, VoiceSpec
 
 OUTPUT_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 REFERENCE_FIELDS = ("reference_audio_base64", "reference_audio_url", "voice")
@@ -95,7 +97,7 @@ def detect_job_audio(job_input: dict) -> bytes:
     return decode_base64_audio(value, name="detect")
 
 
-def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
+def parse_job(job_input: Any, voices: VoiceResolver | None = None) -> ParsedJob:
     """Validate a job input, cheapest checks first. Raises InvalidRequest with a message naming the bad field(s)."""
     if not isinstance(job_input, dict):
         raise InvalidRequest(f"The job input must be a JSON object with at least a 'text' field (got {_kind(job_input)}).")
@@ -106,6 +108,7 @@ def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
             f"(allowed: {', '.join(sorted(ALLOWED_FIELDS))})."
         )
     options = _parse_options(job_input)
+    voices = voices or VoiceResolver()
     fields = {k: job_input[k] for k in REQUEST_FIELDS if k in job_input}
     if "script" in job_input or "speakers" in job_input:
         return ParsedJob(_parse_dialogue(job_input, fields, voices), options)
@@ -113,7 +116,9 @@ def parse_job(job_input: Any, voices: VoiceLibrary | None = None) -> ParsedJob:
     request = SynthesisRequest.parse(**fields)  # cheap checks first, before any download
     if not given:
         return ParsedJob(request, options)
-    fields.update(_reference(given, job_input[given], request.reference_text, voices, ""))
+    voice = _voice(given, job_input[given], request.reference_text, None, voices, "")
+    fields.update(reference_audio=voice.reference_audio, reference_text=voice.reference_text,
+                  scene=compose_scene(voices.presets, voice_description=voice.description, extra=request.scene))
     return ParsedJob(SynthesisRequest.parse(**fields), options)
 
 
@@ -124,26 +129,30 @@ def _reference_field(source: dict, where: str) -> str | None:
     return given[0] if given else None
 
 
-def _reference(name: str, value: Any, reference_text: str | None, voices: VoiceLibrary | None, where: str) -> dict:
-    """One reference voice, however it arrives -> reference_audio (and a preset's transcript)."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest(f"{where}{name} must be a non-empty string (got {_kind(value)}).")
+def _voice(field: str | None, value: Any, reference_text: Any, description: Any, voices: VoiceResolver,
+           where: str) -> Voice:
+    """One voice, however it arrives (a clip as base64 or a URL, or a `voice` name) -> the studio's one
+    voice rule (studio/voices.py)."""
+    clip = None
+    if field is not None:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidRequest(f"{where}{field} must be a non-empty string (got {_kind(value)}).")
+        try:
+            if field == "reference_audio_base64":
+                clip = decode_base64_audio(value)
+            elif field == "reference_audio_url":
+                clip = fetch_reference(value.strip())
+        except InvalidRequest as err:
+            raise InvalidRequest(f"{where}{err}") from None
+    spec = VoiceSpec(name=value if field == "voice" else None, clip=clip, clip_text=reference_text,
+                     description=description)
     try:
-        if name == "reference_audio_base64":
-            return {"reference_audio": decode_base64_audio(value)}
-        if name == "reference_audio_url":
-            return {"reference_audio": fetch_reference(value.strip())}
+        return voices.resolve(spec)
     except InvalidRequest as err:
         raise InvalidRequest(f"{where}{err}") from None
-    preset = (voices or VoiceLibrary()).get(value.strip())
-    if reference_text:
-        raise InvalidRequest(
-            f"{where}reference_text cannot be combined with the preset voice {preset.name!r}: it has its own transcript."
-        )
-    return {"reference_audio": preset.audio_path, "reference_text": preset.transcript}
 
 
-def _parse_dialogue(job_input: dict, fields: dict, voices: VoiceLibrary | None) -> SynthesisRequest:
+def _parse_dialogue(job_input: dict, fields: dict, voices: VoiceResolver) -> SynthesisRequest:
     """`script` + `speakers` -> a dialogue request; every speaker's clip is fetched after the cheap checks."""
     if "text" in fields:
         raise InvalidRequest("Give either 'text' or 'script' (a dialogue), not both.")
@@ -165,8 +174,9 @@ def _parse_dialogue(job_input: dict, fields: dict, voices: VoiceLibrary | None) 
     words = {name: {k: spec[k] for k in ("reference_text", "description") if k in spec} for name, spec in speakers.items()}
     SynthesisRequest.parse(**fields, speakers=words)  # the script and every option, before any download
     for name, spec in speakers.items():
-        if given := _reference_field(spec, f"speakers.{name}: "):
-            words[name].update(_reference(given, spec[given], spec.get("reference_text"), voices, f"speakers.{name}: "))
+        given = _reference_field(spec, f"speakers.{name}: ")
+        words[name] = _voice(given, spec.get(given), spec.get("reference_text"), spec.get("description"), voices,
+                             f"speakers.{name}: ").fields()
     return SynthesisRequest.parse(**fields, speakers=words)
 
 
