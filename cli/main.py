@@ -122,23 +122,7 @@ def _run(args: argparse.Namespace) -> int:
         raise InvalidRequest(f"--out must end in .wav or .mp3 (got {args.out.name}).")
     if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
         raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
-    sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
-    voices = VoiceResolver()
-    if args.script is None:
-        if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
-                or args.voice_layout is not None:
-            raise InvalidRequest("--speaker, --speaker-text, --speaker-description, --pause and --voice-layout go "
-                                 "with --script.")
-        voice = voices.resolve(VoiceSpec(name=args.voice, clip=args.reference, clip_text=args.reference_text))
-        single = {"reference_audio": voice.reference_audio, "reference_text": voice.reference_text,
-                  "scene": compose_scene(voices.presets, voice_description=voice.description, extra=args.scene)}
-    else:
-        if args.voice is not None:
-            raise InvalidRequest("--voice is for a single take; give each speaker's voice with --speaker NAME=VOICE.")
-        single = {"scene": args.scene, "reference_audio": args.reference, "reference_text": args.reference_text,
-                  "speakers": _speakers(args, voices), "pause_s": args.pause, "voice_layout": args.voice_layout}
-    request = SynthesisRequest.parse(text=_text(args), seed=args.seed, candidates=args.candidates,
-                                     **{k: v for k, v in single.items() if v is not None}, **sampling)
+    request = _request(args)
     checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))  # loads on first use
     if (args.candidates > 1 or args.check) and not checker.enabled:
         raise InvalidRequest(f"{'--candidates' if args.candidates > 1 else '--check'} needs the take check: leave "
@@ -185,6 +169,27 @@ def _run(args: argparse.Namespace) -> int:
     if args.subtitles:
         print(f"wrote {args.subtitles} ({len(result.segments)} cues)", file=sys.stderr)
     return 0
+
+
+def _request(args: argparse.Namespace) -> SynthesisRequest:
+    """The take the flags ask for; voice names go through the studio's one voice rule (studio/voices.py)."""
+    sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
+    voices = VoiceResolver()
+    if args.script is None:
+        if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
+                or args.voice_layout is not None:
+            raise InvalidRequest("--speaker, --speaker-text, --speaker-description, --pause and --voice-layout go "
+                                 "with --script.")
+        voice = voices.resolve(VoiceSpec(name=args.voice, clip=args.reference, clip_text=args.reference_text))
+        given = {"reference_audio": voice.reference_audio, "reference_text": voice.reference_text,
+                 "scene": compose_scene(voices.presets, voice_description=voice.description, extra=args.scene)}
+    else:
+        if args.voice is not None:
+            raise InvalidRequest("--voice is for a single take; give each speaker's voice with --speaker NAME=VOICE.")
+        given = {"scene": args.scene, "reference_audio": args.reference, "reference_text": args.reference_text,
+                 "speakers": _speakers(args, voices), "pause_s": args.pause, "voice_layout": args.voice_layout}
+    return SynthesisRequest.parse(text=_text(args), seed=args.seed, candidates=args.candidates,
+                                  **{k: v for k, v in given.items() if v is not None}, **sampling)
 
 
 def _text(args: argparse.Namespace) -> str:

@@ -238,7 +238,7 @@ def wire_dialogue_api(studio: Studio) -> None:
 
         Args:
             script: One line per turn, "Alice: Hello." or "[SPEAKER0] Hello."; a line without a name continues the turn.
-            speakers: JSON object, speaker name -> a preset voice name, words describing a voice, "" for a smart voice, or {"clip": i, "reference_text": "..."} for the i-th file of clips.
+            speakers: JSON object, speaker name -> a voice name (a preset, a described voice, an OpenAI name such as alloy), words describing a voice, "" for a smart voice, or {"clip": i, "reference_text": "..."} for the i-th file of clips.
             clips: Reference clips (URLs or uploaded files) that speakers point at by index; sending them confirms you may use those voices.
             scene: Free-text scene for the whole dialogue, e.g. "Audio is recorded from a quiet room."
             tone: A tone preset name, or empty.
