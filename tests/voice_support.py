@@ -47,8 +47,9 @@ def _wav(data) -> np.ndarray:
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    """Equal takes: 16-bit audio on both sides (one 16-bit step apart at most)."""
-    return len(a) == len(b) and len(a) > 0 and float(np.abs(a - b).max()) <= 1.01 / 32768
+    """The same take, sample for sample (every door hands over the same 16-bit samples). The tiny model's
+    takes are quiet: two voices' takes differ by a few 16-bit steps only, so nothing less than equal will do."""
+    return len(a) == len(b) and len(a) > 0 and bool(np.array_equal(a, b))
 
 
 @dataclass
@@ -83,7 +84,7 @@ class Doors:
         clip, transcript, words = EXPLICIT[kind]
         prompt = self.engine.render_prompt(SynthesisRequest.parse(text=TEXT, reference_audio=clip,
                                                                   reference_text=transcript, scene=_scene(words)))
-        return prompt.rendered, prompt.audio_frames
+        return prompt.rendered.strip(), prompt.audio_frames
 
 
 @pytest.fixture(scope="session")
