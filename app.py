@@ -104,11 +104,15 @@ def main(argv: list[str] | None = None) -> None:
     from studio.scene import ScenePresets
     from studio.takes import TakeStore
     from studio.voice_library import VoiceLibrary
+    from studio.voices import VoiceResolver
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
     from ui.errors import hide_server_paths
 
     try:
+        # the one voice rule's names, checked before the model loads: a bad table ends the start at once
+        voices = VoiceResolver(VoiceLibrary(args.voices_dir), ScenePresets.load(args.assets_dir),
+                               openai_voices=args.openai_voices)
         local = {"max_batch": args.max_batch, "batch_window_ms": args.batch_window_ms, "compile": args.compile,
                  "quantize": args.quantize, "watermark": args.watermark, "cpu_threads": args.cpu_threads}
         options = local if args.backend == "local" else args.remote_options(args.backend)
@@ -127,10 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     log.info("engine ready: %s", engine.status())
 
     transcriber = Transcriber(args.asr_model)
-    studio = Studio(engine, voices=VoiceLibrary(args.voices_dir), transcriber=transcriber,
+    studio = Studio(engine, resolver=voices, transcriber=transcriber,
                     checker=TakeChecker(transcriber, SpeakerEncoder(args.speaker_model)),
-                    presets=ScenePresets.load(args.assets_dir), takes=TakeStore(args.takes_dir),
-                    zerogpu=args.spaces_zero_gpu)
+                    takes=TakeStore(args.takes_dir), zerogpu=args.spaces_zero_gpu)
     demo = build_ui(studio, browser_secret=browser_secret(args))
     hide_server_paths(demo)
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     takes_dir: Path | None = _var("HVS_TAKES_DIR", None, "where finished takes are kept (default: a temp folder)")
     assets_dir: Path | None = _var("HVS_ASSETS_DIR", None, "folder of scenes.json and voice_descriptions.json "
                                    "(default: assets/)")
+    openai_voices: Path | None = _var("HVS_OPENAI_VOICES", None, "JSON file mapping OpenAI's voice names (alloy, "
+                                      "nova, ...) to studio voices, over the shipped assets/openai_voices.json")
     api_key: str = _var("HVS_API_KEY", "", "Bearer key of the OpenAI-compatible API (empty: as open as the page)",
                         secret=True)
     drain_s: float = _var("HVS_DRAIN_S", 30.0, "on SIGTERM, seconds running takes (or jobs) get to finish", ge=0)

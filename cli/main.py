@@ -1,5 +1,7 @@
 """Command line: `python -m inference "Hello there." --reference me.wav --reference-text "..." --out take.wav`,
-or a dialogue: `python -m inference --script talk.txt --speaker Alice=alice.wav --speaker Bob=robot_en`.
+`python -m inference "Hello." --voice alloy`, or a dialogue:
+`python -m inference --script talk.txt --speaker Alice=alice.wav --speaker Bob=robot_en`.
+Voice names go through the studio's one voice rule (studio/voices.py), as at every other door.
 
 User mistakes end with one line on stderr and exit code 2 (a bad environment variable too: settings.py);
 a model that cannot be loaded exits 3.
@@ -27,6 +29,9 @@ from inference.model.loading import DEFAULT_MODEL_ID
 from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL, SpeakerEncoder, TakeChecker
 from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
 from settings import SettingError, Settings
+from studio.scene import ScenePresets, compose_scene
+from studio.voice_library import AUDIO_SUFFIXES, VoiceLibrary
+from studio.voices import VoiceResolver, VoiceSpec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m inference", description="Speak a text with Higgs Audio V2, optionally in a cloned voice."
     )
     parser.add_argument("text", nargs="?", help=f"what to say (at most {MAX_TEXT_CHARS} characters; '-' reads stdin)")
+    parser.add_argument("--voice", help="a voice name (smart, a preset such as robot_en, a described voice such as "
+                                        "calm-narrator, an OpenAI name such as alloy) or several words describing a "
+                                        "voice (default: smart)")
     parser.add_argument("--reference", type=Path, help="a clip of the voice to clone (wav, flac, mp3, ogg, m4a, webm)")
     parser.add_argument("--reference-text", help="exact transcript of the reference clip")
     parser.add_argument("--scene", help='tone / scene, e.g. "Audio is recorded from a quiet room."')
@@ -56,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     dialogue.add_argument("--script", type=Path, help="a dialogue script file ('Alice: Hello.' or '[SPEAKER0] Hello.' "
                                                       "lines; '-' reads stdin), instead of TEXT")
     dialogue.add_argument("--speaker", action="append", default=[], metavar="NAME=VOICE",
-                          help="a speaker's voice: a clip file, a preset voice name, or 'smart' (repeatable; "
-                               "speakers without one get a smart voice)")
+                          help="a speaker's voice: a clip file, or a voice name or words as --voice takes "
+                               "(repeatable; speakers without one get a smart voice)")
     dialogue.add_argument("--speaker-text", action="append", default=[], metavar="NAME=TRANSCRIPT",
                           help="exact transcript of a speaker's clip")
     dialogue.add_argument("--speaker-description", action="append", default=[], metavar="NAME=WORDS",
@@ -117,20 +125,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidRequest(f"--out must end in .wav or .mp3 (got {args.out.name}).")
     if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
         raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
-    sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
-    dialogue = {"speakers": _speakers(args, settings.voices_dir), "pause_s": args.pause,
-                "voice_layout": args.voice_layout}
-    if args.script is None:
-        if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
-                or args.voice_layout is not None:
-            raise InvalidRequest("--speaker, --speaker-text, --speaker-description, --pause and --voice-layout go "
-                                 "with --script.")
-        dialogue = {}
-    request = SynthesisRequest.parse(
-        text=_text(args), reference_audio=args.reference, reference_text=args.reference_text, scene=args.scene,
-        seed=args.seed, candidates=args.candidates, **{k: v for k, v in dialogue.items() if v is not None},
-        **sampling,
-    )
+    request = _request(args, settings)
     checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))  # loads on first use
     if (args.candidates > 1 or args.check) and not checker.enabled:
         raise InvalidRequest(f"{'--candidates' if args.candidates > 1 else '--check'} needs the take check: leave "
@@ -181,6 +176,28 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _request(args: argparse.Namespace, settings: Settings) -> SynthesisRequest:
+    """The take the flags ask for; voice names go through the studio's one voice rule (studio/voices.py)."""
+    sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
+    voices = VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
+                           openai_voices=settings.openai_voices)
+    if args.script is None:
+        if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
+                or args.voice_layout is not None:
+            raise InvalidRequest("--speaker, --speaker-text, --speaker-description, --pause and --voice-layout go "
+                                 "with --script.")
+        voice = voices.resolve(VoiceSpec(name=args.voice, clip=args.reference, clip_text=args.reference_text))
+        given = {"reference_audio": voice.reference_audio, "reference_text": voice.reference_text,
+                 "scene": compose_scene(voices.presets, voice_description=voice.description, extra=args.scene)}
+    else:
+        if args.voice is not None:
+            raise InvalidRequest("--voice is for a single take; give each speaker's voice with --speaker NAME=VOICE.")
+        given = {"scene": args.scene, "reference_audio": args.reference, "reference_text": args.reference_text,
+                 "speakers": _speakers(args, voices), "pause_s": args.pause, "voice_layout": args.voice_layout}
+    return SynthesisRequest.parse(text=_text(args), seed=args.seed, candidates=args.candidates,
+                                  **{k: v for k, v in given.items() if v is not None}, **sampling)
+
+
 def _text(args: argparse.Namespace) -> str:
     if args.script is not None and args.text is not None:
         raise InvalidRequest("Give either a TEXT or --script, not both.")
@@ -208,29 +225,33 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     return pairs
 
 
-def _speakers(args: argparse.Namespace, voices_dir: Path | None = None) -> dict[str, dict]:
+def _speakers(args: argparse.Namespace, voices: VoiceResolver) -> dict[str, dict]:
     """--speaker / --speaker-text / --speaker-description -> the request's `speakers`."""
-    from studio.voice_library import VoiceLibrary
-
-    voices, texts = _pairs(args.speaker, "--speaker"), _pairs(args.speaker_text, "--speaker-text")
+    given, texts = _pairs(args.speaker, "--speaker"), _pairs(args.speaker_text, "--speaker-text")
     described = _pairs(args.speaker_description, "--speaker-description")
-    speakers: dict[str, dict] = {name: {"description": words} for name, words in described.items()}
-    for name, voice in voices.items():
-        spec = speakers.setdefault(name, {})
-        if voice.strip().lower() == "smart":
-            continue
-        if Path(voice).is_file():
-            spec["reference_audio"] = Path(voice)
-        elif voice in (library := VoiceLibrary(voices_dir)).names():
-            spec["reference_audio"], spec["reference_text"] = library.get(voice).audio_path, library.get(voice).transcript
-        else:
-            raise InvalidRequest(f"--speaker {name}={voice}: no such file, and not a preset voice "
-                                 f"(presets: {', '.join(library.names()) or 'none installed'}).")
-    for name, text in texts.items():
-        if name not in voices or "reference_audio" not in speakers[name]:
+    speakers: dict[str, dict] = {}
+    for name in dict.fromkeys([*described, *given, *texts]):
+        value = given.get(name, "")
+        clip = _clip_file(name, value)
+        try:
+            voice = voices.resolve(VoiceSpec(name=None if clip else value, clip=clip, clip_text=texts.get(name),
+                                             description=described.get(name)))
+        except InvalidRequest as err:
+            raise InvalidRequest(f"--speaker {name}={value}: {err}" if name in given else str(err)) from None
+        if name in texts and voice.reference_audio is None:
             raise InvalidRequest(f"--speaker-text {name}=... needs a clip: --speaker {name}=clip.wav.")
-        speakers[name]["reference_text"] = text
+        speakers[name] = voice.fields()
     return speakers
+
+
+def _clip_file(name: str, value: str) -> Path | None:
+    """A --speaker value that is a file; one that looks like a file name but is not there is refused."""
+    path = Path(value.strip())
+    if value.strip() and path.is_file():
+        return path
+    if "/" in value or os.sep in value or path.suffix.lower() in AUDIO_SUFFIXES:
+        raise InvalidRequest(f"--speaker {name}={value}: there is no such file.")
+    return None
 
 
 def _write(path: Path, data: bytes) -> None:

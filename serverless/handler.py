@@ -8,7 +8,7 @@ Jobs run concurrently, up to HVS_MAX_BATCH at once (RunPod's concurrency modifie
 engine batches several jobs' takes together.
 
 Settings (settings.py, read once here): HVS_MODEL (Hub id, local path or tiny-random), HVS_DEVICE, HVS_DTYPE,
-HVS_MAX_BATCH, HVS_WARMUP (1/0), HVS_VOICES_DIR, HVS_DRAIN_S, the reference limits and the HVS_S3_* variables.
+HVS_MAX_BATCH, HVS_WARMUP (1/0), HVS_VOICES_DIR, HVS_OPENAI_VOICES, HVS_DRAIN_S, the reference limits and the HVS_S3_* variables.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from typing import Any
 from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
 from settings import SettingError, Settings
+from studio.scene import ScenePresets
 from studio.voice_library import VoiceLibrary
+from studio.voices import VoiceResolver
 from wire.fetch import FetchLimits
 from wire.runpod_job import OUTPUT_FORMATS
 from wire.runpod_output import (
@@ -55,12 +57,12 @@ class Worker:
     """One engine, one voice library, one storage; turns job inputs (wire/runpod_job.py) into outputs
     (wire/runpod_output.py), as JSON."""
 
-    def __init__(self, engine, storage: Storage | None = None, voices: VoiceLibrary | None = None,
+    def __init__(self, engine, storage: Storage | None = None, voices: VoiceResolver | None = None,
                  load_error: str | None = None, checker=None, limits: FetchLimits | None = None,
                  drain_s: float = 30.0, warm_up_at_start: bool = True) -> None:
         self.engine = engine  # None when the settings could not even build one (then load_error says why)
         self.storage = storage or Storage(None)
-        self.voices = voices or VoiceLibrary()
+        self.voices = voices or VoiceResolver()  # the one voice rule (studio/voices.py)
         self.load_error = load_error
         self.draining = threading.Event()  # set on SIGTERM: new jobs are refused
         self.drain_installed = False
@@ -134,7 +136,7 @@ class Worker:
             load_error=self.load_error,
             engine=self.engine.status() if self.engine else {"loaded": False},
             storage=self.storage.describe(),
-            voices=self.voices.names(),
+            voices=self.voices.library.names(),
             output_formats=list(OUTPUT_FORMATS),
             runpod=runpod_version,
         ).to_json()
@@ -285,6 +287,8 @@ def build_worker(env: Mapping[str, str] | None = None) -> Worker:
         return Worker(None, load_error=f"the worker is misconfigured: {err}")
     storage = Storage(S3Config.from_settings(settings))
     try:
+        voices = VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
+                               openai_voices=settings.openai_voices)
         engine = build_engine(backend="local", model_id=settings.model, device=settings.device,
                               dtype=settings.dtype, max_batch=settings.max_batch, watermark=settings.watermark,
                               cpu_threads=settings.cpu_threads)
@@ -294,7 +298,7 @@ def build_worker(env: Mapping[str, str] | None = None) -> Worker:
     # Scoring models load on the first job that asks for a check (`check`, or `candidates` above 1).
     checker = TakeChecker(Transcriber(settings.asr_model), SpeakerEncoder(settings.speaker_model))
     limits = FetchLimits(settings.max_reference_bytes, settings.url_timeout_s, settings.url_allow_private)
-    return Worker(engine, storage, VoiceLibrary(settings.voices_dir), checker=checker, limits=limits,
+    return Worker(engine, storage, voices, checker=checker, limits=limits,
                   drain_s=settings.drain_s, warm_up_at_start=settings.warmup)
 
 

@@ -4,7 +4,8 @@ The wire model checks the job's shape and the worker's own fields (how the refer
 format, S3 prefix, streaming); everything else is validated by `SynthesisRequest.parse`, like every other
 front door. A dialogue is `script` (instead of `text`) with `speakers`: a name -> that speaker's voice, given
 the ways a single reference is (reference_audio_base64 / reference_audio_url / voice, reference_text) or as
-words (`description`).
+words (`description`). A `voice` goes through the studio's one voice rule (studio/voices.py): smart, a preset,
+a described voice, one of OpenAI's names, or words; a description lands in the scene.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from urllib.parse import urlsplit
 
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SynthesisRequest
-from studio.voice_library import VoiceLibrary
+from studio.scene import compose_scene
+from studio.voices import Voice, VoiceResolver, VoiceSpec
 from wire.fetch import FetchLimits, decode_base64_audio, fetch_reference
 from wire.objects import kind_of as _kind
 from wire.runpod_job import REFERENCE_FIELDS, DetectJob, HealthJob, TakeInput
@@ -50,9 +52,10 @@ def detect_job_audio(job_input: dict, limits: FetchLimits | None = None) -> byte
     return decode_base64_audio(value, (limits or FetchLimits()).max_bytes, name="detect")
 
 
-def parse_job(job_input: Any, voices: VoiceLibrary | None = None, limits: FetchLimits | None = None) -> ParsedJob:
+def parse_job(job_input: Any, voices: VoiceResolver | None = None, limits: FetchLimits | None = None) -> ParsedJob:
     """Validate a job input, cheapest checks first. Raises InvalidRequest with a message naming the bad field(s)."""
     job = TakeInput.model_validate(job_input)  # its shape and the worker's own fields
+    voices = voices or VoiceResolver()
     fields = job.request_fields()
     if job.is_dialogue:
         return ParsedJob(_parse_dialogue(job, fields, voices, limits), job)
@@ -60,31 +63,36 @@ def parse_job(job_input: Any, voices: VoiceLibrary | None = None, limits: FetchL
     request = SynthesisRequest.parse(**fields)  # cheap checks first, before any download
     if not given:
         return ParsedJob(request, job)
-    fields.update(_reference(given, getattr(job, given), request.reference_text, voices, "", limits))
+    voice = _voice(given, getattr(job, given), request.reference_text, None, voices, "", limits)
+    fields.update(reference_audio=voice.reference_audio, reference_text=voice.reference_text,
+                  scene=compose_scene(voices.presets, voice_description=voice.description, extra=request.scene))
     return ParsedJob(SynthesisRequest.parse(**fields), job)
 
 
-def _reference(name: str, value: Any, reference_text: str | None, voices: VoiceLibrary | None, where: str,
-               limits: FetchLimits | None = None) -> dict:
-    """One reference voice, however it arrives -> reference_audio (and a preset's transcript)."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest(f"{where}{name} must be a non-empty string (got {_kind(value)}).")
+def _voice(field: str | None, value: Any, reference_text: Any, description: Any, voices: VoiceResolver,
+           where: str, limits: FetchLimits | None = None) -> Voice:
+    """One voice, however it arrives (a clip as base64 or a URL, or a `voice` name) -> the studio's one
+    voice rule (studio/voices.py)."""
+    clip = None
+    if field is not None:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidRequest(f"{where}{field} must be a non-empty string (got {_kind(value)}).")
+        try:
+            if field == "reference_audio_base64":
+                clip = decode_base64_audio(value, (limits or FetchLimits()).max_bytes)
+            elif field == "reference_audio_url":
+                clip = fetch_reference(value.strip(), limits)
+        except InvalidRequest as err:
+            raise InvalidRequest(f"{where}{err}") from None
+    spec = VoiceSpec(name=value if field == "voice" else None, clip=clip, clip_text=reference_text,
+                     description=description)
     try:
-        if name == "reference_audio_base64":
-            return {"reference_audio": decode_base64_audio(value, (limits or FetchLimits()).max_bytes)}
-        if name == "reference_audio_url":
-            return {"reference_audio": fetch_reference(value.strip(), limits)}
+        return voices.resolve(spec)
     except InvalidRequest as err:
         raise InvalidRequest(f"{where}{err}") from None
-    preset = (voices or VoiceLibrary()).get(value.strip())
-    if reference_text:
-        raise InvalidRequest(
-            f"{where}reference_text cannot be combined with the preset voice {preset.name!r}: it has its own transcript."
-        )
-    return {"reference_audio": preset.audio_path, "reference_text": preset.transcript}
 
 
-def _parse_dialogue(job: TakeInput, fields: dict, voices: VoiceLibrary | None,
+def _parse_dialogue(job: TakeInput, fields: dict, voices: VoiceResolver,
                     limits: FetchLimits | None = None) -> SynthesisRequest:
     """`script` + `speakers` -> a dialogue request; every speaker's clip is fetched after the cheap checks."""
     if "text" in fields:
@@ -98,8 +106,7 @@ def _parse_dialogue(job: TakeInput, fields: dict, voices: VoiceLibrary | None,
              for name, spec in speakers.items()}
     SynthesisRequest.parse(**fields, speakers=words)  # the script and every option, before any download
     for name, spec in speakers.items():
-        if given := spec.reference_given:
-            where = f"speakers.{name}: "
-            words[name].update(_reference(given[0], getattr(spec, given[0]), spec.reference_text, voices, where,
-                                          limits))
+        given = (spec.reference_given or [None])[0]
+        words[name] = _voice(given, getattr(spec, given) if given else None, spec.reference_text, spec.description,
+                             voices, f"speakers.{name}: ", limits).fields()
     return SynthesisRequest.parse(**fields, speakers=words)

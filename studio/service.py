@@ -25,7 +25,7 @@ from studio.best_of import Takes, make_takes, score_take
 from studio.scene import ScenePresets, compose_scene
 from studio.takes import HISTORY_SIZE, Take, TakeStore, add_take
 from studio.voice_library import VoiceLibrary
-from studio.voices import Voice
+from studio.voices import Voice, VoiceResolver, VoiceSpec
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,19 @@ class Studio:
     _running: dict[str, threading.Event] = field(default_factory=dict, repr=False)
     draining: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM (studio/drain.py)
     zerogpu: bool = False  # on ZeroGPU hardware (SPACES_ZERO_GPU): takes run in another process
+    resolver: VoiceResolver | None = None  # the one voice rule; built from `voices` and `presets` when not given
+
+    def __post_init__(self) -> None:
+        if self.resolver is None:
+            self.resolver = VoiceResolver(self.voices, self.presets)
+        else:  # the page lists what the resolver knows
+            self.voices, self.presets = self.resolver.library, self.resolver.presets
 
     # ---- requests ----------------------------------------------------------------------------
+    def voice(self, spec: VoiceSpec | str | None) -> Voice:
+        """The voice a door was given, by the one rule (studio/voices.py). Raises InvalidRequest."""
+        return self.resolver.resolve(spec)
+
     def scene(self, voice: Voice, tone: str | None, setting: str | None, extra: str | None) -> str | None:
         return compose_scene(self.presets, tone=tone, setting=setting, voice_description=voice.description,
                              extra=extra)

@@ -58,7 +58,9 @@ def output_dir(request) -> Path:
     return path
 
 
-# The studio the doors tests share (OpenAI API, OpenAI backend, /synthesize_stream, MCP), then the serverless
-# worker fixtures (local RunPod API server, voices folder, reference file server).
+# The studio the doors tests share (OpenAI API, OpenAI backend, /synthesize_stream, MCP, voices), its clients
+# for the voice tests, then the serverless worker fixtures (local RunPod API server, voices folder, reference
+# file server).
 from tests.doors_support import doors_studio  # noqa: E402, F401
+from tests.voice_support import doors  # noqa: E402, F401
 from tests.worker_support import file_server, voices_dir, worker_url  # noqa: E402, F401

@@ -15,6 +15,7 @@ from cli.main import main
 from inference.contract.errors import InvalidRequest
 from serverless.job import parse_job
 from studio.voice_library import VoiceLibrary
+from studio.voices import VoiceResolver
 from tests.conftest import ROOT
 from tests.worker_support import runsync
 
@@ -67,7 +68,7 @@ def test_cli_reads_a_script_saved_with_a_byte_order_mark(tmp_path, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--speaker", "Alice"], "--speaker takes NAME=VALUE"),
-    (["--speaker", "Alice=nope_voice"], "--speaker Alice=nope_voice: no such file, and not a preset voice"),
+    (["--speaker", "Alice=nope_voice"], "--speaker Alice=nope_voice: Unknown voice 'nope_voice'. Give a voice name (smart, robot_en"),
     (["--speaker-text", "Alice=hi"], "--speaker-text Alice=... needs a clip"),
     (["--subtitles", "x.txt"], "--subtitles must end in .vtt or .srt"),
     (["--speaker", "Alice=robot_en", "--speaker", "Alice=robot_gb"], "--speaker gives Alice twice"),  # was: last won
@@ -119,23 +120,23 @@ def test_worker_dialogue_errors(worker_url):
     ({"script": SCRIPT, "speakers": ["Alice"]}, "speakers must be an object of speaker name -> voice"),
     ({"script": SCRIPT, "speakers": {"Alice": "tester"}}, "speakers.Alice must be an object"),
     ({"script": SCRIPT, "speakers": {"Alice": {"clip": "x"}}}, "Unknown field 'clip' in speakers.Alice"),
-    ({"script": SCRIPT, "speakers": {"Alice": {"voice": "nobody"}}}, "Unknown preset voice 'nobody'"),
+    ({"script": SCRIPT, "speakers": {"Alice": {"voice": "nobody"}}}, "speakers.Alice: Unknown voice 'nobody'. Give a voice name (smart, tester, "),
     ({"script": SCRIPT, "speakers": {"Bob": {"reference_audio_base64": "!!"}}},
      "speakers.Bob: reference_audio_base64 is not valid base64"),
     ({"script": SCRIPT, "speakers": {"Bob": {"voice": "tester", "reference_text": "x"}}},
-     "speakers.Bob: reference_text cannot be combined with the preset voice 'tester'"),
+     "speakers.Bob: A transcript cannot be combined with the preset voice 'tester'"),
     ({"script": "", "speakers": {}}, "there is no text to speak"),
     ({"script": "Music: la la."}, "is also a sound-effect tag ([music])"),
 ])
 def test_bad_dialogue_jobs(voices_dir, job, message):
     with pytest.raises(InvalidRequest) as caught:
-        parse_job(job, VoiceLibrary(voices_dir))
+        parse_job(job, VoiceResolver(VoiceLibrary(voices_dir)))
     assert message in str(caught.value)
 
 
 def test_dialogue_job_parses_to_one_request(voices_dir):
     parsed = parse_job({"script": SCRIPT, "speakers": {"Bob": {"voice": "tester"}, "Alice": {"description": "calm"}},
-                        "voice_layout": "separate"}, VoiceLibrary(voices_dir))
+                        "voice_layout": "separate"}, VoiceResolver(VoiceLibrary(voices_dir)))
     request = parsed.request
     assert request.is_dialogue and request.voice_layout == "separate" and request.text == SCRIPT
     assert request.speakers["Bob"].reference_audio == voices_dir / "tester.wav"

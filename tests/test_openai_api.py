@@ -16,6 +16,7 @@ import numpy as np
 import openai
 import pytest
 
+from studio.openai_voices import OPENAI_NAMES
 from tests.doors_support import API_KEY
 from tests.studio_server import healthz
 
@@ -122,6 +123,12 @@ def test_models_and_voices(client, doors_studio):
     ids = [v["id"] for v in voices]
     assert ids[0] == "smart" and "robot_en" in ids and "warm-british-male" in ids
     assert all(v["object"] == "audio.voice" for v in voices)
+    # OpenAI's names say what they map to: the shipped words, or the operator's table (tests/doors_support.py)
+    mapped = {v["id"]: v for v in voices if "maps_to" in v}
+    assert set(mapped) == set(OPENAI_NAMES)
+    assert mapped["onyx"]["maps_to"] == mapped["onyx"]["prompt"] and "deep" in mapped["onyx"]["prompt"]
+    assert mapped["echo"]["maps_to"] == "robot_en" and mapped["echo"]["type"] == "audio_sample"
+    assert mapped["ballad"]["maps_to"] == "clip my_voice.wav"  # the file's name, never the server's folder
 
 
 def _error(doors_studio, body, key: str | None = API_KEY, **kwargs) -> tuple[int, dict]:
@@ -133,7 +140,7 @@ def _error(doors_studio, body, key: str | None = API_KEY, **kwargs) -> tuple[int
 
 @pytest.mark.parametrize(("body", "words"), [
     ({"input": "Hi.", "voice": {"id": "robot_en", "name": "x"}}, "voice must be a voice name or {\"id\""),
-    ({"input": "Hi.", "voice": "alloy"}, "Unknown voice 'alloy' (available: smart, robot_en"),
+    ({"input": "Hi.", "voice": "nobody"}, "Unknown voice 'nobody'. Give a voice name (smart, robot_en"),
     ({"input": "Hi.", "colour": "blue"}, "unknown field 'colour'"),
     ({"input": "Hi.", "response_format": "ogg"}, "response_format"),
     ({"input": "Hi.", "speed": 5}, "speed must be at most 4.0"),
@@ -162,8 +169,8 @@ def test_bad_requests_are_400_in_openais_shape(doors_studio, body, words):
 
 
 def test_the_openai_client_sees_the_errors(client):
-    with pytest.raises(openai.BadRequestError, match="Unknown voice"):
-        client.audio.speech.create(model="m", input="Hi.", voice="alloy")
+    with pytest.raises(openai.BadRequestError, match="Unknown voice 'nobody'"):
+        client.audio.speech.create(model="m", input="Hi.", voice="nobody")
     bad = openai.OpenAI(base_url=client.base_url, api_key="wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         bad.audio.speech.create(model="m", input="Hi.", voice="smart")

@@ -86,7 +86,7 @@ BAD = [
     ({"text": ""}, "no text to speak"),
     ({"text": "Hi.", "top_p": 0}, "top_p must be more than 0"),
     ({"text": "Hi.", "output": "flac"}, "output must be one of wav, mp3"),
-    ({"text": "Hi.", "voice": "nobody"}, "Unknown preset voice 'nobody'"),
+    ({"text": "Hi.", "voice": "nobody"}, "Unknown voice 'nobody'. Give a voice name (smart, tester, "),
     ({"text": "Hi.", "reference_audio_url": "file:///etc/passwd"}, "http:// or https://"),
     ({"text": "Hi.", "reference_audio_base64": "%%%"}, "not valid base64"),
     ({"text": "Hi.", "reference_audio_base64": base64.b64encode(b"not audio" * 50).decode()}, "Could not read"),

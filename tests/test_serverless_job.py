@@ -11,13 +11,14 @@ import pytest
 from inference.contract.errors import InvalidRequest
 from serverless.job import parse_job
 from studio.voice_library import VoiceLibrary
+from studio.voices import VoiceResolver
 from wire import fetch as fetchmod
 from wire.fetch import FetchLimits, decode_base64_audio, fetch_reference
 
 
 @pytest.fixture
-def voices(voices_dir) -> VoiceLibrary:
-    return VoiceLibrary(voices_dir)
+def voices(voices_dir) -> VoiceResolver:
+    return VoiceResolver(VoiceLibrary(voices_dir))
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ BAD_JOBS = [
     ({"text": "Hi.", "stream": "yes"}, "stream must be true or false"),
     ({"text": "Hi.", "s3_prefix": "../escape"}, "s3_prefix may only hold"),
     ({"text": "Hi.", "s3_prefix": "/abs"}, "s3_prefix may only hold"),
-    ({"text": "Hi.", "voice": "nobody"}, "Unknown preset voice 'nobody'"),
+    ({"text": "Hi.", "voice": "nobody"}, "Unknown voice 'nobody'. Give a voice name (smart, tester, "),
     ({"text": "Hi.", "voice": "tester", "reference_text": "words"}, "cannot be combined with the preset voice"),
     ({"text": "Hi.", "voice": "tester", "reference_audio_url": "http://127.0.0.1/x"}, "at most one reference"),
     ({"text": "Hi.", "voice": 3}, "voice must be a non-empty string"),

@@ -175,9 +175,9 @@ def test_the_defaults_are_those_of_the_layers_below():
     from inference.model.loading import DEFAULT_MODEL_ID
     from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL
     from inference.scoring.transcribe import DEFAULT_ASR_MODEL
-    from wire import fetch
     from serverless.storage import S3Config
     from studio.drain import DEFAULT_DRAIN_S
+    from wire import fetch
 
     settings = Settings.from_env({})
     assert (settings.model, settings.asr_model, settings.speaker_model) == (DEFAULT_MODEL_ID, DEFAULT_ASR_MODEL,

@@ -20,9 +20,10 @@ from inference.scoring.transcribe import Transcriber
 from studio.scene import ScenePresets, compose_scene
 from studio.takes import Take, TakeStore, add_take
 from studio.voice_library import VoiceLibrary
-from studio.voices import CLONE, DESCRIBED, PRESET, SMART, api_voice, pick_voice
+from studio.voices import CLONE, DESCRIBED, PRESET, SMART, VoiceResolver
 from tests.conftest import ROOT
 from ui import library
+from ui.voice_panel import pick_voice
 
 
 # ---- app flags -------------------------------------------------------------------------------------
@@ -140,34 +141,26 @@ def test_preset_voices_ship_small_and_labelled_synthetic():
 
 
 def test_pick_voice(presets, speech_wav):
-    voices = VoiceLibrary()
-    assert pick_voice(SMART, voices=voices, presets=presets).reference_audio is None
-    described = pick_voice(DESCRIBED, description="calm-narrator", voices=voices, presets=presets)
+    voices = VoiceResolver(VoiceLibrary(), presets)
+    assert pick_voice(voices, SMART).reference_audio is None
+    described = pick_voice(voices, DESCRIBED, description="calm-narrator")
     assert described.description == presets.voices["calm-narrator"].description
-    preset = pick_voice(PRESET, preset="robot_en", voices=voices, presets=presets)
+    assert pick_voice(voices, DESCRIBED, description="husky").description == "husky"  # the box takes any words
+    preset = pick_voice(voices, PRESET, preset="robot_en")
     assert preset.reference_audio.is_file() and preset.reference_text
     # A clip present means cloning it, whatever voice is picked for the no-clip case.
     for mode in (SMART, PRESET, None):
-        clone = pick_voice(mode, preset="robot_en", clip=str(speech_wav), clip_text=" hi ", voices=voices,
-                           presets=presets)
+        clone = pick_voice(voices, mode, preset="robot_en", clip=str(speech_wav), clip_text=" hi ")
         assert clone.is_own_clip and clone.reference_text == "hi" and clone.reference_audio == speech_wav
         assert clone.label == "your clip"
-    named = pick_voice(SMART, clip=str(speech_wav), clip_name=" Anna ", voices=voices, presets=presets)
+    named = pick_voice(voices, SMART, clip=str(speech_wav), clip_name=" Anna ")
     assert named.label == "Anna" and named.is_own_clip
     assert not preset.is_own_clip and not described.is_own_clip
     for mode, kwargs, words in [(CLONE, {}, "Record or upload"), (PRESET, {}, "Pick a preset"),
                                 (DESCRIBED, {"description": ""}, "Describe the voice"),
-                                (PRESET, {"preset": "nobody"}, "Unknown preset voice")]:
+                                (PRESET, {"preset": "nobody"}, "Unknown voice 'nobody'")]:
         with pytest.raises(InvalidRequest, match=words):
-            pick_voice(mode, voices=voices, presets=presets, **kwargs)
-
-
-def test_api_voice(presets):
-    voices = VoiceLibrary()
-    assert api_voice(None, voices, presets).reference_audio is None
-    assert api_voice("robot_en", voices, presets).reference_audio is not None
-    assert api_voice("calm-narrator", voices, presets).description == presets.voices["calm-narrator"].description
-    assert api_voice("a tiny mouse", voices, presets).description == "a tiny mouse"
+            pick_voice(voices, mode, **kwargs)
 
 
 def test_browser_secret_is_made_once_under_the_cache_and_kept(tmp_path, caplog):

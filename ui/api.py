@@ -12,7 +12,6 @@ import inspect
 import io
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import gradio as gr
 import soundfile as sf
@@ -27,7 +26,7 @@ from inference.contract.request import (
 )
 from inference.prompting.script import MAX_SPEAKERS
 from studio.service import Studio
-from studio.voices import Voice, api_voice
+from studio.voices import VoiceSpec
 
 from . import dialogue as dialogue_tab
 from .abandon import run_while_caller_waits, stream_while_caller_waits
@@ -39,7 +38,7 @@ Parameters: `text` (required, at most {max_chars} characters; tags like [laugh] 
 (optional file of the voice to clone), `reference_text` (its transcript), `scene` (free-text tone/scene),
 `temperature`, `top_p`, `top_k`, `seed` (same seed + same inputs = same take), `max_new_tokens`
 (25 per second of audio), `ras_win_len` / `ras_max_repeats` (repetition-aware sampling), and optionally `tone` ({tones}), `setting` ({settings}) and `voice`
-(a preset voice: {voices}; or a voice description name or words, used when no reference is given),
+(a voice name: {voices}; or words describing a voice; a reference clip wins over a name's clip),
 `candidates` (1-{max_candidates}: makes that many takes with different seeds and returns the best-scored one).
 Blank/omitted options take the model's defaults. Errors come back as a readable message.
 `/synthesize_checked` takes the same parameters and also returns the take check as JSON (words right,
@@ -70,7 +69,7 @@ Args:
     max_new_tokens: Length limit in audio frames, 25 per second of audio; default 2048.
     tone: A tone preset name (see the API page), or empty.
     setting: A recording-setting preset name (see the API page), or empty.
-    voice: A preset voice name, a voice description name, or words describing a voice; used when no reference clip is given. Empty: the model picks a voice.
+    voice: A voice name (smart, a preset, a described voice, or an OpenAI name such as alloy) or several words describing a voice. A reference clip wins over a name's clip. Empty: the model picks a voice.
     ras_win_len: Repetition-aware sampling window (0 turns it off); default 7.
     ras_max_repeats: Repeats allowed inside that window; default 2.
     candidates: Best of N: make 1-4 takes with different seeds, score each and keep the best (needs the take check).
@@ -133,10 +132,7 @@ def wire_api(studio: Studio) -> None:
         for name, value in (("reference_text", reference_text), ("scene", scene), ("tone", tone),
                             ("setting", setting), ("voice", voice)):
             optional_text(name, value)
-        chosen = api_voice(voice, studio.voices, studio.presets)
-        if reference_audio:
-            chosen = Voice("reference", Path(reference_audio), (reference_text or "").strip() or None,
-                           chosen.description)
+        chosen = studio.voice(VoiceSpec(name=voice, clip=reference_audio, clip_text=reference_text))
         composed = studio.scene(chosen, tone, setting, scene)
         whole = {"top_k": top_k, "max_new_tokens": max_new_tokens, "ras_win_len": ras_win_len,
                  "ras_max_repeats": ras_max_repeats}
@@ -190,7 +186,7 @@ def wire_api(studio: Studio) -> None:
 
     description = API_DESCRIPTION.format(
         max_chars=MAX_TEXT_CHARS, max_candidates=MAX_CANDIDATES, tones=", ".join(studio.presets.tones) or "none",
-        settings=", ".join(studio.presets.settings) or "none", voices=", ".join(studio.voices.names()) or "none")
+        settings=", ".join(studio.presets.settings) or "none", voices=", ".join(studio.resolver.names()))
     inputs = [text, reference_audio, reference_text, scene, temperature, top_p, top_k, seed, max_new_tokens, tone,
               setting, voice, ras_win_len, ras_max_repeats, candidates]
     trigger.click(synthesize, inputs, audio, api_name="synthesize", api_description=description)
@@ -212,7 +208,7 @@ DIALOGUE_DESCRIPTION = """Speak a dialogue `script` and return (24 kHz WAV, WebV
 
 `script`: one line per turn, `Alice: Hello.` or `[SPEAKER0] Hello.`; a line without a name continues the turn;
 at most {max_speakers} speakers and {max_chars} characters. `speakers` (optional, JSON object): speaker name ->
-a preset voice ({voices}), words describing a voice, "" for a smart voice, or {{"clip": i, "reference_text":
+a voice name ({voices}), words describing a voice, "" for a smart voice, or {{"clip": i, "reference_text":
 "..."}} for the i-th file of `clips`. Speakers left out get a smart voice. Also `scene`, `tone` ({tones}),
 `setting` ({settings}), `pause_s` (seconds between turns, default {pause}), `voice_layout` (scene = official,
 separate = only the speaking voice in each turn's prompt), `seed`, `temperature`, `top_p`, `top_k`,
@@ -242,7 +238,7 @@ def wire_dialogue_api(studio: Studio) -> None:
 
         Args:
             script: One line per turn, "Alice: Hello." or "[SPEAKER0] Hello."; a line without a name continues the turn.
-            speakers: JSON object, speaker name -> a preset voice name, words describing a voice, "" for a smart voice, or {"clip": i, "reference_text": "..."} for the i-th file of clips.
+            speakers: JSON object, speaker name -> a voice name (a preset, a described voice, an OpenAI name such as alloy), words describing a voice, "" for a smart voice, or {"clip": i, "reference_text": "..."} for the i-th file of clips.
             clips: Reference clips (URLs or uploaded files) that speakers point at by index; sending them confirms you may use those voices.
             scene: Free-text scene for the whole dialogue, e.g. "Audio is recorded from a quiet room."
             tone: A tone preset name, or empty.
@@ -275,7 +271,7 @@ def wire_dialogue_api(studio: Studio) -> None:
         return str(take.path), *take.subtitle_files
 
     description = DIALOGUE_DESCRIPTION.format(
-        max_speakers=MAX_SPEAKERS, max_chars=MAX_TEXT_CHARS, voices=", ".join(studio.voices.names()) or "none",
+        max_speakers=MAX_SPEAKERS, max_chars=MAX_TEXT_CHARS, voices=", ".join(studio.resolver.names()),
         tones=", ".join(studio.presets.tones) or "none", settings=", ".join(studio.presets.settings) or "none",
         pause=DEFAULT_PAUSE_S)
     trigger.click(dialogue, [script, speakers, clips, scene, tone, setting, voice_layout, *numbers],

@@ -16,9 +16,10 @@ from inference.contract.result import SynthesisResult
 from inference.prompting.script import ScriptError, parse_script
 from studio.scene import compose_scene
 from studio.service import Studio, wav_bytes
-from studio.voices import CLONE, DESCRIBED, PRESET, Voice, api_voice, pick_voice
+from studio.voices import CLONE, Voice, VoiceSpec
 
 from . import library
+from .voice_panel import pick_voice
 
 SMART_CHOICE = "smart"
 CLIP_CHOICE = "clip"
@@ -57,34 +58,30 @@ def voice_choices(studio: Studio, saved: list[str]) -> list[tuple[str, str]]:
 
 def voice_of_choice(studio: Studio, choice: str | None, clip: str | None, clip_text: str | None,
                     saved: list[dict] | None) -> Voice:
-    """A picker's value -> the voice; a value typed by hand describes a voice in words."""
+    """A picker's value -> the voice; a value typed by hand is a voice name or words (the one rule)."""
     choice = (choice or SMART_CHOICE).strip()
     kind, _, name = choice.partition(":")
-    if choice == SMART_CHOICE:
-        return Voice("Smart voice")
     if choice == CLIP_CHOICE:
-        return pick_voice(CLONE, clip=clip, clip_text=clip_text, voices=studio.voices, presets=studio.presets)
-    if kind == "preset":
-        return pick_voice(PRESET, preset=name, voices=studio.voices, presets=studio.presets)
+        return pick_voice(studio.resolver, CLONE, clip=clip, clip_text=clip_text)
     if kind == "saved":
         entry = library.find(saved, name)
-        return Voice(CLONE, library.to_file(entry), entry.get("transcript") or None)
-    return pick_voice(DESCRIBED, description=name if kind == "described" else choice, voices=studio.voices,
-                      presets=studio.presets)
+        return studio.voice(VoiceSpec(clip=library.to_file(entry), clip_text=entry.get("transcript"), label=name,
+                                      saved=True))
+    return studio.voice(name if kind in ("preset", "described") else choice)
 
 
 def api_speakers(studio: Studio, speakers: dict | None, clips: list[str] | None) -> dict[str, Voice]:
-    """The /dialogue API's `speakers`: name -> a preset voice name or words describing a voice (as the
-    /synthesize `voice`), or {"clip": index into clips, "reference_text": "..."}."""
+    """The /dialogue API's `speakers`: name -> a voice name or words describing a voice (as the /synthesize
+    `voice`), or {"clip": index into clips, "reference_text": "..."}."""
     voices = {}
     for name, value in (speakers or {}).items():
         if isinstance(value, str):
-            voices[name] = api_voice(value, studio.voices, studio.presets)
+            voices[name] = studio.voice(value)
         elif isinstance(value, dict) and isinstance(value.get("clip"), int) and not isinstance(value["clip"], bool):
             index = value["clip"]
             if not clips or not 0 <= index < len(clips):
                 raise InvalidRequest(f"speakers.{name}.clip is {index}, but {len(clips or [])} clip(s) were sent.")
-            voices[name] = Voice(CLONE, Path(clips[index]), (value.get("reference_text") or "").strip() or None)
+            voices[name] = studio.voice(VoiceSpec(clip=clips[index], clip_text=value.get("reference_text")))
         else:
             raise InvalidRequest(f"speakers.{name} must be a voice name, words describing a voice, or "
                                  '{"clip": 0, "reference_text": "..."} (got ' + f"{value!r:.60})")
@@ -95,8 +92,7 @@ def dialogue_request(studio: Studio, script: str, voices: dict[str, Voice], *, t
                      setting: str | None = None, scene: str | None = None, seed: int | None = None,
                      **options) -> SynthesisRequest:
     """One typed request, the same for the tab and the API. A speaker left out gets a smart voice."""
-    speakers = {name: {"reference_audio": v.reference_audio, "reference_text": v.reference_text,
-                       "description": v.description} for name, v in voices.items()}
+    speakers = {name: voice.fields() for name, voice in voices.items()}
     options = {k: v for k, v in options.items() if v is not None}
     return SynthesisRequest.parse(text=script, speakers=speakers, seed=seed,
                                   scene=compose_scene(studio.presets, tone=tone, setting=setting, extra=scene),

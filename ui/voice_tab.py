@@ -17,11 +17,12 @@ from inference.contract.errors import StudioError
 from inference.contract.request import FRAME_RATE, MAX_SEED, MAX_TEXT_CHARS, SamplingOptions
 from inference.prompting.text import ALL_TAGS
 from studio.service import Stopped, Studio, is_user_error, timing_line
-from studio.voices import DESCRIBED, MODES, PRESET, SMART, Voice, pick_voice
+from studio.voices import DESCRIBED, MODES, PRESET, SMART, Voice, VoiceSpec
 
 from . import my_voices
 from .errors import readable
 from .take_report import TakeOptions, build_take_options, report_markdown
+from .voice_panel import pick_voice
 
 log = logging.getLogger(__name__)
 
@@ -240,8 +241,8 @@ def _wire_page(c: Controls, studio: Studio, tag_buttons: list, counter: gr.Markd
     def show_scene(v: dict) -> str:
         """The scene turn and text as they will be sent (client-light preview, no model needed)."""
         try:
-            voice = Voice(SMART, description=studio.presets.voice_description(v[c.description])
-                          if v[c.mode] == DESCRIBED and not v[c.clip] else None)
+            voice = studio.voice(VoiceSpec(description=v[c.description])
+                                 if v[c.mode] == DESCRIBED and not v[c.clip] else None)
             scene = studio.scene(voice, v[c.tone], v[c.setting], v[c.scene_text])
         except StudioError as err:
             return f"(not valid yet: {readable(err)})"
@@ -252,9 +253,8 @@ def _wire_page(c: Controls, studio: Studio, tag_buttons: list, counter: gr.Markd
 
 
 def _voice_of(c: Controls, studio: Studio, v: dict) -> Voice:
-    return pick_voice(v[c.mode], description=v[c.description], preset=v[c.preset], clip=v[c.clip],
-                      clip_text=v[c.clip_text], clip_name=v[c.voices.loaded], voices=studio.voices,
-                      presets=studio.presets)
+    return pick_voice(studio.resolver, v[c.mode], description=v[c.description], preset=v[c.preset], clip=v[c.clip],
+                      clip_text=v[c.clip_text], clip_name=v[c.voices.loaded])
 
 
 def _request_of(c: Controls, studio: Studio, v: dict, voice: Voice):
