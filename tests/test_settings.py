@@ -205,7 +205,7 @@ def test_the_worker_gets_its_values_from_the_given_environment(voices_dir, file_
     worker = build_worker(env)
     assert not worker.load_error and (worker.drain_s, worker.warm_up_at_start) == (5.0, False)
     assert worker.engine.max_batch == 2 and worker.engine.watermarker.enabled is False
-    assert worker.voices.names() == ["tester"] and worker.limits.max_bytes == 1000
+    assert worker.voices.library.names() == ["tester"] and worker.limits.max_bytes == 1000
     (item,) = worker.run({"id": "d", "input": {"detect": base64.b64encode(b"x" * 2000).decode()}})
     assert "over the 1.0 kB limit" in item["error"], item
     url = f"{file_server}/speech.wav"
