@@ -38,6 +38,7 @@ from .job import (
     is_health_job,
     parse_job,
 )
+from .output_budget import capped, check_returnable
 from .storage import Storage, inline
 
 log = logging.getLogger("serverless")
@@ -93,6 +94,7 @@ class Worker:
             if self.draining.is_set():
                 raise StudioError("The worker is shutting down; send the job again.")
             parsed = parse_job(job_input, self.voices)
+            check_returnable(parsed, self.storage)  # before generating: what could not come back is refused
             if parsed.options.prompt_only:
                 prompt = self.engine.render_prompt(parsed.request)
                 frames = getattr(prompt, "audio_frames", getattr(prompt, "reference_frames", 0))
@@ -142,7 +144,7 @@ class Worker:
         if parsed.options.check:
             require_checker(self.checker)  # before generating, not after
         sent_s, sent_chars, index = 0.0, 0, 0
-        for chunk in self.engine.stream(parsed.request, cancel=cancel):
+        for chunk in capped(self.engine.stream(parsed.request, cancel=cancel)):  # RunPod's output cap
             if len(chunk.waveform):
                 item = _chunk_output(index, sent_s, encode(chunk.waveform, "wav", chunk.sample_rate),
                                      len(chunk.waveform) / chunk.sample_rate, chunk.sample_rate)
