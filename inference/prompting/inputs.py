@@ -3,7 +3,7 @@ audio already in codes (the parts of a take spoken so far) goes in as those code
 
 The processor takes waveforms only, so a long text's or a dialogue's context (up to two parts of up to 164 s
 each) was decoded to audio and encoded back by the audio tokenizer for every part: the encoder's memory grows
-with the audio it is given (4.9 GB for two 164 s parts on the tiny checkpoint) and it changes the codes a
+with the audio it is given (a process at 1 GB peaked at 4.9 GB on the tiny checkpoint) and it changes the codes a
 little. Boson AI's own long-form generation puts the generated codes back into the context, as done here.
 Reference clips (at most 30 s) are still encoded, without gradients.
 """
