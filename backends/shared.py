@@ -23,9 +23,11 @@ def reference_bytes(source: Path | bytes, limit: int) -> bytes:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if len(data) <= limit:
         return data
-    from inference.audio.codec import decode_audio, encode_wav
+    from inference.audio.codec import encode_wav
+    from inference.audio.incoming import read_clip
+    from inference.audio.reference import REFERENCE_CLIP
 
-    data = encode_wav(decode_audio(data))
+    data = encode_wav(read_clip(data, REFERENCE_CLIP))
     if len(data) > limit:
         raise InvalidAudio("The reference clip is too long to send to the remote server: use 5-30 seconds.")
     return data

@@ -33,6 +33,7 @@ from inference.model.loading import (
     pick_dtype,
     resolve_checkpoint,
 )
+from inference.prompting.inputs import model_inputs
 from inference.prompting.plan import Plan, plan_request
 
 log = logging.getLogger(__name__)
@@ -160,13 +161,13 @@ class Engine:
         plan = self.plan(request)
         return self._prompt(plan, 0, [])
 
-    def _prompt(self, plan: Plan, index: int, spoken: list[tuple[int, np.ndarray]]) -> PreparedPrompt:
+    def _prompt(self, plan: Plan, index: int, spoken: list[tuple[int, torch.Tensor]]) -> PreparedPrompt:
+        """Part `index`'s inputs; `spoken` holds the parts spoken so far as their frames (see inputs.py)."""
         self.load()
         conversation, audio = plan.conversation(plan.parts, index, spoken)
         rendered = self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
         started = time.perf_counter()
-        inputs = self.processor(text=rendered, audio=audio or None, return_tensors="pt", sampling_rate=SAMPLE_RATE)
-        inputs = {k: v.to(self.device) for k, v in inputs.items()}
+        inputs = model_inputs(self.processor, rendered, audio, SAMPLE_RATE, self.device)
         frames = int(inputs["audio_input_ids"].shape[1]) if "audio_input_ids" in inputs else 0
         return PreparedPrompt(rendered, inputs, plan.warnings, time.perf_counter() - started, frames)
 
@@ -204,7 +205,7 @@ class Engine:
         timings = Timings(load_s=self.load_s, reference_s=plan.reference_s)
         pieces: list[np.ndarray] = []  # the take: pauses and faded parts
         segments: list[Segment] = []
-        spoken: list[tuple[int, np.ndarray]] = []
+        spoken: list[tuple[int, torch.Tensor]] = []  # the parts spoken so far: their frames, for context
         first_prompt, count, tail = "", len(plan.parts), np.zeros(0, np.float32)
         with self._count_pending():
             for index, part in enumerate(plan.parts):
@@ -222,7 +223,7 @@ class Engine:
                     if frames.shape[0] == 0:
                         raise StudioError(
                             "The model produced no audio for this text. Try another seed or a higher temperature.")
-                    waveform = np.clip(self.tokens.decode_frames(frames), -1.0, 1.0)
+                    waveform = np.clip(self.tokens.decode(frames), -1.0, 1.0)
                 except Exception as err:
                     if not pieces or isinstance(err, Cancelled):  # nothing to keep, or the caller stopped
                         raise
@@ -236,7 +237,7 @@ class Engine:
                 pieces += [pause, shaped]
                 segments.append(Segment(start / SAMPLE_RATE, (start + len(shaped)) / SAMPLE_RATE, part.caption,
                                         part.speaker))
-                spoken.append((index, waveform))
+                spoken.append((index, frames))
                 # Streaming: what was not sent yet (the pause, when no audio went out during generation).
                 tail = np.concatenate([pause[len(pause) if paused else 0:], shaped[emitted * self.tokens.hop:]])
                 if streaming and index < count - 1:

@@ -44,6 +44,7 @@ from wire.runpod_output import (
 )
 
 from .job import ParsedJob, check_health_job, detect_job_audio, is_detect_job, is_health_job, parse_job
+from .output_budget import capped, check_returnable
 from .storage import S3Config, Storage, inline
 
 log = logging.getLogger("serverless")
@@ -104,6 +105,7 @@ class Worker:
             if self.draining.is_set():
                 raise StudioError("The worker is shutting down; send the job again.")
             parsed = parse_job(job_input, self.voices, self.limits)
+            check_returnable(parsed, self.storage)  # before generating: what could not come back is refused
             if parsed.options.prompt_only:
                 prompt = self.engine.render_prompt(parsed.request)
                 frames = getattr(prompt, "audio_frames", getattr(prompt, "reference_frames", 0))
@@ -151,7 +153,7 @@ class Worker:
         if parsed.options.check:
             require_checker(self.checker)  # before generating, not after
         sent_s, sent_chars, index = 0.0, 0, 0
-        for chunk in self.engine.stream(parsed.request, cancel=cancel):
+        for chunk in capped(self.engine.stream(parsed.request, cancel=cancel)):  # RunPod's output cap
             if len(chunk.waveform):
                 item = ChunkOutput(
                     index=index, start_s=round(sent_s, 3), duration_s=round(len(chunk.waveform) / chunk.sample_rate, 3),

@@ -13,6 +13,7 @@ for speech) makes a 15 s voice about 0.28 M characters there, where FLAC took 0.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import io
 import json
@@ -24,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from inference.audio.codec import decode_audio
-from inference.contract.errors import InvalidRequest
+from inference.audio.incoming import ClipLimits, check_size, read_clip
+from inference.contract.errors import InvalidAudio, InvalidRequest
 from inference.contract.request import SAMPLE_RATE
 
 MAX_VOICES = 8
@@ -34,6 +35,12 @@ MAX_NAME_CHARS = 40
 OPUS_LEVEL = 0.7  # libsndfile's 0 (largest) .. 1 (smallest) scale: ~80 kbps
 STORED_BUDGET_CHARS = 4_000_000  # of the ~5 M characters a browser keeps per site
 _FILES_KEPT = 50
+NEW_VOICE = ClipLimits("The clip", MAX_SAVED_S, keep_start=True)  # what a visitor saves: its first 15 s
+# An entry comes back from the browser, where anyone can change it: it is held to what make_entry writes
+# (15 s of Opus is ~0.15 MB, of FLAC from earlier versions ~0.5 MB; the decoder may add a few ms).
+SAVED_VOICE = ClipLimits("This saved voice", MAX_SAVED_S + 1, max_bytes=2 * 2**20,
+                         advice=f"This studio saves voices of at most {MAX_SAVED_S:g} s: delete it from your "
+                                "library and save the voice again.")
 
 
 def _clean_name(name: str | None) -> str:
@@ -51,7 +58,7 @@ def names(library: list[dict] | None) -> list[str]:
 
 def make_entry(audio_path: str | Path, name: str, transcript: str | None, consent: bool = False) -> dict:
     """Encode a clip (any format) as a library entry: mono 24 kHz Opus, at most MAX_SAVED_S seconds."""
-    wave = decode_audio(Path(audio_path), SAMPLE_RATE, max_seconds=MAX_SAVED_S)
+    wave = read_clip(audio_path, NEW_VOICE, SAMPLE_RATE)
     if wave.size == 0 or float(np.max(np.abs(wave))) < 1e-3:
         raise InvalidRequest("The clip is silent; record or upload a voice before saving it.")
     buffer = io.BytesIO()
@@ -107,14 +114,22 @@ def delete(library: list[dict] | None, name: str | None) -> list[dict]:
 
 def to_file(entry: dict, folder: Path | str | None = None) -> Path:
     """The entry's audio as a WAV file (same content -> same file), which every browser's player and the
-    engine read. Entries saved as FLAC by earlier versions decode the same way."""
-    data = base64.b64decode(entry["audio"], validate=True)
+    engine read. Entries saved as FLAC by earlier versions decode the same way. The entry comes from the
+    browser: it is read within SAVED_VOICE's limits (InvalidAudio past them) before anything is written."""
+    text = entry.get("audio")
+    if not isinstance(text, str):
+        raise InvalidAudio("This saved voice holds no audio: delete it from your library and save the voice again.")
+    check_size(len(text) * 3 // 4, SAVED_VOICE)  # before unpacking the base64
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidAudio("This saved voice is damaged: delete it from your library and save the voice again.") from None
     folder = Path(folder or Path(tempfile.gettempdir()) / "higgs-voice-studio" / "library")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:20]}.wav"
     if not path.is_file():
         partial = path.with_suffix(f".{secrets.token_hex(4)}.part")  # two visitors may use the same voice at once
-        sf.write(partial, decode_audio(data, SAMPLE_RATE), SAMPLE_RATE, subtype="PCM_16", format="WAV")
+        sf.write(partial, read_clip(data, SAVED_VOICE, SAMPLE_RATE), SAMPLE_RATE, subtype="PCM_16", format="WAV")
         partial.replace(path)
         files = sorted(folder.glob("*.wav"), key=os.path.getmtime)
         for old in files[: max(len(files) - _FILES_KEPT, 0)]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.audio.codec import decode_audio
+from inference.audio.incoming import ClipLimits, read_clip
 from inference.contract.errors import InvalidAudio
 from inference.contract.request import SAMPLE_RATE
 
@@ -19,6 +19,7 @@ _SILENCE_DB = -40.0  # a frame this far below the loudest frame counts as silenc
 _SILENT_PEAK = 1e-3  # a clip whose loudest sample stays below -60 dBFS is treated as silent
 _KEEP_S = 0.1  # keep a little room tone around the speech
 _PAUSE_SEARCH_S = 5.0
+REFERENCE_CLIP = ClipLimits("The reference clip", READ_S, keep_start=True)
 
 
 @dataclass
@@ -32,7 +33,7 @@ class PreparedReference:
 
 
 def prepare_reference(source: Path | bytes) -> PreparedReference:
-    wave = decode_audio(source, SAMPLE_RATE, max_seconds=READ_S)
+    wave = read_clip(source, REFERENCE_CLIP, SAMPLE_RATE)
     return prepare_waveform(wave, cut_short=len(wave) >= int(READ_S * SAMPLE_RATE))
 
 

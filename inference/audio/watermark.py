@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from inference.audio.incoming import ClipLimits
 from inference.contract.errors import InvalidAudio, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ THRESHOLD = 0.5  # mean per-frame mark probability above which a clip counts as 
 MIN_MARK_S = 0.1  # Perth's STFT window is 2048 samples at 32 kHz (64 ms)
 MIN_DETECT_S = 0.5
 DETECT_RATE = 32_000  # Perth's own rate: decode straight to it, no second resampling
+MAX_CHECK_S = 180  # longer than the longest part of a take (164 s); Perth reads ~50 s of audio a second here
+CLIP_TO_CHECK = ClipLimits("The clip to check", MAX_CHECK_S,
+                          advice="Check an excerpt of up to 3 minutes: a take carries the mark in every second.")
 OFF_WARNING = ("WATERMARK OFF: takes from this server carry no watermark (--no-watermark / HVS_WATERMARK=0). "
                "Listeners can no longer check that they are AI-generated.")
 
@@ -188,9 +192,9 @@ def detect(audio: Path | str | bytes | np.ndarray, sample_rate: int | None = Non
             raise ValueError("detect() needs the sample rate of a waveform")
         wave, rate = np.asarray(audio, dtype=np.float32).reshape(-1), sample_rate
     else:
-        from inference.audio.codec import decode_audio
+        from inference.audio.incoming import read_clip
 
-        wave, rate = decode_audio(Path(audio) if isinstance(audio, str) else audio, DETECT_RATE), DETECT_RATE
+        wave, rate = read_clip(audio, CLIP_TO_CHECK, DETECT_RATE), DETECT_RATE
     if len(wave) < MIN_DETECT_S * rate:
         raise InvalidAudio(f"The clip is too short to check: at least {MIN_DETECT_S:g} s of audio is needed.")
     if not np.all(np.isfinite(wave)) or float(np.max(np.abs(wave))) < 1e-4:

@@ -20,6 +20,7 @@ from concurrent.futures import Future
 import torch
 
 from inference.contract.errors import Cancelled, StudioError
+from inference.generation import heap
 from inference.generation.decoding import Decoder, Job, Row
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Batcher:
         self.steps = 0  # decode steps run (a step advances every generating row by one frame)
         self.row_steps = 0  # frames generated, all rows together
         self.peak = 0  # the most rows that have generated together
+        self.trims_heap = model.device.type == "cpu"  # see heap.py (a GPU's cache is not in the C heap)
 
     @contextlib.contextmanager
     def device_turn(self) -> Iterator[None]:
@@ -161,6 +163,8 @@ class Batcher:
                 StudioError("The model produced invalid numbers for this take. Try again or use another seed."))
         for row in finished:  # after the lock: a waiting caller may decode at once
             self._finish(row)
+        if self.trims_heap and self.steps % heap.TRIM_EVERY == 0:
+            heap.trim()
 
     def _finish(self, row: Row) -> None:
         future = self._futures.pop(id(row))

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from inference.audio.reference import prepare_reference
 from inference.contract.engine import NOISE_WARNING
 from inference.contract.errors import InvalidRequest
-from inference.contract.request import SynthesisRequest
+from inference.contract.request import FRAME_RATE, SynthesisRequest
 from inference.prompting.dialogue import plan_dialogue
 from inference.prompting.longform import split_text
 from inference.prompting.prompt import ConversationBuilder, Part, SingleVoice, caption_of
+from inference.prompting.script import parse_script
 from inference.prompting.text import normalize_text
 
 
@@ -52,3 +53,16 @@ def plan_request(request: SynthesisRequest, is_noise: bool) -> Plan:
     reference_text = normalize_text(request.reference_text) if request.reference_text else None
     parts = [Part(chunk, caption_of(chunk)) for chunk in split_text(text)]
     return Plan(parts, SingleVoice(request.scene, reference_text, reference), warnings, reference_s)
+
+
+def longest_take_s(request: SynthesisRequest) -> float:
+    """The most audio a request can give, in seconds, known before generating: every part (long-text chunk
+    or dialogue turn piece, split as plan_request splits them) at most max_new_tokens frames, plus the
+    pauses between dialogue turns. Reads the text only, no reference clip."""
+    if request.is_dialogue:
+        turns = parse_script(request.text).turns
+        parts = sum(len(split_text(normalize_text(turn.text))) for turn in turns)
+        pauses = request.pause_s * max(len(turns) - 1, 0)
+    else:
+        parts, pauses = len(split_text(normalize_text(request.text))), 0.0
+    return parts * request.sampling.max_new_tokens / FRAME_RATE + pauses

@@ -102,7 +102,8 @@ class Part:
 
 
 # The parts of a take, which part to build, and the parts already spoken (index, audio) -> the
-# conversation and the audio clips in the order the rendered prompt holds them.
+# conversation and the audio in the order the rendered prompt holds them. The builders pass audio through
+# as given: clips, and the engine's spoken parts as their codes (see inputs.py).
 ConversationBuilder = Callable[[list[Part], int, list[tuple[int, np.ndarray]]], tuple[list[dict], list[np.ndarray]]]
 
 

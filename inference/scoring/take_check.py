@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from inference.audio.codec import decode_audio, encode_wav
+from inference.audio.incoming import read_clip
+from inference.audio.reference import REFERENCE_CLIP
 from inference.contract.errors import StudioError
 from inference.model.lazy_model import LazyModel
 from inference.scoring.transcribe import ASR_SAMPLE_RATE
@@ -154,7 +156,7 @@ class TakeChecker:
         elif self.voice_on:
             try:
                 ours = self.speaker.embed(take_16k)
-                theirs = self.speaker.embed(decode_audio(reference, ASR_SAMPLE_RATE))
+                theirs = self.speaker.embed(read_clip(reference, REFERENCE_CLIP, ASR_SAMPLE_RATE))
                 score.voice_similarity = float(np.dot(ours, theirs))
             except StudioError as err:
                 score.notes.append(f"Voice not compared: {err}")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.audio.codec import decode_audio
-from inference.audio.reference import READ_S
+from inference.audio.incoming import read_clip
+from inference.audio.reference import REFERENCE_CLIP
 from inference.contract.errors import InvalidAudio
 from inference.model.lazy_model import NOT_CACHED, LazyModel
 
@@ -39,7 +39,7 @@ class Transcriber(LazyModel):
     def transcribe(self, audio: Path | str | bytes, language: str | None = None) -> str:
         """The words spoken in a clip. Raises InvalidAudio (bad clip) or ModelLoadError (no ASR model)."""
         source = Path(audio) if isinstance(audio, str) else audio
-        wave = decode_audio(source, ASR_SAMPLE_RATE, max_seconds=READ_S)  # as much as a reference can use
+        wave = read_clip(source, REFERENCE_CLIP, ASR_SAMPLE_RATE)  # as much as a reference can use
         if wave.size == 0 or float(np.max(np.abs(wave))) < 1e-3:
             raise InvalidAudio("The clip is silent: there is nothing to transcribe.")
         asr = self.load()
