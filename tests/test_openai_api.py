@@ -154,7 +154,7 @@ def _error(doors_studio, body, key: str | None = API_KEY, **kwargs) -> tuple[int
     ({"input": "Hi.", "reference_audio": base64.b64encode(b"not audio at all").decode()},
      "not a supported audio format"),
     ({"input": "A: Hi.\nB: Yo.", "speakers": {"A": {"colour": "blue"}}}, "Unknown field 'colour' in speakers.A"),
-    ({"input": "A: Hi.\nB: Yo.", "speakers": {"A": {"voice": "alloy"}}}, "speakers.A: Unknown voice 'alloy'"),
+    ({"input": "A: Hi.\nB: Yo.", "speakers": {"A": {"voice": "zorblax"}}}, "speakers.A: Unknown voice 'zorblax'"),
     ({"input": "A: Hi.\nB: Yo.", "speakers": {"A": {"reference_audio": "!!"}}}, "speakers.A: reference_audio must"),
     ({"input": "A: Hi.\nB: Yo.", "voice": "robot_en", "speakers": {}}, "a dialogue gives a voice per speaker"),
     ({"input": "A: Hi.\nB: Yo.", "reference_text": "x", "speakers": {}}, "not reference_audio/reference_text"),
