@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     from inference.scoring.take_check import SpeakerEncoder, TakeChecker
     from inference.scoring.transcribe import Transcriber
     from openai_api import Gate, speech_routes
-    from studio.drain import Drain
+    from studio.drain import Drain, under_way
     from studio.voice_library import VoiceLibrary
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.queue(max_size=args.queue_size, default_concurrency_limit=running)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     gate = Gate(running, args.queue_size)  # the speech API's own queue, as long as the page's
-    drain = Drain(engine, demo, studio.draining, gate=gate)
+    drain = Drain(studio.draining, busy=lambda: under_way(engine.status(), demo, gate))
     drain.install()
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,

@@ -14,6 +14,7 @@ HVS_WARMUP (1/0), HVS_VOICES_DIR, and the HVS_S3_* variables read by serverless/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -27,6 +28,8 @@ from typing import Any
 
 from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
+from studio.cancel import stream_cancellable
+from studio.drain import Drain
 from studio.voice_library import VoiceLibrary
 
 from .job import (
@@ -58,6 +61,7 @@ class Worker:
         self.load_error = load_error
         self.draining = threading.Event()  # set on SIGTERM: new jobs are refused
         self.drain_installed = False
+        self.jobs = 0  # jobs under way through the handler: the SIGTERM drain waits for them
         self.checker = checker  # inference.take_check.TakeChecker, for `check` and `candidates`
 
     def start(self, warm_up: bool = True) -> Worker:
@@ -222,13 +226,14 @@ async def handler(job: dict[str, Any]) -> AsyncIterator[dict]:
     Async, with the work on a thread, so concurrent jobs reach the engine's batcher together."""
     worker = await asyncio.to_thread(get_worker)
     _drain_on_sigterm(worker)  # here, in the event loop's (main) thread
-    cancel = threading.Event()
-    outputs = worker.run(job, cancel)
+    worker.jobs += 1
     try:
-        while (item := await asyncio.to_thread(next, outputs, None)) is not None:
-            yield item
-    finally:  # also when the job's task is cancelled or its consumer closes it: the take stops, freeing its row
-        cancel.set()
+        # however the job's task ends (cancelled, or its consumer closes it), its take stops, freeing its row
+        async with contextlib.aclosing(stream_cancellable(lambda cancel: worker.run(job, cancel))) as outputs:
+            async for item in outputs:
+                yield item
+    finally:
+        worker.jobs -= 1
 
 
 def concurrency(current: int) -> int:
@@ -239,33 +244,13 @@ def concurrency(current: int) -> int:
 
 def _drain_on_sigterm(worker: Worker) -> None:
     """Bound the SDK's own SIGTERM handling (it stops taking jobs and waits for the running ones, without
-    limit) by HVS_DRAIN_S (default 30 s): past that the worker exits with code 1. Installed from the
-    first job, in the main thread, on top of the handler the SDK (or its local API server) installed."""
-    import signal
-
+    limit) by HVS_DRAIN_S (default 30 s): past that, with a job still running, the worker exits with code 1.
+    Installed from the first job, in the main thread, on top of the handler the SDK (or its local API
+    server) installed; see studio/drain.py."""
     if worker.drain_installed or threading.current_thread() is not threading.main_thread():
         return
-    grace_s = float(os.environ.get("HVS_DRAIN_S", 30))
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def on_sigterm(signum, frame) -> None:
-        if not worker.draining.is_set():
-            worker.draining.set()
-            log.warning("SIGTERM: draining; no new jobs, up to %.0f s for the running ones", grace_s)
-            timer = threading.Timer(grace_s, _give_up, (grace_s,))
-            timer.daemon = True
-            timer.start()
-        if callable(previous):
-            previous(signum, frame)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    Drain(worker.draining, busy=lambda: worker.jobs > 0, work="job").install(background=True)
     worker.drain_installed = True
-
-
-def _give_up(grace_s: float) -> None:
-    log.error("drain time (HVS_DRAIN_S=%.0f s) is up with a job still running; exiting", grace_s)
-    logging.shutdown()
-    os._exit(1)
 
 
 def get_worker() -> Worker:

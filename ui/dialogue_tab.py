@@ -1,6 +1,8 @@
 """The Dialogue tab: a script, a voice per speaker found in it, one take streamed turn by turn.
 
-Layout and wiring only; what it does lives in ui/dialogue.py (shared with the /dialogue API).
+Layout and wiring only: the dialogue is the studio's (Studio.dialogue), like a take: Generate turns into a
+disabled "Generating…" with a Stop beside it, and the status line counts turns and seconds of audio.
+The voice choices per speaker live in ui/dialogue.py (shared with the /dialogue API).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from inference.contract.request import (
     SamplingOptions,
 )
 from inference.prompting.script import MAX_SPEAKERS
-from studio.service import Studio, take_info
+from studio.dialogue import DialogueTake
+from studio.service import Stopped, Studio, take_info
 
 from . import dialogue, library
-from .errors import raise_readable
+from .errors import problem_line
 from .voice_tab import NOISE_MAX_TOKENS
 
 NO_PRESET = "none"
+GENERATE, GENERATING = "Generate the dialogue", "Generating…"
 PRIVATE = {"api_visibility": "private"}
 QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 FORMAT_HELP = (
@@ -57,14 +61,16 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
                     pause = gr.Slider(0, MAX_PAUSE_S, value=DEFAULT_PAUSE_S, step=0.05, label="Pause between turns (s)")
                     layout = gr.Radio(list(VOICE_LAYOUTS), value="scene", label="Voice layout", info=LAYOUT_HELP)
                     length = gr.Slider(MIN_NEW_TOKENS, MAX_NEW_TOKENS, step=1,
-                                       value=NOISE_MAX_TOKENS if studio.engine.is_noise  # random weights never stop
+                                       value=NOISE_MAX_TOKENS if studio.is_noise  # random weights never stop
                                        else SamplingOptions.model_fields["max_new_tokens"].default,
                                        label="Max length per turn (tokens; 25 = 1 s of audio)")
                     with gr.Row():
                         seed = gr.Number(0, label="Dialogue seed", precision=0, minimum=0, maximum=MAX_SEED)
                         randomize = gr.Checkbox(True, label="New random seed for each dialogue")
-        generate = gr.Button("Generate the dialogue", variant="primary", elem_id="hvs-dlg-generate")
-        progress = gr.Markdown(elem_id="hvs-dlg-progress")
+        with gr.Row():
+            generate = gr.Button(GENERATE, variant="primary", elem_id="hvs-dlg-generate", scale=3)
+            stop = gr.Button("Stop", variant="stop", elem_id="hvs-dlg-stop", visible=False, scale=1, min_width=80)
+        progress = gr.Markdown(elem_id="hvs-dlg-progress")  # the status line: progress, then the take's timing
         live = gr.Audio(label="Live: plays turn by turn while generating", streaming=True, autoplay=True,
                         interactive=False, elem_id="hvs-dlg-live", buttons=[])
         output = gr.Audio(label="The whole take", type="filepath", interactive=False, elem_id="hvs-dlg-output",
@@ -106,31 +112,36 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
     inputs = {script, saved_voices, tone, setting, scene, consent, pause, layout, length, seed, randomize,
               *[c for _, picker, clip, text in slots for c in (picker, clip, text)]}
 
-    def run(v: dict, progress_bar=gr.Progress()):  # noqa: B008 - Gradio injects it
+    def begin(request: gr.Request) -> dict:
+        studio.begin_take(_key(request))
+        return {generate: gr.Button(GENERATING, interactive=False), stop: gr.Button(visible=True),
+                progress: "Waiting for the model…", output: None}
+
+    def run(v: dict, request: gr.Request):
         try:
-            names, problem = dialogue.speakers_of(v[script])
+            names, _ = dialogue.speakers_of(v[script])
             voices = {name: dialogue.voice_of_choice(studio, v[slots[i][1]], v[slots[i][2]], v[slots[i][3]],
                                                      v[saved_voices]) for i, name in enumerate(names)}
             if any(voice.is_own_clip for voice in voices.values()) and not v[consent]:
                 raise gr.Error("Please confirm that you have the right to use the cloned voices (the checkbox "
                                "under the speakers) before cloning them.", print_exception=False)
             seed_value = None if v[randomize] or v[seed] is None else int(v[seed])
-            request = dialogue.dialogue_request(
-                studio, v[script] or "", voices, tone=v[tone], setting=v[setting], scene=v[scene], seed=seed_value,
+            wanted = studio.dialogue_request(
+                v[script] or "", voices, tone=v[tone], setting=v[setting], scene=v[scene], seed=seed_value,
                 pause_s=v[pause], voice_layout=v[layout], max_new_tokens=int(v[length]))
-            now = {"turn": "Generating…"}
-
-            def turn_of(i: int, n: int) -> None:
-                now["turn"] = f"Turn {i} of {n}"
-                progress_bar((i - 1) / n, desc=now["turn"])
-
-            for item in dialogue.generate(studio, request, on_progress=turn_of):
-                if isinstance(item, dialogue.DialogueTake):
+            now = {"words": "Generating…"}
+            for item in studio.dialogue(wanted, cancel=studio.cancel_event(_key(request)),
+                                        on_progress=lambda words: now.update(words=words)):
+                if isinstance(item, DialogueTake):
                     take = item
-                    break
-                yield {live: item, progress: f"▶ {now['turn']}"}
-        except Exception as err:  # noqa: BLE001 - every failure becomes a message (gr.Error as it is)
-            raise_readable(err)
+                else:
+                    yield {live: item, progress: f"▶ {now['words']}"}
+        except Stopped as err:
+            yield {progress: str(err)}
+            return
+        except Exception as err:  # noqa: BLE001 - every failure becomes a message in the status line
+            yield {progress: problem_line(err)}
+            return
         count = len(take.turns)
         info = f"**{count} turn{'s' if count != 1 else ''}** · {take_info(take.result)}"
         first = take.turns[0] if take.turns else (None, None)
@@ -138,13 +149,31 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
                turn_pick: gr.Dropdown([label for label, _ in take.turns], value=first[0]), turn_audio: first[1],
                subtitle_files: take.subtitle_files}
 
-    generate.click(run, inputs, {live, output, progress, seed, turns, turn_pick, turn_audio, subtitle_files},
-                   show_progress_on=[live, output], **PRIVATE)
+    def end(request: gr.Request) -> dict:
+        studio.end_take(_key(request))
+        return {generate: gr.Button(GENERATE, interactive=True), stop: gr.Button(visible=False)}
+
+    def stop_dialogue(request: gr.Request) -> dict:
+        studio.stop_take(_key(request))
+        return {progress: "Stopping…"}
+
+    # Generate -> (busy button, Stop shown) -> the take, turn by turn, its progress in the status line ->
+    # (button back). Stop sets the dialogue's cancel event: the engine ends it within a step.
+    generate.click(begin, None, {generate, stop, progress, output}, **QUICK) \
+        .then(run, inputs, {live, output, progress, seed, turns, turn_pick, turn_audio, subtitle_files},
+              show_progress="hidden", **PRIVATE) \
+        .then(end, None, {generate, stop}, **QUICK)
+    stop.click(stop_dialogue, None, progress, **QUICK)  # not queued: it must run while the dialogue holds the queue
 
     def play_turn(label: str | None, known: list) -> str | None:
         return next((path for name, path in known or [] if name == label), None)
 
     turn_pick.change(play_turn, [turn_pick, turns], turn_audio, **QUICK)
+
+
+def _key(request: gr.Request) -> str:
+    """The dialogue's cancel event, per page session (apart from the Voice tab's take)."""
+    return f"{request.session_hash}:dialogue"
 
 
 def _speaker_slot(number: int) -> tuple[gr.Group, gr.Dropdown, gr.Audio, gr.Textbox]:
