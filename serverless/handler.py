@@ -30,6 +30,7 @@ from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
 from studio.cancel import stream_cancellable
 from studio.drain import Drain
+from studio.service import Studio
 from studio.voice_library import VoiceLibrary
 
 from .job import (
@@ -63,6 +64,8 @@ class Worker:
         self.drain_installed = False
         self.jobs = 0  # jobs under way through the handler: the SIGTERM drain waits for them
         self.checker = checker  # inference.take_check.TakeChecker, for `check` and `candidates`
+        # the service every job goes through (refusing new work once `draining` is set, like the studio)
+        self.studio = Studio(engine, voices=self.voices, checker=checker, draining=self.draining)
 
     def start(self, warm_up: bool = True) -> Worker:
         """Load (and warm) the model; a failure is kept and reported by every job instead of crash-looping."""
@@ -98,17 +101,14 @@ class Worker:
                 raise StudioError("The worker is shutting down; send the job again.")
             parsed = parse_job(job_input, self.voices)
             if parsed.options.prompt_only:
-                prompt = self.engine.render_prompt(parsed.request)
+                prompt = self.studio.render_prompt(parsed.request)
                 frames = getattr(prompt, "audio_frames", getattr(prompt, "reference_frames", 0))
                 yield {"type": "prompt", "prompt": prompt.rendered, "audio_frames": frames,
                        "warnings": prompt.warnings}
             elif parsed.options.stream:
                 yield from self._stream(parsed, job_id, cancel)
             else:
-                from studio.best_of import make_takes
-
-                takes = make_takes(self.engine, parsed.request, self.checker, check=parsed.options.check,
-                                   cancel=cancel)
+                takes = self.studio.make_takes(parsed.request, cancel, check=parsed.options.check)
                 yield self._deliver(takes.result, parsed, job_id, takes)
             log.info("job %s done in %.2f s", job_id, time.perf_counter() - started)
         except InvalidRequest as err:
@@ -129,7 +129,7 @@ class Worker:
             "type": "health",
             "status": "error" if self.load_error else "draining" if self.draining.is_set() else "ok",
             "load_error": self.load_error,
-            "engine": self.engine.status() if self.engine else {"loaded": False},
+            "engine": self.studio.status() if self.engine else {"loaded": False},
             "storage": self.storage.describe(),
             "voices": self.voices.names(),
             "output_formats": list(OUTPUT_FORMATS),
@@ -146,7 +146,7 @@ class Worker:
         if parsed.options.check:
             require_checker(self.checker)  # before generating, not after
         sent_s, sent_chars, index = 0.0, 0, 0
-        for chunk in self.engine.stream(parsed.request, cancel=cancel):
+        for chunk in self.studio.stream(parsed.request, cancel):
             if len(chunk.waveform):
                 item = _chunk_output(index, sent_s, encode(chunk.waveform, "wav", chunk.sample_rate),
                                      len(chunk.waveform) / chunk.sample_rate, chunk.sample_rate)

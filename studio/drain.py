@@ -51,7 +51,6 @@ class Drain:
         self.busy = busy
         self.grace_s = float(os.environ.get("HVS_DRAIN_S", DEFAULT_DRAIN_S)) if grace_s is None else grace_s
         self.work = work  # one piece of work, in the log's words: "take", "job"
-        self.installed = False
 
     def install(self, background: bool = False) -> None:
         """Call from the main thread (only it may set a signal handler)."""
@@ -60,7 +59,6 @@ class Drain:
             signal.signal(signal.SIGTERM, lambda signum, frame: self._in_background(previous, signum, frame))
         else:
             signal.signal(signal.SIGTERM, self._in_handler)
-        self.installed = True
 
     def begin(self) -> bool:
         """Refuse new work from now on; False when a drain had begun already."""

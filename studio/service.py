@@ -174,8 +174,14 @@ class Studio:
                         ) -> tuple[Path, Takes]:
         """A whole take (or the best of request.candidates) saved as a file, with its scores when checked."""
         self.admit()
-        takes = make_takes(self.engine, request, self.checker, check=check, cancel=cancel)
+        takes = self.make_takes(request, cancel, check=check)
         return self.takes.save(takes.result.waveform, takes.result.sample_rate, stem="api"), takes
+
+    def make_takes(self, request: SynthesisRequest, cancel: threading.Event | None = None, check: bool = False
+                   ) -> Takes:
+        """A whole take (or the best of request.candidates, made together), scored when checked, for a call
+        the door admitted; setting `cancel` stops it (raises Cancelled)."""
+        return make_takes(self.engine, request, self.checker, check=check, cancel=cancel)
 
     def stream(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> Iterator[StreamChunk]:
         """One take's audio as the engine makes it (the last chunk carries the result), for a call the door

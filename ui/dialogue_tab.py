@@ -7,6 +7,8 @@ The voice choices per speaker live in ui/dialogue.py (shared with the /dialogue 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gradio as gr
 
 from inference.contract.request import (
@@ -35,6 +37,35 @@ FORMAT_HELP = (
     f"A line without a name continues the turn. Up to {MAX_SPEAKERS} speakers; tags like [laugh] add sound effects.")
 LAYOUT_HELP = ("scene: every voice in every turn's prompt (the official layout). separate: only the speaking voice "
                "in each turn's prompt, which keeps voices apart (try it when voices swap or blend).")
+
+
+@dataclass
+class DialogueControls:
+    """Every component a callback reads or writes, by name."""
+
+    saved_voices: gr.BrowserState
+    script: gr.Textbox
+    example: gr.Button
+    found: gr.Markdown
+    tone: gr.Dropdown
+    setting: gr.Dropdown
+    scene: gr.Textbox
+    slots: list[tuple[gr.Group, gr.Dropdown, gr.Audio, gr.Textbox]]  # per speaker: group, picker, clip, text
+    consent: gr.Checkbox
+    pause: gr.Slider
+    layout: gr.Radio
+    length: gr.Slider
+    seed: gr.Number
+    randomize: gr.Checkbox
+    generate: gr.Button
+    stop: gr.Button
+    progress: gr.Markdown  # the status line: progress, then the take's timing
+    live: gr.Audio
+    output: gr.Audio
+    turn_pick: gr.Dropdown
+    turn_audio: gr.Audio
+    subtitle_files: gr.File
+    turns: gr.State
 
 
 def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
@@ -70,7 +101,7 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
         with gr.Row():
             generate = gr.Button(GENERATE, variant="primary", elem_id="hvs-dlg-generate", scale=3)
             stop = gr.Button("Stop", variant="stop", elem_id="hvs-dlg-stop", visible=False, scale=1, min_width=80)
-        progress = gr.Markdown(elem_id="hvs-dlg-progress")  # the status line: progress, then the take's timing
+        progress = gr.Markdown(elem_id="hvs-dlg-progress")
         live = gr.Audio(label="Live: plays turn by turn while generating", streaming=True, autoplay=True,
                         interactive=False, elem_id="hvs-dlg-live", buttons=[])
         output = gr.Audio(label="The whole take", type="filepath", interactive=False, elem_id="hvs-dlg-output",
@@ -82,8 +113,16 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
         subtitle_files = gr.File(label="Subtitles (WebVTT, SRT)", file_count="multiple", interactive=False,
                                  elem_id="hvs-dlg-subtitles")
         turns = gr.State([])
+    c = DialogueControls(saved_voices, script, example, found, tone, setting, scene, slots, consent, pause, layout,
+                         length, seed, randomize, generate, stop, progress, live, output, turn_pick, turn_audio,
+                         subtitle_files, turns)
+    _wire_script(c, studio)
+    _wire_generation(c, studio)
 
-    example.click(lambda: dialogue.EXAMPLE_SCRIPT, None, script, **QUICK)
+
+def _wire_script(c: DialogueControls, studio: Studio) -> None:
+    """The speakers listed as the script is typed, a voice picker shown for each; a clip box for a clip."""
+    c.example.click(lambda: dialogue.EXAMPLE_SCRIPT, None, c.script, **QUICK)
 
     def list_speakers(text: str, saved: list[dict] | None) -> list:
         names, problem = dialogue.speakers_of(text)
@@ -92,7 +131,7 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
             "**Speakers:** " + " · ".join(f"{n} (SPEAKER{i})" for i, n in enumerate(names)) if names
             else "No speakers yet.")
         updates = [shown]
-        for number in range(len(slots)):
+        for number in range(len(c.slots)):
             if problem:  # mid-edit: keep the pickers as they are
                 updates += [gr.Group(), gr.Dropdown(choices=choices)]
                 continue
@@ -101,74 +140,79 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
                         gr.Dropdown(label=f"Voice of {names[number]}" if visible else "Voice", choices=choices)]
         return updates
 
-    listing = [found, *[c for group, picker, _, _ in slots for c in (group, picker)]]
-    script.change(list_speakers, [script, saved_voices], listing, trigger_mode="always_last", **QUICK)
+    listing = [c.found, *[part for group, picker, _, _ in c.slots for part in (group, picker)]]
+    c.script.change(list_speakers, [c.script, c.saved_voices], listing, trigger_mode="always_last", **QUICK)
 
-    for _group, picker, clip, text in slots:
+    for _group, picker, clip, text in c.slots:
         picker.change(lambda choice: (gr.Audio(visible=choice == dialogue.CLIP_CHOICE),
                                       gr.Textbox(visible=choice == dialogue.CLIP_CHOICE)),
                       picker, [clip, text], **QUICK)
 
-    inputs = {script, saved_voices, tone, setting, scene, consent, pause, layout, length, seed, randomize,
-              *[c for _, picker, clip, text in slots for c in (picker, clip, text)]}
+
+def _request_of(c: DialogueControls, studio: Studio, v: dict):
+    names, _ = dialogue.speakers_of(v[c.script])
+    voices = {name: dialogue.voice_of_choice(studio, v[picker], v[clip], v[text], v[c.saved_voices])
+              for name, (_, picker, clip, text) in zip(names, c.slots, strict=False)}
+    if any(voice.is_own_clip for voice in voices.values()) and not v[c.consent]:
+        raise gr.Error("Please confirm that you have the right to use the cloned voices (the checkbox "
+                       "under the speakers) before cloning them.", print_exception=False)
+    seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
+    return studio.dialogue_request(v[c.script] or "", voices, tone=v[c.tone], setting=v[c.setting],
+                                   scene=v[c.scene], seed=seed, pause_s=v[c.pause], voice_layout=v[c.layout],
+                                   max_new_tokens=int(v[c.length]))
+
+
+def _wire_generation(c: DialogueControls, studio: Studio) -> None:
+    """Generate -> (busy button, Stop shown) -> the take, turn by turn, its progress in the status line ->
+    (button back). Stop sets the dialogue's cancel event: the engine ends it within a step."""
+    inputs = {c.script, c.saved_voices, c.tone, c.setting, c.scene, c.consent, c.pause, c.layout, c.length, c.seed,
+              c.randomize, *[part for _, picker, clip, text in c.slots for part in (picker, clip, text)]}
 
     def begin(request: gr.Request) -> dict:
         studio.begin_take(_key(request))
-        return {generate: gr.Button(GENERATING, interactive=False), stop: gr.Button(visible=True),
-                progress: "Waiting for the model…", output: None}
+        return {c.generate: gr.Button(GENERATING, interactive=False), c.stop: gr.Button(visible=True),
+                c.progress: "Waiting for the model…", c.output: None}
 
     def run(v: dict, request: gr.Request):
         try:
-            names, _ = dialogue.speakers_of(v[script])
-            voices = {name: dialogue.voice_of_choice(studio, v[slots[i][1]], v[slots[i][2]], v[slots[i][3]],
-                                                     v[saved_voices]) for i, name in enumerate(names)}
-            if any(voice.is_own_clip for voice in voices.values()) and not v[consent]:
-                raise gr.Error("Please confirm that you have the right to use the cloned voices (the checkbox "
-                               "under the speakers) before cloning them.", print_exception=False)
-            seed_value = None if v[randomize] or v[seed] is None else int(v[seed])
-            wanted = studio.dialogue_request(
-                v[script] or "", voices, tone=v[tone], setting=v[setting], scene=v[scene], seed=seed_value,
-                pause_s=v[pause], voice_layout=v[layout], max_new_tokens=int(v[length]))
             now = {"words": "Generating…"}
-            for item in studio.dialogue(wanted, cancel=studio.cancel_event(_key(request)),
+            for item in studio.dialogue(_request_of(c, studio, v), cancel=studio.cancel_event(_key(request)),
                                         on_progress=lambda words: now.update(words=words)):
                 if isinstance(item, DialogueTake):
                     take = item
                 else:
-                    yield {live: item, progress: f"▶ {now['words']}"}
+                    yield {c.live: item, c.progress: f"▶ {now['words']}"}
         except Stopped as err:
-            yield {progress: str(err)}
+            yield {c.progress: str(err)}
             return
         except Exception as err:  # noqa: BLE001 - every failure becomes a message in the status line
-            yield {progress: problem_line(err)}
+            yield {c.progress: problem_line(err)}
             return
         count = len(take.turns)
         info = f"**{count} turn{'s' if count != 1 else ''}** · {take_info(take.result)}"
         first = take.turns[0] if take.turns else (None, None)
-        yield {output: str(take.path), progress: info, seed: take.result.seed, turns: take.turns,
-               turn_pick: gr.Dropdown([label for label, _ in take.turns], value=first[0]), turn_audio: first[1],
-               subtitle_files: take.subtitle_files}
+        yield {c.output: str(take.path), c.progress: info, c.seed: take.result.seed, c.turns: take.turns,
+               c.turn_pick: gr.Dropdown([label for label, _ in take.turns], value=first[0]),
+               c.turn_audio: first[1], c.subtitle_files: take.subtitle_files}
 
     def end(request: gr.Request) -> dict:
         studio.end_take(_key(request))
-        return {generate: gr.Button(GENERATE, interactive=True), stop: gr.Button(visible=False)}
+        return {c.generate: gr.Button(GENERATE, interactive=True), c.stop: gr.Button(visible=False)}
 
-    def stop_dialogue(request: gr.Request) -> dict:
+    def stop(request: gr.Request) -> dict:
         studio.stop_take(_key(request))
-        return {progress: "Stopping…"}
+        return {c.progress: "Stopping…"}
 
-    # Generate -> (busy button, Stop shown) -> the take, turn by turn, its progress in the status line ->
-    # (button back). Stop sets the dialogue's cancel event: the engine ends it within a step.
-    generate.click(begin, None, {generate, stop, progress, output}, **QUICK) \
-        .then(run, inputs, {live, output, progress, seed, turns, turn_pick, turn_audio, subtitle_files},
-              show_progress="hidden", **PRIVATE) \
-        .then(end, None, {generate, stop}, **QUICK)
-    stop.click(stop_dialogue, None, progress, **QUICK)  # not queued: it must run while the dialogue holds the queue
+    outputs = {c.live, c.output, c.progress, c.seed, c.turns, c.turn_pick, c.turn_audio, c.subtitle_files}
+    c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output}, **QUICK) \
+        .then(run, inputs, outputs, show_progress="hidden", **PRIVATE) \
+        .then(end, None, {c.generate, c.stop}, **QUICK)
+    c.stop.click(stop, None, c.progress, **QUICK)  # not queued: it must run while the dialogue holds the queue
 
     def play_turn(label: str | None, known: list) -> str | None:
         return next((path for name, path in known or [] if name == label), None)
 
-    turn_pick.change(play_turn, [turn_pick, turns], turn_audio, **QUICK)
+    c.turn_pick.change(play_turn, [c.turn_pick, c.turns], c.turn_audio, **QUICK)
 
 
 def _key(request: gr.Request) -> str:
