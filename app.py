@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     from inference.scoring.take_check import SpeakerEncoder, TakeChecker
     from inference.scoring.transcribe import Transcriber
     from openai_api import Gate, speech_routes
-    from studio.drain import Drain
+    from studio.drain import Drain, under_way
     from studio.scene import ScenePresets
     from studio.takes import TakeStore
     from studio.voice_library import VoiceLibrary
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.queue(max_size=args.queue_size, default_concurrency_limit=running)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     gate = Gate(running, args.queue_size)  # the speech API's own queue, as long as the page's
-    drain = Drain(engine, demo, studio.draining, grace_s=args.drain_s, gate=gate)
+    drain = Drain(studio.draining, busy=lambda: under_way(engine.status(), demo, gate), grace_s=args.drain_s)
     drain.install()
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,

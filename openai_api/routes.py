@@ -9,13 +9,11 @@ a client that goes away stops it.
 from __future__ import annotations
 
 import base64
-import hmac
 import json
 import logging
-import queue
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import anyio
 from fastapi import Request
@@ -26,6 +24,9 @@ from starlette.requests import ClientDisconnect
 from inference.audio.formats import MEDIA_TYPES, AudioEncoder
 from inference.contract.errors import InvalidRequest, StudioError
 from inference.contract.request import FRAME_RATE, SynthesisRequest
+from inference.contract.result import StreamChunk
+from studio.access import Access, Caller, login_cookie
+from studio.cancel import stream_cancellable
 from studio.service import Studio
 
 from .speech import EXTENSIONS, SpeechBody, synthesis_request, voice_list
@@ -61,34 +62,12 @@ def _from_studio_error(err: Exception) -> ApiError:
 
 # ---- who may call ------------------------------------------------------------------------------
 def _authorized(request: Request, key: str) -> bool:
-    """`key` (HVS_API_KEY) as a Bearer token; where the studio has a login (--auth), that login works too: the
-    page's session cookie, or user:password as Basic credentials or as the Bearer token.
-    With neither set, the API is as open as the page."""
-    logins = getattr(request.app, "auth", None)
-    if not key and not logins:
-        return True
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    scheme, credentials = scheme.lower(), credentials.strip()
-    if key and scheme == "bearer" and hmac.compare_digest(credentials.encode(), key.encode()):
-        return True
-    if not logins:
-        return False
+    """`key` (HVS_API_KEY) as a Bearer token, or the studio's login (see studio/access.py)."""
     app = request.app
-    cookie = request.cookies.get(f"access-token-{app.cookie_id}") or \
-        request.cookies.get(f"access-token-unsecure-{app.cookie_id}")
-    if cookie and cookie in app.tokens:
-        return True
-    if scheme == "basic":
-        try:
-            credentials = base64.b64decode(credentials).decode()
-        except (ValueError, UnicodeDecodeError):
-            return False
-    user, sep, password = credentials.partition(":")
-    if not sep:
-        return False
-    if callable(logins):
-        return bool(logins(user, password))
-    return user in logins and hmac.compare_digest(password.encode(), str(logins[user]).encode())
+    logins = getattr(app, "auth", None)
+    token = login_cookie(request.cookies, app.cookie_id) if logins else None
+    access = Access(key, logins, getattr(app, "tokens", {}))
+    return access.api_allows(Caller(request.headers.get("authorization", ""), token))
 
 
 # ---- how many at once --------------------------------------------------------------------------
@@ -139,49 +118,32 @@ class Gate:
             self._inside -= 1
 
 
-_DONE = object()
-
-
 class Take:
-    """engine.stream on a worker thread, its chunks handed over through a queue. `stop()` ends the take:
-    the engine's cancel event stops the generation and the stream is closed."""
+    """A take through the studio, made on a thread of its own (studio/cancel.py) once the gate lets it in;
+    its chunks are read in order with `next()`. `stop()` ends it: the engine stops within a step."""
 
-    def __init__(self, engine, request: SynthesisRequest, gate: Gate) -> None:
+    def __init__(self, studio: Studio, request: SynthesisRequest, gate: Gate) -> None:
         self.cancel = threading.Event()
-        self._queue: queue.Queue = queue.Queue()
-        self._engine, self._request, self._gate = engine, request, gate
-        threading.Thread(target=self._run, name="openai-speech", daemon=True).start()
+        self._studio, self._request, self._gate = studio, request, gate
+        self._chunks = stream_cancellable(self._made, cancel=self.cancel)
 
-    def _run(self) -> None:
+    def _made(self, cancel: threading.Event) -> Iterator[StreamChunk]:
         try:
-            if not self._gate.start(self.cancel):
+            if not self._gate.start(cancel):
                 return
             try:
-                chunks = self._engine.stream(self._request, cancel=self.cancel)
-                try:
-                    for chunk in chunks:
-                        self._queue.put(chunk)
-                        if self.cancel.is_set():
-                            break
-                finally:
-                    chunks.close()
+                yield from self._studio.stream(self._request, cancel)
             finally:
                 self._gate.finish()
-        except Exception as err:  # noqa: BLE001 - handed to the request, which words it
-            self._queue.put(err)
         finally:
-            self._queue.put(_DONE)
             self._gate.leave()
 
     def stop(self) -> None:
         self.cancel.set()
 
-    async def next(self):
+    async def next(self) -> StreamChunk | None:
         """The next chunk, or None at the end; raises what the engine raised."""
-        item = await anyio.to_thread.run_sync(self._queue.get, abandon_on_cancel=True)
-        if isinstance(item, Exception):
-            raise item
-        return None if item is _DONE else item
+        return await anext(self._chunks, None)
 
 
 class _TakeResponse(StreamingResponse):
@@ -286,7 +248,6 @@ async def _read_json(request: Request) -> object:
 
 
 def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "") -> list[APIRoute]:
-    engine = studio.engine
     gate = gate or Gate(1, 16)
 
     def guard(request: Request) -> None:
@@ -298,7 +259,7 @@ def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "") -
         if studio.draining.is_set():  # SIGTERM (studio/drain.py): the takes running finish, no new ones start
             raise ApiError(503, "The studio is shutting down and takes no new takes; try again in a minute.",
                            "server_error", "shutting_down")
-        if not engine.status().get("loaded"):
+        if not studio.status().get("loaded"):
             raise ApiError(503, "The model is still loading; try again in a minute.", "server_error",
                            "model_not_ready")
 
@@ -320,7 +281,7 @@ def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "") -
         except ApiError as err:
             gate.leave()
             return err.response()
-        take = Take(engine, synthesis, gate)
+        take = Take(studio, synthesis, gate)
         try:
             first = await _first_unless_gone(take, request)  # errors before any audio get a proper status
         except Exception as err:  # noqa: BLE001
@@ -335,7 +296,7 @@ def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "") -
             return ApiError(500, "The generation ended without audio.", "server_error").response()
         encoder = AudioEncoder(body.response_format, body.speed)
         echoed = body.model if body.model and body.model.isascii() and body.model.isprintable() else None
-        headers = {"X-Seed": str(synthesis.seed), "X-Model": (echoed or str(engine.model_id))[:200]}
+        headers = {"X-Seed": str(synthesis.seed), "X-Model": (echoed or studio.model_id)[:200]}
         if body.stream_format == "sse":
             return _TakeResponse(take, _events(take, first, encoder), media_type="text/event-stream",
                                  headers=headers)
@@ -347,7 +308,7 @@ def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "") -
             guard(request)
         except ApiError as err:
             return err.response()
-        return {"object": "list", "data": [{"id": str(engine.model_id), "object": "model", "created": _STARTED,
+        return {"object": "list", "data": [{"id": studio.model_id, "object": "model", "created": _STARTED,
                                             "owned_by": "higgs-voice-studio", "extensions": list(EXTENSIONS)}]}
 
     def voices(request: Request):

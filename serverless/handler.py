@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,10 @@ from typing import Any
 from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
 from settings import SettingError, Settings
+from studio.cancel import stream_cancellable
+from studio.drain import Drain
 from studio.scene import ScenePresets
+from studio.service import Studio
 from studio.voice_library import VoiceLibrary
 from studio.voices import VoiceResolver
 from wire.fetch import FetchLimits
@@ -67,10 +71,13 @@ class Worker:
         self.load_error = load_error
         self.draining = threading.Event()  # set on SIGTERM: new jobs are refused
         self.drain_installed = False
+        self.jobs = 0  # jobs under way through the handler: the SIGTERM drain waits for them
         self.checker = checker  # inference.take_check.TakeChecker, for `check` and `candidates`
         self.limits = limits or FetchLimits()  # how reference audio may arrive (HVS_MAX_REFERENCE_BYTES, ...)
         self.drain_s = drain_s  # HVS_DRAIN_S
         self.warm_up_at_start = warm_up_at_start  # HVS_WARMUP
+        # the service every job goes through (refusing new work once `draining` is set, like the studio)
+        self.studio = Studio(engine, resolver=self.voices, checker=checker, draining=self.draining)
 
     def start(self, warm_up: bool | None = None) -> Worker:
         """Load (and warm) the model; a failure is kept and reported by every job instead of crash-looping."""
@@ -107,16 +114,13 @@ class Worker:
             parsed = parse_job(job_input, self.voices, self.limits)
             check_returnable(parsed, self.storage)  # before generating: what could not come back is refused
             if parsed.options.prompt_only:
-                prompt = self.engine.render_prompt(parsed.request)
+                prompt = self.studio.render_prompt(parsed.request)
                 frames = getattr(prompt, "audio_frames", getattr(prompt, "reference_frames", 0))
                 yield PromptOutput(prompt=prompt.rendered, audio_frames=frames, warnings=prompt.warnings).to_json()
             elif parsed.options.stream:
                 yield from self._stream(parsed, job_id, cancel)
             else:
-                from studio.best_of import make_takes
-
-                takes = make_takes(self.engine, parsed.request, self.checker, check=parsed.options.check,
-                                   cancel=cancel)
+                takes = self.studio.make_takes(parsed.request, cancel, check=parsed.options.check)
                 yield self._deliver(takes.result, parsed, job_id, takes).to_json()
             log.info("job %s done in %.2f s", job_id, time.perf_counter() - started)
         except InvalidRequest as err:
@@ -136,7 +140,7 @@ class Worker:
         return HealthOutput(
             status="error" if self.load_error else "draining" if self.draining.is_set() else "ok",
             load_error=self.load_error,
-            engine=self.engine.status() if self.engine else {"loaded": False},
+            engine=self.studio.status() if self.engine else {"loaded": False},
             storage=self.storage.describe(),
             voices=self.voices.library.names(),
             output_formats=list(OUTPUT_FORMATS),
@@ -153,7 +157,7 @@ class Worker:
         if parsed.options.check:
             require_checker(self.checker)  # before generating, not after
         sent_s, sent_chars, index = 0.0, 0, 0
-        for chunk in capped(self.engine.stream(parsed.request, cancel=cancel)):  # RunPod's output cap
+        for chunk in capped(self.studio.stream(parsed.request, cancel)):  # RunPod's output cap
             if len(chunk.waveform):
                 item = ChunkOutput(
                     index=index, start_s=round(sent_s, 3), duration_s=round(len(chunk.waveform) / chunk.sample_rate, 3),
@@ -222,13 +226,14 @@ async def handler(job: dict[str, Any]) -> AsyncIterator[dict]:
     Async, with the work on a thread, so concurrent jobs reach the engine's batcher together."""
     worker = await asyncio.to_thread(get_worker)
     _drain_on_sigterm(worker)  # here, in the event loop's (main) thread
-    cancel = threading.Event()
-    outputs = worker.run(job, cancel)
+    worker.jobs += 1
     try:
-        while (item := await asyncio.to_thread(next, outputs, None)) is not None:
-            yield item
-    finally:  # also when the job's task is cancelled or its consumer closes it: the take stops, freeing its row
-        cancel.set()
+        # however the job's task ends (cancelled, or its consumer closes it), its take stops, freeing its row
+        async with contextlib.aclosing(stream_cancellable(lambda cancel: worker.run(job, cancel))) as outputs:
+            async for item in outputs:
+                yield item
+    finally:
+        worker.jobs -= 1
 
 
 def concurrency(current: int) -> int:
@@ -239,33 +244,13 @@ def concurrency(current: int) -> int:
 
 def _drain_on_sigterm(worker: Worker) -> None:
     """Bound the SDK's own SIGTERM handling (it stops taking jobs and waits for the running ones, without
-    limit) by HVS_DRAIN_S (default 30 s): past that the worker exits with code 1. Installed from the
-    first job, in the main thread, on top of the handler the SDK (or its local API server) installed."""
-    import signal
-
+    limit) by HVS_DRAIN_S (default 30 s): past that, with a job still running, the worker exits with code 1.
+    Installed from the first job, in the main thread, on top of the handler the SDK (or its local API
+    server) installed; see studio/drain.py."""
     if worker.drain_installed or threading.current_thread() is not threading.main_thread():
         return
-    grace_s = worker.drain_s
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def on_sigterm(signum, frame) -> None:
-        if not worker.draining.is_set():
-            worker.draining.set()
-            log.warning("SIGTERM: draining; no new jobs, up to %.0f s for the running ones", grace_s)
-            timer = threading.Timer(grace_s, _give_up, (grace_s,))
-            timer.daemon = True
-            timer.start()
-        if callable(previous):
-            previous(signum, frame)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    Drain(worker.draining, busy=lambda: worker.jobs > 0, grace_s=worker.drain_s, work="job").install(background=True)
     worker.drain_installed = True
-
-
-def _give_up(grace_s: float) -> None:
-    log.error("drain time (HVS_DRAIN_S=%.0f s) is up with a job still running; exiting", grace_s)
-    logging.shutdown()
-    os._exit(1)
 
 
 def get_worker() -> Worker:

@@ -20,8 +20,9 @@ from inference.audio.codec import encode
 from inference.contract.engine import EngineLike
 from inference.contract.errors import Cancelled, InvalidAudio, InvalidRequest, StudioError
 from inference.contract.request import FRAME_RATE, SynthesisRequest
-from inference.contract.result import SynthesisResult
+from inference.contract.result import StreamChunk, SynthesisResult
 from studio.best_of import Takes, make_takes, score_take
+from studio.dialogue import DialogueTake, TurnProgress, dialogue_request, save_dialogue
 from studio.scene import ScenePresets, compose_scene
 from studio.takes import HISTORY_SIZE, Take, TakeStore, add_take
 from studio.voice_library import VoiceLibrary
@@ -121,7 +122,7 @@ class Studio:
         passed to `on_progress(fraction, words)`. Setting `cancel` stops the take (raises Stopped) and frees
         the model at once. With `check` the take is scored; best of N (request.candidates > 1) makes the
         takes whole, all at once (the batcher generates them together), and streams nothing."""
-        self._check_open()
+        self.admit()
         if request.candidates > 1:
             def announce(done: int, count: int) -> None:
                 if on_progress is not None:
@@ -138,15 +139,9 @@ class Studio:
         produced_s = 0.0
         if cancel is not None and cancel.is_set():
             raise Stopped("Stopped before the take began.")
-        # The event stops the engine mid-step. ZeroGPU runs the call in another process that an Event cannot
-        # reach, so there the stream is only closed at its next piece (within ~1 s of audio).
-        pass_cancel = cancel is not None and not self.zerogpu
-        stream = self.engine.stream(request, cancel=cancel) if pass_cancel else self.engine.stream(request)
-        with contextlib.closing(stream):  # leaving early closes the engine's stream, which ends the generation
-            try:
-                for chunk in stream:
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled("stopped between pieces")
+        try:
+            with contextlib.closing(self.stream(request, cancel)) as chunks:
+                for chunk in chunks:
                     produced_s += len(chunk.waveform) / chunk.sample_rate
                     if on_progress is not None:
                         part = f", part {chunk.part} of {chunk.parts}" if getattr(chunk, "parts", 1) > 1 else ""
@@ -156,9 +151,9 @@ class Studio:
                         yield wav_bytes(chunk.waveform, chunk.sample_rate)
                     if chunk.result is not None:
                         result = chunk.result
-            except Cancelled:  # the engine's word for a take whose cancel event was set
-                raise Stopped(f"Stopped after {produced_s:.1f} s of audio. The model is free for the next take.") \
-                    from None
+        except Cancelled:  # the engine's word for a take whose cancel event was set
+            raise Stopped(f"Stopped after {produced_s:.1f} s of audio. The model is free for the next take.") \
+                from None
         if result is None:  # the engine contract says the last chunk carries it
             raise StudioError("The generation ended without a result.")
         scores = [None]
@@ -178,11 +173,82 @@ class Studio:
     def synthesize_file(self, request: SynthesisRequest, cancel: threading.Event | None = None, check: bool = False
                         ) -> tuple[Path, Takes]:
         """A whole take (or the best of request.candidates) saved as a file, with its scores when checked."""
-        self._check_open()
-        takes = make_takes(self.engine, request, self.checker, check=check, cancel=cancel)
+        self.admit()
+        takes = self.make_takes(request, cancel, check=check)
         return self.takes.save(takes.result.waveform, takes.result.sample_rate, stem="api"), takes
 
-    def _check_open(self) -> None:
+    def make_takes(self, request: SynthesisRequest, cancel: threading.Event | None = None, check: bool = False
+                   ) -> Takes:
+        """A whole take (or the best of request.candidates, made together), scored when checked, for a call
+        the door admitted; setting `cancel` stops it (raises Cancelled)."""
+        return make_takes(self.engine, request, self.checker, check=check, cancel=cancel)
+
+    def stream(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> Iterator[StreamChunk]:
+        """One take's audio as the engine makes it (the last chunk carries the result), for a call the door
+        admitted (see admit(): a call queued before SIGTERM still runs). Setting `cancel` stops it within a
+        generation step (the engine raises Cancelled)."""
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("stopped before it began")
+        # The event stops the engine mid-step. ZeroGPU runs the call in another process that an Event cannot
+        # reach, so there the stream is only closed at its next piece (within ~1 s of audio).
+        pass_cancel = cancel is not None and not self.zerogpu
+        stream = self.engine.stream(request, cancel=cancel) if pass_cancel else self.engine.stream(request)
+        with contextlib.closing(stream):  # leaving early closes the engine's stream, which ends the generation
+            for chunk in stream:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("stopped between pieces")
+                yield chunk
+
+    # ---- dialogues ---------------------------------------------------------------------------
+    def dialogue_request(self, script: str, voices: dict[str, Voice], **options: Any) -> SynthesisRequest:
+        return dialogue_request(self.presets, script, voices, **options)
+
+    def dialogue(self, request: SynthesisRequest, cancel: threading.Event | None = None, on_progress=None
+                 ) -> Iterator[bytes | DialogueTake]:
+        """A dialogue streamed turn by turn (WAV bytes), then the DialogueTake saved with its turns and
+        subtitles. `on_progress(words)` hears "Turn 2 of 4 · 3.2 s of audio" as the audio comes. Like a
+        take, it is refused while the studio drains, and setting `cancel` stops it (raises Stopped)."""
+        self.admit()
+        progress, result = TurnProgress(), None
+        try:
+            with contextlib.closing(self.stream(request, cancel)) as chunks:
+                for chunk in chunks:
+                    words = progress.add(chunk.part, chunk.parts, len(chunk.waveform) / chunk.sample_rate)
+                    if on_progress is not None:
+                        on_progress(words)
+                    if len(chunk.waveform):
+                        yield wav_bytes(chunk.waveform, chunk.sample_rate)
+                    result = chunk.result or result
+        except Cancelled:
+            raise Stopped(f"Stopped in turn {progress.turn} of {progress.turns}. The model is free for the "
+                          "next take.") from None
+        if result is None:
+            raise StudioError("The generation ended without a result.")
+        yield save_dialogue(self.takes, result, stem="dialogue")
+
+    def dialogue_file(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> DialogueTake:
+        """A whole dialogue, saved with its turns and subtitles; setting `cancel` stops it (raises Cancelled)."""
+        self.admit()
+        return save_dialogue(self.takes, self.engine.synthesize(request, cancel), stem="api-dialogue")
+
+    # ---- what a door may show of the engine ----------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return str(self.engine.model_id)
+
+    @property
+    def is_noise(self) -> bool:
+        """A random-weight test model: its takes are noise and never end on their own."""
+        return bool(self.engine.is_noise)
+
+    def status(self) -> dict:
+        return self.engine.status()
+
+    def render_prompt(self, request: SynthesisRequest):
+        return self.engine.render_prompt(request)
+
+    def admit(self) -> None:
+        """Raises StudioError once the studio drains (SIGTERM): no new takes or dialogues."""
         if self.draining.is_set():
             raise StudioError("The studio is shutting down and takes no new takes; try again in a minute.")
 

@@ -1,4 +1,5 @@
-"""SIGTERM during a take: the studio drains (no new work, /healthz says so), the take finishes, then it exits."""
+"""SIGTERM during a take: the studio drains (no new takes or dialogues, /healthz says so), the take finishes,
+then it exits."""
 
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ from tests.studio_server import healthz, studio_process
 def test_sigterm_lets_the_running_take_finish_then_exits(tmp_path):
     with studio_process(tmp_path / "server.log", "--asr-model", "none", env={"HVS_DRAIN_S": "120"}) as (url, server):
         client = Client(url, verbose=False)
-        take = client.submit(api_name="/synthesize", text="Finish me before you go.", max_new_tokens=60, seed=1)
+        # (long enough to keep the studio busy while the calls below are refused)
+        take = client.submit(api_name="/synthesize", text="Finish me before you go.", max_new_tokens=250, seed=1)
         assert wait_until(lambda: healthz(url)["busy"], 120)
         server.send_signal(signal.SIGTERM)
         assert wait_until(lambda: healthz(url)["status"] == "draining", 10)
         with pytest.raises(Exception, match="shutting down"):  # no new work while draining
             Client(url, verbose=False).predict(api_name="/synthesize", text="Too late.", max_new_tokens=20)
+        with pytest.raises(Exception, match="shutting down"):  # a dialogue too (it skipped the service and ran)
+            Client(url, verbose=False).predict(api_name="/dialogue", script="A: Too late.\nB: Yes.",
+                                               max_new_tokens=20)
         refused = httpx.post(f"{url}/v1/audio/speech", json={"input": "Too late.", "max_new_tokens": 20}, timeout=30)
         assert refused.status_code == 503 and "shutting down" in refused.json()["error"]["message"]
         wav = take.result(timeout=180)  # the take that was running when the signal came is delivered

@@ -4,13 +4,15 @@ in Chromium (speakers appear as the script is typed, a take plays turn by turn, 
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pytest
 import soundfile as sf
 from gradio_client import Client, handle_file
 
-from tests.studio_server import run_studio
+from tests.studio_server import healthz, run_studio
 from tests.test_ui_browser import _set_slider, _studio_page, browser, mic_wav  # noqa: F401 (fixtures)
 
 SCRIPT = "Alice: Hello Bob, how are you?\nBob: Fine, thanks [laugh].\n"
@@ -82,8 +84,9 @@ def test_dialogue_tab_lists_speakers_while_typing_and_plays_a_take(studio, brows
         progress = page.locator("#hvs-dlg-progress")
         progress.get_by_text("real-time factor").wait_for(timeout=120_000)
         assert "2 turns" in progress.inner_text()
-        seen = page.evaluate("() => window.seen")
-        assert [t for t in seen if t.startswith("▶")] == ["▶ Turn 1 of 2", "▶ Turn 2 of 2"], seen
+        seen = page.evaluate("() => window.seen")  # "▶ Turn 1 of 2 · 0.5 s of audio", ...
+        turns = [int(m[1]) for t in seen if (m := re.search(r"▶ Turn (\d) of 2 · [\d.]+ s of audio", t))]
+        assert sorted(set(turns)) == [1, 2] and turns == sorted(turns), seen
         href = page.locator("#hvs-dlg-output a[download]").first.get_attribute("href", timeout=10_000)
         duration = page.evaluate(
             """async (href) => {
@@ -101,3 +104,29 @@ def test_dialogue_tab_lists_speakers_while_typing_and_plays_a_take(studio, brows
                                   next(link for link in links if link.endswith(".vtt")))
         assert subtitles.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:00.480\n<v Alice>Hello Bob, how are you?")
         page.screenshot(path=str(output_dir / "dialogue.png"), full_page=True)
+
+
+def test_dialogue_tab_is_busy_while_generating_and_stop_ends_it(studio, browser, output_dir):  # noqa: F811
+    """The tab had no busy state and no Stop: a long dialogue ran to its end, with no way out but a reload."""
+    url, _ = studio
+    with _studio_page(browser, url, output_dir) as page:
+        page.get_by_role("tab", name="Dialogue").click()
+        page.locator("#hvs-dlg-script textarea").fill(SCRIPT)
+        page.locator("#hvs-dlg-found").get_by_text("Bob (SPEAKER1)").wait_for(timeout=30_000)
+        page.get_by_text("Dialogue options").click()
+        _set_slider(page, "number input for Max length per turn", 4000)  # 160 s a turn: minutes if it ran on
+        generate, stop = page.locator("#hvs-dlg-generate"), page.locator("#hvs-dlg-stop")
+        generate.click()
+        progress = page.locator("#hvs-dlg-progress")
+        progress.get_by_text("s of audio").wait_for(timeout=60_000)  # "▶ Turn 1 of 2 · 1.5 s of audio"
+        assert "Turn 1 of 2" in progress.inner_text(), progress.inner_text()
+        assert generate.is_disabled() and generate.inner_text().strip() == "Generating…" and stop.is_visible()
+        page.screenshot(path=str(output_dir / "dialogue-busy.png"), full_page=True)
+        stop.click()
+        started = time.monotonic()
+        progress.get_by_text("Stopped in turn 1 of 2").wait_for(timeout=10_000)
+        page.wait_for_function("() => !document.querySelector('#hvs-dlg-generate').disabled", timeout=10_000)
+        assert time.monotonic() - started < 10
+        assert generate.inner_text().strip() == "Generate the dialogue" and stop.is_hidden()
+        assert healthz(url)["busy"] is False  # the model is free for the next take
+        assert page.locator("#hvs-dlg-output audio").count() == 0  # a stopped dialogue is not kept

@@ -2,64 +2,39 @@
 
 Gradio runs a plain function to its end even when nobody waits for the answer anymore: `job.cancel()`
 cancels only the asyncio task awaiting it, and a dropped connection only marks the queue's event as
-no longer alive. Here the take runs on a thread with a cancel event that is set in both cases, so the
-engine stops within a generation step and the model is free for the next caller.
+no longer alive. The take runs through the studio's cancel bridge (studio/cancel.py), which sets its
+cancel event in both cases; what is Gradio's own here is how to tell that the caller's connection dropped.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
 
 from gradio.context import LocalContext
 
+from studio.cancel import run_cancellable, stream_cancellable
+
 T = TypeVar("T")
-POLL_S = 0.2
 
 
 async def run_while_caller_waits(work: Callable[[threading.Event], T]) -> T:
     """`work(cancel)` on a thread; `cancel` is set once the caller disconnects or cancels."""
-    cancel = threading.Event()
-    return await _on_thread_while_caller_waits(lambda: work(cancel), cancel)
+    return await run_cancellable(work, is_gone=caller_gone())
 
 
-async def stream_while_caller_waits(items: Callable[[threading.Event], Iterator[T]]) -> AsyncIterator[T]:
-    """The items of `items(cancel)`, each pulled on a thread; `cancel` is set once the caller disconnects,
-    cancels or stops reading. (Gradio cancels a plain generator only between its items: one waiting for a
-    place in the batch, with nothing to yield yet, ran on in full.)"""
-    cancel = threading.Event()
-    iterator, end = items(cancel), object()
-    try:
-        while (item := await _on_thread_while_caller_waits(lambda: next(iterator, end), cancel)) is not end:
-            yield item
-    finally:
-        cancel.set()
-        with contextlib.suppress(ValueError):  # ValueError: still running on its thread, where the event stops it
-            iterator.close()  # (the caller stopped reading: the take's cleanup runs now, not when collected)
+def stream_while_caller_waits(items: Callable[[threading.Event], Iterator[T]]) -> AsyncIterator[T]:
+    """The items of `items(cancel)`; `cancel` is set once the caller disconnects, cancels or stops reading.
+    (Gradio cancels a plain generator only between its items: one waiting for a place in the batch, with
+    nothing to yield yet, ran on in full.) Read it inside `contextlib.aclosing`."""
+    return stream_cancellable(items, is_gone=caller_gone())
 
 
-async def _on_thread_while_caller_waits(call: Callable[[], T], cancel: threading.Event) -> T:
+def caller_gone() -> Callable[[], bool]:
+    """For the call being served (read now, in its context): whether its client's connection has dropped."""
     event = _queue_event()
-    task = asyncio.ensure_future(asyncio.to_thread(call))
-    try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=POLL_S)
-            if done:
-                return task.result()
-            if event is not None and not event.alive:  # the client's connection dropped
-                cancel.set()
-    except asyncio.CancelledError:  # job.cancel(): Gradio cancelled the task awaiting this call
-        cancel.set()
-        task.add_done_callback(_retrieve)  # its Cancelled error is expected: not "never retrieved"
-        raise
-
-
-def _retrieve(task: asyncio.Future) -> None:
-    if not task.cancelled():
-        task.exception()
+    return lambda: event is not None and not event.alive
 
 
 def _queue_event():

@@ -259,13 +259,12 @@ def wire_dialogue_api(studio: Studio) -> None:
             if not isinstance(given, dict):
                 raise InvalidRequest('speakers must be a JSON object, e.g. {"Alice": "robot_en", "Bob": "calm voice"}.')
             voices = dialogue_tab.api_speakers(studio, given, clips)
-            request = dialogue_tab.dialogue_request(
-                studio, script or "", voices, tone=tone, setting=setting, scene=scene, seed=_whole(seed),
+            request = studio.dialogue_request(
+                script or "", voices, tone=tone, setting=setting, scene=scene, seed=_whole(seed),
                 pause_s=pause_s, voice_layout=(voice_layout or "").strip() or None, temperature=temperature,
                 top_p=top_p, top_k=_whole(top_k), max_new_tokens=_whole(max_new_tokens))
             # the dialogue stops when the caller cancels or goes away (see abandon.py)
-            result = await run_while_caller_waits(lambda cancel: studio.engine.synthesize(request, cancel))
-            take = dialogue_tab.save_take(studio, result, stem="api-dialogue")
+            take = await run_while_caller_waits(lambda cancel: studio.dialogue_file(request, cancel))
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
         return str(take.path), *take.subtitle_files

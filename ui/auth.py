@@ -9,6 +9,8 @@ import json
 
 from starlette.requests import HTTPConnection
 
+from studio.access import Access, Caller, login_cookie
+
 # What a visitor who is not logged in may fetch: the login page and its assets, the login/logout
 # actions, and /healthz for load balancers. Everything else needs the login cookie.
 PUBLIC_EXACT = frozenset({
@@ -57,7 +59,5 @@ class LoginRequired:
             return True
         if server.auth_dependency is not None:  # an app-provided login (not used by app.py): Gradio checks it
             return True
-        cookies = HTTPConnection(scope).cookies
-        token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(
-            f"access-token-unsecure-{server.cookie_id}")
-        return token is not None and token in server.tokens
+        token = login_cookie(HTTPConnection(scope).cookies, server.cookie_id)
+        return Access(logins=server.auth, tokens=server.tokens).page_allows(Caller(login_token=token))

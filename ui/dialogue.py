@@ -1,21 +1,12 @@
-"""What the Dialogue tab and the /dialogue API do, apart from how they look: voice choices per speaker
--> one SynthesisRequest, a take streamed turn by turn, its turns and subtitles as files."""
+"""What the Dialogue tab and the /dialogue API share on the page's side: the speakers found in a script,
+the voice choices per speaker and the voice each choice means. The dialogue itself is the studio's
+(Studio.dialogue, studio/dialogue.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
-
-from inference.audio import subtitles
-from inference.contract.errors import InvalidRequest, StudioError
-from inference.contract.request import SynthesisRequest
-from inference.contract.result import SynthesisResult
+from inference.contract.errors import InvalidRequest
 from inference.prompting.script import ScriptError, parse_script
-from studio.scene import compose_scene
-from studio.service import Studio, wav_bytes
+from studio.service import Studio
 from studio.voices import CLONE, Voice, VoiceSpec
 
 from . import library
@@ -27,14 +18,6 @@ EXAMPLE_SCRIPT = """Alice: Did you hear that? I think the storm is getting close
 Bob: It's just the wind [laugh]. You always worry too much.
 Alice: Maybe. But the last time you said that, we lost power for two days.
 Bob: Fair point. Let's find the candles, just in case."""
-
-
-@dataclass
-class DialogueTake:
-    path: Path
-    result: SynthesisResult
-    turns: list[tuple[str, str]] = field(default_factory=list)  # (label, wav path) per segment
-    subtitle_files: list[str] = field(default_factory=list)  # .vtt and .srt
 
 
 def speakers_of(script: str | None) -> tuple[list[str], str | None]:
@@ -86,42 +69,3 @@ def api_speakers(studio: Studio, speakers: dict | None, clips: list[str] | None)
             raise InvalidRequest(f"speakers.{name} must be a voice name, words describing a voice, or "
                                  '{"clip": 0, "reference_text": "..."} (got ' + f"{value!r:.60})")
     return voices
-
-
-def dialogue_request(studio: Studio, script: str, voices: dict[str, Voice], *, tone: str | None = None,
-                     setting: str | None = None, scene: str | None = None, seed: int | None = None,
-                     **options) -> SynthesisRequest:
-    """One typed request, the same for the tab and the API. A speaker left out gets a smart voice."""
-    speakers = {name: voice.fields() for name, voice in voices.items()}
-    options = {k: v for k, v in options.items() if v is not None}
-    return SynthesisRequest.parse(text=script, speakers=speakers, seed=seed,
-                                  scene=compose_scene(studio.presets, tone=tone, setting=setting, extra=scene),
-                                  **options)
-
-
-def generate(studio: Studio, request: SynthesisRequest, on_progress=None) -> Iterator[bytes | DialogueTake]:
-    """The take streamed turn by turn (WAV bytes), then the finished DialogueTake with its files."""
-    result = None
-    for chunk in studio.engine.stream(request):
-        if on_progress is not None:
-            on_progress(chunk.part, chunk.parts)
-        if len(chunk.waveform):
-            yield wav_bytes(chunk.waveform, chunk.sample_rate)
-        result = chunk.result or result
-    if result is None:
-        raise StudioError("The generation ended without a result.")
-    yield save_take(studio, result, stem="dialogue")
-
-
-def save_take(studio: Studio, result: SynthesisResult, stem: str) -> DialogueTake:
-    path = studio.takes.save(result.waveform, result.sample_rate, stem=stem)
-    rate, turns = result.sample_rate, []
-    for number, segment in enumerate(result.segments, start=1):
-        piece = result.waveform[int(round(segment.start_s * rate)):int(round(segment.end_s * rate))]
-        who = f"{segment.speaker}: " if segment.speaker else ""
-        words = " ".join(segment.text.split())
-        label = f"{number} · {who}{words if len(words) <= 50 else words[:49] + '…'}"
-        turns.append((label, str(studio.takes.save(np.asarray(piece), rate, stem="turn"))))
-    files = [str(studio.takes.save_text(subtitles.render(result.segments, fmt), fmt, stem=path.stem))
-             for fmt in subtitles.FORMATS]
-    return DialogueTake(path, result, turns, files)

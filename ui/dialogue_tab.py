@@ -1,9 +1,13 @@
 """The Dialogue tab: a script, a voice per speaker found in it, one take streamed turn by turn.
 
-Layout and wiring only; what it does lives in ui/dialogue.py (shared with the /dialogue API).
+Layout and wiring only: the dialogue is the studio's (Studio.dialogue), like a take: Generate turns into a
+disabled "Generating…" with a Stop beside it, and the status line counts turns and seconds of audio.
+The voice choices per speaker live in ui/dialogue.py (shared with the /dialogue API).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import gradio as gr
 
@@ -17,13 +21,15 @@ from inference.contract.request import (
     SamplingOptions,
 )
 from inference.prompting.script import MAX_SPEAKERS
-from studio.service import Studio, take_info
+from studio.dialogue import DialogueTake
+from studio.service import Stopped, Studio, take_info
 
 from . import dialogue, library
-from .errors import raise_readable
+from .errors import problem_line
 from .voice_tab import NOISE_MAX_TOKENS
 
 NO_PRESET = "none"
+GENERATE, GENERATING = "Generate the dialogue", "Generating…"
 PRIVATE = {"api_visibility": "private"}
 QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 FORMAT_HELP = (
@@ -31,6 +37,35 @@ FORMAT_HELP = (
     f"A line without a name continues the turn. Up to {MAX_SPEAKERS} speakers; tags like [laugh] add sound effects.")
 LAYOUT_HELP = ("scene: every voice in every turn's prompt (the official layout). separate: only the speaking voice "
                "in each turn's prompt, which keeps voices apart (try it when voices swap or blend).")
+
+
+@dataclass
+class DialogueControls:
+    """Every component a callback reads or writes, by name."""
+
+    saved_voices: gr.BrowserState
+    script: gr.Textbox
+    example: gr.Button
+    found: gr.Markdown
+    tone: gr.Dropdown
+    setting: gr.Dropdown
+    scene: gr.Textbox
+    slots: list[tuple[gr.Group, gr.Dropdown, gr.Audio, gr.Textbox]]  # per speaker: group, picker, clip, text
+    consent: gr.Checkbox
+    pause: gr.Slider
+    layout: gr.Radio
+    length: gr.Slider
+    seed: gr.Number
+    randomize: gr.Checkbox
+    generate: gr.Button
+    stop: gr.Button
+    progress: gr.Markdown  # the status line: progress, then the take's timing
+    live: gr.Audio
+    output: gr.Audio
+    turn_pick: gr.Dropdown
+    turn_audio: gr.Audio
+    subtitle_files: gr.File
+    turns: gr.State
 
 
 def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
@@ -57,13 +92,15 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
                     pause = gr.Slider(0, MAX_PAUSE_S, value=DEFAULT_PAUSE_S, step=0.05, label="Pause between turns (s)")
                     layout = gr.Radio(list(VOICE_LAYOUTS), value="scene", label="Voice layout", info=LAYOUT_HELP)
                     length = gr.Slider(MIN_NEW_TOKENS, MAX_NEW_TOKENS, step=1,
-                                       value=NOISE_MAX_TOKENS if studio.engine.is_noise  # random weights never stop
+                                       value=NOISE_MAX_TOKENS if studio.is_noise  # random weights never stop
                                        else SamplingOptions.model_fields["max_new_tokens"].default,
                                        label="Max length per turn (tokens; 25 = 1 s of audio)")
                     with gr.Row():
                         seed = gr.Number(0, label="Dialogue seed", precision=0, minimum=0, maximum=MAX_SEED)
                         randomize = gr.Checkbox(True, label="New random seed for each dialogue")
-        generate = gr.Button("Generate the dialogue", variant="primary", elem_id="hvs-dlg-generate")
+        with gr.Row():
+            generate = gr.Button(GENERATE, variant="primary", elem_id="hvs-dlg-generate", scale=3)
+            stop = gr.Button("Stop", variant="stop", elem_id="hvs-dlg-stop", visible=False, scale=1, min_width=80)
         progress = gr.Markdown(elem_id="hvs-dlg-progress")
         live = gr.Audio(label="Live: plays turn by turn while generating", streaming=True, autoplay=True,
                         interactive=False, elem_id="hvs-dlg-live", buttons=[])
@@ -76,8 +113,16 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
         subtitle_files = gr.File(label="Subtitles (WebVTT, SRT)", file_count="multiple", interactive=False,
                                  elem_id="hvs-dlg-subtitles")
         turns = gr.State([])
+    c = DialogueControls(saved_voices, script, example, found, tone, setting, scene, slots, consent, pause, layout,
+                         length, seed, randomize, generate, stop, progress, live, output, turn_pick, turn_audio,
+                         subtitle_files, turns)
+    _wire_script(c, studio)
+    _wire_generation(c, studio)
 
-    example.click(lambda: dialogue.EXAMPLE_SCRIPT, None, script, **QUICK)
+
+def _wire_script(c: DialogueControls, studio: Studio) -> None:
+    """The speakers listed as the script is typed, a voice picker shown for each; a clip box for a clip."""
+    c.example.click(lambda: dialogue.EXAMPLE_SCRIPT, None, c.script, **QUICK)
 
     def list_speakers(text: str, saved: list[dict] | None) -> list:
         names, problem = dialogue.speakers_of(text)
@@ -86,7 +131,7 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
             "**Speakers:** " + " · ".join(f"{n} (SPEAKER{i})" for i, n in enumerate(names)) if names
             else "No speakers yet.")
         updates = [shown]
-        for number in range(len(slots)):
+        for number in range(len(c.slots)):
             if problem:  # mid-edit: keep the pickers as they are
                 updates += [gr.Group(), gr.Dropdown(choices=choices)]
                 continue
@@ -95,56 +140,84 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
                         gr.Dropdown(label=f"Voice of {names[number]}" if visible else "Voice", choices=choices)]
         return updates
 
-    listing = [found, *[c for group, picker, _, _ in slots for c in (group, picker)]]
-    script.change(list_speakers, [script, saved_voices], listing, trigger_mode="always_last", **QUICK)
+    listing = [c.found, *[part for group, picker, _, _ in c.slots for part in (group, picker)]]
+    c.script.change(list_speakers, [c.script, c.saved_voices], listing, trigger_mode="always_last", **QUICK)
 
-    for _group, picker, clip, text in slots:
+    for _group, picker, clip, text in c.slots:
         picker.change(lambda choice: (gr.Audio(visible=choice == dialogue.CLIP_CHOICE),
                                       gr.Textbox(visible=choice == dialogue.CLIP_CHOICE)),
                       picker, [clip, text], **QUICK)
 
-    inputs = {script, saved_voices, tone, setting, scene, consent, pause, layout, length, seed, randomize,
-              *[c for _, picker, clip, text in slots for c in (picker, clip, text)]}
 
-    def run(v: dict, progress_bar=gr.Progress()):  # noqa: B008 - Gradio injects it
+def _request_of(c: DialogueControls, studio: Studio, v: dict):
+    names, _ = dialogue.speakers_of(v[c.script])
+    voices = {name: dialogue.voice_of_choice(studio, v[picker], v[clip], v[text], v[c.saved_voices])
+              for name, (_, picker, clip, text) in zip(names, c.slots, strict=False)}
+    if any(voice.is_own_clip for voice in voices.values()) and not v[c.consent]:
+        raise gr.Error("Please confirm that you have the right to use the cloned voices (the checkbox "
+                       "under the speakers) before cloning them.", print_exception=False)
+    seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
+    return studio.dialogue_request(v[c.script] or "", voices, tone=v[c.tone], setting=v[c.setting],
+                                   scene=v[c.scene], seed=seed, pause_s=v[c.pause], voice_layout=v[c.layout],
+                                   max_new_tokens=int(v[c.length]))
+
+
+def _wire_generation(c: DialogueControls, studio: Studio) -> None:
+    """Generate -> (busy button, Stop shown) -> the take, turn by turn, its progress in the status line ->
+    (button back). Stop sets the dialogue's cancel event: the engine ends it within a step."""
+    inputs = {c.script, c.saved_voices, c.tone, c.setting, c.scene, c.consent, c.pause, c.layout, c.length, c.seed,
+              c.randomize, *[part for _, picker, clip, text in c.slots for part in (picker, clip, text)]}
+
+    def begin(request: gr.Request) -> dict:
+        studio.begin_take(_key(request))
+        return {c.generate: gr.Button(GENERATING, interactive=False), c.stop: gr.Button(visible=True),
+                c.progress: "Waiting for the model…", c.output: None}
+
+    def run(v: dict, request: gr.Request):
         try:
-            names, problem = dialogue.speakers_of(v[script])
-            voices = {name: dialogue.voice_of_choice(studio, v[slots[i][1]], v[slots[i][2]], v[slots[i][3]],
-                                                     v[saved_voices]) for i, name in enumerate(names)}
-            if any(voice.is_own_clip for voice in voices.values()) and not v[consent]:
-                raise gr.Error("Please confirm that you have the right to use the cloned voices (the checkbox "
-                               "under the speakers) before cloning them.", print_exception=False)
-            seed_value = None if v[randomize] or v[seed] is None else int(v[seed])
-            request = dialogue.dialogue_request(
-                studio, v[script] or "", voices, tone=v[tone], setting=v[setting], scene=v[scene], seed=seed_value,
-                pause_s=v[pause], voice_layout=v[layout], max_new_tokens=int(v[length]))
-            now = {"turn": "Generating…"}
-
-            def turn_of(i: int, n: int) -> None:
-                now["turn"] = f"Turn {i} of {n}"
-                progress_bar((i - 1) / n, desc=now["turn"])
-
-            for item in dialogue.generate(studio, request, on_progress=turn_of):
-                if isinstance(item, dialogue.DialogueTake):
+            now = {"words": "Generating…"}
+            for item in studio.dialogue(_request_of(c, studio, v), cancel=studio.cancel_event(_key(request)),
+                                        on_progress=lambda words: now.update(words=words)):
+                if isinstance(item, DialogueTake):
                     take = item
-                    break
-                yield {live: item, progress: f"▶ {now['turn']}"}
-        except Exception as err:  # noqa: BLE001 - every failure becomes a message (gr.Error as it is)
-            raise_readable(err)
+                else:
+                    yield {c.live: item, c.progress: f"▶ {now['words']}"}
+        except Stopped as err:
+            yield {c.progress: str(err)}
+            return
+        except Exception as err:  # noqa: BLE001 - every failure becomes a message in the status line
+            yield {c.progress: problem_line(err)}
+            return
         count = len(take.turns)
         info = f"**{count} turn{'s' if count != 1 else ''}** · {take_info(take.result)}"
         first = take.turns[0] if take.turns else (None, None)
-        yield {output: str(take.path), progress: info, seed: take.result.seed, turns: take.turns,
-               turn_pick: gr.Dropdown([label for label, _ in take.turns], value=first[0]), turn_audio: first[1],
-               subtitle_files: take.subtitle_files}
+        yield {c.output: str(take.path), c.progress: info, c.seed: take.result.seed, c.turns: take.turns,
+               c.turn_pick: gr.Dropdown([label for label, _ in take.turns], value=first[0]),
+               c.turn_audio: first[1], c.subtitle_files: take.subtitle_files}
 
-    generate.click(run, inputs, {live, output, progress, seed, turns, turn_pick, turn_audio, subtitle_files},
-                   show_progress_on=[live, output], **PRIVATE)
+    def end(request: gr.Request) -> dict:
+        studio.end_take(_key(request))
+        return {c.generate: gr.Button(GENERATE, interactive=True), c.stop: gr.Button(visible=False)}
+
+    def stop(request: gr.Request) -> dict:
+        studio.stop_take(_key(request))
+        return {c.progress: "Stopping…"}
+
+    outputs = {c.live, c.output, c.progress, c.seed, c.turns, c.turn_pick, c.turn_audio, c.subtitle_files}
+    c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output}, **QUICK) \
+        .then(run, inputs, outputs, show_progress="hidden", **PRIVATE) \
+        .then(end, None, {c.generate, c.stop}, **QUICK)
+    c.stop.click(stop, None, c.progress, **QUICK)  # not queued: it must run while the dialogue holds the queue
 
     def play_turn(label: str | None, known: list) -> str | None:
         return next((path for name, path in known or [] if name == label), None)
 
-    turn_pick.change(play_turn, [turn_pick, turns], turn_audio, **QUICK)
+    c.turn_pick.change(play_turn, [c.turn_pick, c.turns], c.turn_audio, **QUICK)
+
+
+def _key(request: gr.Request) -> str:
+    """The dialogue's cancel event, per page session (apart from the Voice tab's take)."""
+    return f"{request.session_hash}:dialogue"
 
 
 def _speaker_slot(number: int) -> tuple[gr.Group, gr.Dropdown, gr.Audio, gr.Textbox]:

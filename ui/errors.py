@@ -29,6 +29,12 @@ def readable(err: Exception) -> str:
     return f"Something went wrong on the server ({type(err).__name__}). Please try again."
 
 
+def problem_line(err: Exception) -> str:
+    """The failure as a status line: a warning sign and one sentence."""
+    text = readable(err)
+    return f"⚠️ {text[:1].upper()}{text[1:]}"
+
+
 def raise_readable(err: Exception) -> None:
     """Every failure becomes a readable message on the page; the server keeps serving."""
     if isinstance(err, gr.Error):

@@ -27,12 +27,12 @@ CSS = """
 def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache: tuple[int, int] = (1800, 3600)
              ) -> gr.Blocks:
     """The whole page. `studio` carries the engine and helpers; nothing per visitor is kept outside the page."""
-    engine_status = studio.engine.status()
+    engine_status = studio.status()
     with gr.Blocks(title=TITLE, delete_cache=delete_cache, analytics_enabled=False) as demo:
         gr.Markdown(f"# {TITLE}\nOne-shot voice cloning with Boson AI's **Higgs Audio V2**: upload or record a voice, "
                     "type what it should say and how, then listen.")
-        if studio.engine.is_noise:
-            gr.Markdown(f"⚠️ This server runs the test model **{studio.engine.model_id}** (random weights): "
+        if studio.is_noise:
+            gr.Markdown(f"⚠️ This server runs the test model **{studio.model_id}** (random weights): "
                         "takes are noise, not speech, and Max length starts short.")
         gr.Markdown(NOTICE, elem_id="hvs-notice")
 

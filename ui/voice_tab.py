@@ -20,7 +20,7 @@ from studio.service import Stopped, Studio, is_user_error, timing_line
 from studio.voices import DESCRIBED, MODES, PRESET, SMART, Voice, VoiceSpec
 
 from . import my_voices
-from .errors import readable
+from .errors import problem_line, readable
 from .take_report import TakeOptions, build_take_options, report_markdown
 from .voice_panel import pick_voice
 
@@ -175,7 +175,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                               buttons=["download"], format="wav")
             info = gr.Markdown(elem_id="hvs-info")
             with gr.Accordion("Advanced", open=False):
-                sampling = _sliders(studio.engine.is_noise)
+                sampling = _sliders(studio.is_noise)
                 with gr.Row():
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                     randomize = gr.Checkbox(True, label="New random seed each take")
@@ -203,11 +203,6 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
 # ---- wiring ----------------------------------------------------------------------------------
 PRIVATE = {"api_visibility": "private"}
 QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
-
-
-def _problem(err: Exception) -> str:
-    text = readable(err)
-    return f"⚠️ {text[:1].upper()}{text[1:]}"
 
 
 def _who_speaks(clip: str | None, mode: str | None, name: str | None) -> str:
@@ -320,7 +315,7 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
             yield {c.status: str(err)}
             return
         except Exception as err:  # noqa: BLE001 - every failure becomes a message, cleared by the next action
-            yield {c.status: _problem(err)}
+            yield {c.status: problem_line(err)}
             return
         result = finished.result
         said = ("random weights", "No transcript was given") if notes else ("random weights",)
@@ -350,10 +345,10 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
     def full_prompt(v: dict) -> dict:
         try:
             voice = _voice_of(c, studio, v)
-            return {c.prompt_view: studio.engine.render_prompt(_request_of(c, studio, v, voice)).rendered,
+            return {c.prompt_view: studio.render_prompt(_request_of(c, studio, v, voice)).rendered,
                     c.status: ""}
         except Exception as err:  # noqa: BLE001
-            return {c.status: _problem(err)}
+            return {c.status: problem_line(err)}
 
     prompt_btn.click(full_prompt, inputs, {c.prompt_view, c.status}, show_progress="hidden", **PRIVATE)
 
@@ -364,6 +359,6 @@ def _wire_transcribe(c: Controls, studio: Studio, transcribe_btn: gr.Button) -> 
         try:
             yield {c.clip_text: studio.transcribe(clip), c.status: ""}
         except Exception as err:  # noqa: BLE001 - said in the status line, never over the transcript box
-            yield {c.status: _problem(err)}
+            yield {c.status: problem_line(err)}
 
     transcribe_btn.click(transcribe, c.clip, {c.clip_text, c.status}, show_progress="hidden", **PRIVATE)
