@@ -2,7 +2,7 @@
 
 The roots (app.py, cli/, serverless/handler.py) read the environment once with `Settings.from_env()` and
 pass the values down as arguments; no other module reads os.environ. A field with a `flag` is also a
-command-line flag of `python app.py` (its --help, and the README's flag table, come from these fields).
+command-line flag of `python app.py` (its --help, and the flag table in docs/configuration.md, come from these fields).
 A bad value is a `SettingError`: one sentence naming the variable (or the flag) and what it should be.
 """
 
@@ -28,7 +28,7 @@ class SettingError(ValueError):
 def _var(env: str, default: Any, description: str, *, flag: str | None = None, shown: str | None = None,
          secret: bool = False, **checks: Any) -> Any:
     """A field read from `env` ("A|B": the first of A, B that is set). `shown`: the default as --help and the
-    README say it, where the value itself does not say it. A `secret` is never shown (repr, errors)."""
+    docs/configuration.md say it, where the value itself does not say it. A `secret` is never shown (repr, errors)."""
     names = env.split("|")
     return Field(default, validation_alias=names[0] if len(names) == 1 else AliasChoices(*names),
                  description=description, repr=not secret,
@@ -222,7 +222,7 @@ def studio_cache() -> Path:
 
 
 def described(name: str) -> tuple[list[str], str | None, str]:
-    """A field's variables, flag and default as --help and the README show it ('off' for a switch that is off)."""
+    """A field's variables, flag and default as --help and docs/configuration.md show it ('off' for a switch that is off)."""
     info = Settings.model_fields[name]
     extra = info.json_schema_extra
     default = info.default

@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16")
     parser.add_argument("--subtitles", type=Path, help="also write the take's timed text, .vtt or .srt")
     parser.add_argument("--show-prompt", action="store_true", help="print the rendered prompt and exit")
-    dialogue = parser.add_argument_group("dialogue (see the README's script format)")
+    dialogue = parser.add_argument_group("dialogue (see docs/cli.md for the script format)")
     dialogue.add_argument("--script", type=Path, help="a dialogue script file ('Alice: Hello.' or '[SPEAKER0] Hello.' "
                                                       "lines; '-' reads stdin), instead of TEXT")
     dialogue.add_argument("--speaker", action="append", default=[], metavar="NAME=VOICE",

@@ -67,7 +67,7 @@ def test_the_live_stream_of_a_take_needs_the_login(guarded, browser, output_dir)
 
 
 def test_the_browser_key_reaches_only_logged_in_pages(guarded):
-    """The README says so: the voice library's key is not a secret from visitors (Gradio sends it to the
+    """docs/security.md says so: the voice library's key is not a secret from visitors (Gradio sends it to the
     page in /config), and with HVS_AUTH only visitors who logged in receive it."""
     url, _ = guarded
     anonymous = requests.Session()

@@ -1,4 +1,4 @@
-"""settings.py is the only reader of the environment; `--help`, the README's flag table and the Settings
+"""settings.py is the only reader of the environment; `--help`, the flag table in docs/configuration.md and the Settings
 fields agree; a bad value is one clear line; the roots hand the values down."""
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_only_settings_reads_the_environment():
     assert readers == {}, f"read the environment through settings.py instead: {readers}"
 
 
-# ---- --help, the README's flag table and the fields agree -------------------------------------------------
+# ---- --help, the flag table in docs/configuration.md and the fields agree -------------------------------------------------
 def help_flags() -> dict[str, tuple[set[str], str]]:
     """flag -> (its variables, its default) as `python app.py --help` prints them."""
     run = subprocess.run([sys.executable, "app.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120,
@@ -78,8 +78,8 @@ def help_flags() -> dict[str, tuple[set[str], str]]:
 
 
 def readme_flags() -> dict[str, tuple[set[str], str]]:
-    """flag -> (its variables, its default) as the README's flag table gives them."""
-    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    """flag -> (its variables, its default) as the flag table in docs/configuration.md gives them."""
+    lines = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8").splitlines()
     start = lines.index("| flag | environment | default | meaning |") + 2
     rows = {}
     for line in lines[start:]:
@@ -96,9 +96,9 @@ def test_help_readme_and_settings_agree():
     assert len(fields) >= 19
     assert help_flags() == fields
     readme = readme_flags()
-    assert set(readme) == set(fields), "README flag table rows missing or extra"
+    assert set(readme) == set(fields), "docs/configuration.md flag table rows missing or extra"
     for flag, (variables, default) in fields.items():
-        assert readme[flag] == (variables, default), f"README row {flag}: {readme[flag]} != {(variables, default)}"
+        assert readme[flag] == (variables, default), f"docs/configuration.md row {flag}: {readme[flag]} != {(variables, default)}"
 
 
 # ---- reading -------------------------------------------------------------------------------------------
