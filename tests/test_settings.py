@@ -171,7 +171,8 @@ def test_the_defaults_are_those_of_the_layers_below():
     import inspect
 
     from backends import openai_compatible, runpod
-    from inference.engine import MAX_BATCH, MAX_BATCH_WINDOW_MS, Engine
+    from inference.engine import Engine
+    from inference.model.batching import MAX_BATCH, MAX_BATCH_WINDOW_MS
     from inference.model.loading import DEFAULT_MODEL_ID
     from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL
     from inference.scoring.transcribe import DEFAULT_ASR_MODEL
