@@ -18,7 +18,7 @@ from inference.contract.request import SAMPLE_RATE
 from inference.contract.result import StreamChunk
 from inference.prompting.plan import longest_take_s
 
-INLINE_LIMIT = 16_000_000  # base64 characters in a plain result (as handler.INLINE_OUTPUT_LIMIT)
+INLINE_LIMIT = 16_000_000  # base64 characters in a plain result (as worker.INLINE_OUTPUT_LIMIT)
 STREAM_LIMIT = 16_000_000  # base64 characters in all of a streamed job's chunks
 MP3_BYTES_PER_S = 128_000 // 8  # the worker's MP3 is 128 kbit/s
 MP3_OVERHEAD = 4096  # ID3 tags and the encoder's first frames (1.6 kB measured)

@@ -108,9 +108,9 @@ def test_long_streamed_take_leaves_the_audio_in_the_chunks(engine, monkeypatch):
     import base64
 
     from inference.audio.codec import decode_audio
-    from serverless import handler
+    from serverless import worker
 
-    monkeypatch.setattr(handler, "STREAM_OUTPUT_LIMIT", 1000)
+    monkeypatch.setattr(worker, "STREAM_OUTPUT_LIMIT", 1000)
     items = list(Worker(engine).run({"id": "s", "input": {"text": "Hi there.", "max_new_tokens": 40, "seed": 4,
                                                           "stream": True}}))
     chunks, final = items[:-1], items[-1]
@@ -125,7 +125,7 @@ def test_a_plain_result_never_exceeds_runpods_output_cap(engine, monkeypatch):
     down to this short take: WAV over it goes as MP3, and a take over it even as MP3 is refused."""
     import base64
 
-    from serverless import handler
+    from serverless import worker as handler  # the Worker and its output limits
 
     job = {"text": "Hi.", "max_new_tokens": 40, "seed": 2}
     (plain,) = Worker(engine).run({"id": "a", "input": job})
