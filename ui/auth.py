@@ -27,6 +27,9 @@ PUBLIC_EXACT = frozenset({
 })
 PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/pwa_icon",
                    "/v1/")  # the OpenAI-compatible API checks its own access (openai_api/routes.py)
+# Public here, but refused by Gradio itself without its login: a caller sending credentials is checked
+# here, so that it gets Gradio's login too.
+SELF_GUARDED = frozenset({"/config", "/config/", "/gradio_api/info", "/gradio_api/info/"})
 SECURE = "-s"  # the page cookie's name ends so in its https-only copy (SameSite=None, for a page in an iframe)
 
 
@@ -54,7 +57,7 @@ class LoginRequired:
             await self._login(scope, receive, send, address)
         elif path == "/" and access.page_cookie():
             await self.app(scope, receive, _setting_cookie(send, *access.page_cookie()))
-        elif is_public(path):
+        elif is_public(path) and not (path in SELF_GUARDED and server.auth and _authorization(scope)):
             await self.app(scope, receive, send)
         else:
             await self._guarded(scope, receive, send, access, address)
@@ -91,6 +94,10 @@ class LoginRequired:
             await send(message)
 
         await self.app(scope, receive, watching)
+
+
+def _authorization(scope) -> bool:
+    return any(k == b"authorization" for k, _ in scope.get("headers", []))
 
 
 def _path(scope) -> str:
