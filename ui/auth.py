@@ -30,6 +30,10 @@ PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/pwa_icon",
 # Public here, but refused by Gradio itself without its login: a caller sending credentials is checked
 # here, so that it gets Gradio's login too.
 SELF_GUARDED = frozenset({"/config", "/config/", "/gradio_api/info", "/gradio_api/info/"})
+# What a session reads of the events it joined (guarded, at /gradio_api/queue/join): its random session hash
+# is its secret, as in any open Gradio app. Open here without a login, so that the studio's own MCP server,
+# which runs a tool through a gradio_client of its own that sends the key only to join, reads the result.
+SESSION_ROUTES = ("/gradio_api/queue/data", "/gradio_api/heartbeat/")
 SECURE = "-s"  # the page cookie's name ends so in its https-only copy (SameSite=None, for a page in an iframe)
 
 
@@ -57,7 +61,7 @@ class LoginRequired:
             await self._login(scope, receive, send, address)
         elif path == "/" and access.page_cookie():
             await self.app(scope, receive, _setting_cookie(send, *access.page_cookie()))
-        elif is_public(path) and not (path in SELF_GUARDED and server.auth and _authorization(scope)):
+        elif _open(path, scope, bool(server.auth)):
             await self.app(scope, receive, send)
         else:
             await self._guarded(scope, receive, send, access, address)
@@ -96,8 +100,11 @@ class LoginRequired:
         await self.app(scope, receive, watching)
 
 
-def _authorization(scope) -> bool:
-    return any(k == b"authorization" for k, _ in scope.get("headers", []))
+def _open(path: str, scope, login: bool) -> bool:
+    if path.startswith(SESSION_ROUTES):
+        return not login
+    sends_credentials = any(k == b"authorization" for k, _ in scope.get("headers", []))
+    return is_public(path) and not (path in SELF_GUARDED and login and sends_credentials)
 
 
 def _path(scope) -> str:
