@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     from studio.drain import Drain, under_way
     from studio.scene import ScenePresets
     from studio.takes import TakeStore
+    from studio.throttle import Throttle
     from studio.voice_library import VoiceLibrary
     from studio.voices import VoiceResolver
     from ui import CSS, Studio, build_ui
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     gate = Gate(running, args.queue_size)  # the speech API's own queue, as long as the page's
     drain = Drain(studio.draining, busy=lambda: under_way(engine.status(), demo, gate), grace_s=args.drain_s)
     drain.install()
+    throttle = Throttle(args.login_attempts, args.login_lockout_s)  # one count of wrong passwords, every door
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
         css=CSS, footer_links=["api"],
@@ -151,8 +153,9 @@ def main(argv: list[str] | None = None) -> None:
         allowed_paths=studio.takes.served_paths(),  # HVS_TAKES_DIR may sit outside the temp dir (a pod's volume)
         mcp_server=args.mcp,
         app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up, drain, gate),
-                               *speech_routes(studio, gate, api_key=args.api_key)],
-                    "middleware": [Middleware(LoginRequired)]},  # auth= alone leaves the stream routes open
+                               *speech_routes(studio, gate, args.api_key, throttle)],
+                    # auth= alone leaves the stream routes open, and knows nothing of the key
+                    "middleware": [Middleware(LoginRequired, api_key=args.api_key, throttle=throttle)]},
     )
 
 

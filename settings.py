@@ -85,8 +85,12 @@ class Settings(BaseSettings):
                                    "(default: assets/)")
     openai_voices: Path | None = _var("HVS_OPENAI_VOICES", None, "JSON file mapping OpenAI's voice names (alloy, "
                                       "nova, ...) to studio voices, over the shipped assets/openai_voices.json")
-    api_key: str = _var("HVS_API_KEY", "", "Bearer key of the OpenAI-compatible API (empty: as open as the page)",
+    api_key: str = _var("HVS_API_KEY", "", "Bearer key for every programmatic door: Gradio's API, MCP, /v1 (empty: as open as the page)",
                         secret=True)
+    login_attempts: int = _var("HVS_LOGIN_ATTEMPTS", 10, "wrong passwords or keys one client address may send "
+                               "within HVS_LOGIN_LOCKOUT_S before it is locked out that long", ge=1, le=10_000)
+    login_lockout_s: float = _var("HVS_LOGIN_LOCKOUT_S", 60.0, "the window, and the lockout, of "
+                                  "HVS_LOGIN_ATTEMPTS (seconds)", gt=0, le=86_400)
     drain_s: float = _var("HVS_DRAIN_S", 30.0, "on SIGTERM, seconds running takes (or jobs) get to finish", ge=0)
     cpu_threads: int = _var("HVS_CPU_THREADS", 1, "threads per tensor op on CPU", ge=1, le=1024)
     spaces_zero_gpu: bool = _var("SPACES_ZERO_GPU", False, "set by Hugging Face on ZeroGPU hardware: no warm-up, "

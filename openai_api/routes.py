@@ -1,7 +1,7 @@
 """The HTTP side: POST /v1/audio/speech, GET /v1/models, GET /v1/audio/voices on the studio's own server.
 
 Errors come in OpenAI's shape, {"error": {"message", "type", "param", "code"}}: 400 bad input, 401 bad or
-missing key, 413 body too large, 429 queue full, 503 model not ready
+missing key, 413 body too large, 429 queue full (or too many wrong keys), 503 model not ready
 or shutting down. A take streams while it is generated;
 a client that goes away stops it.
 """
@@ -28,6 +28,7 @@ from inference.contract.result import StreamChunk
 from studio.access import Access, Caller, login_cookie
 from studio.cancel import stream_cancellable
 from studio.service import Studio
+from studio.throttle import Throttle
 
 from .speech import EXTENSIONS, SpeechBody, synthesis_request, voice_list
 
@@ -40,14 +41,14 @@ _STARTED = int(time.time())
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
-                 param: str | None = None) -> None:
+                 param: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.kind, self.code, self.param = status, message, kind, code, param
+        self.headers = headers
 
     def response(self) -> JSONResponse:
         body = {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        return JSONResponse(body, status_code=self.status, headers=headers)
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
 def _from_studio_error(err: Exception) -> ApiError:
@@ -61,13 +62,20 @@ def _from_studio_error(err: Exception) -> ApiError:
 
 
 # ---- who may call ------------------------------------------------------------------------------
-def _authorized(request: Request, key: str) -> bool:
-    """`key` (HVS_API_KEY) as a Bearer token, or the studio's login (see studio/access.py)."""
+def _guard(request: Request, key: str, throttle: Throttle) -> None:
+    """`key` (HVS_API_KEY) as a Bearer token, or the studio's login (see studio/access.py); else 401, or 429
+    while the caller's address is locked out for wrong passwords or keys."""
     app = request.app
     logins = getattr(app, "auth", None)
     token = login_cookie(request.cookies, app.cookie_id) if logins else None
     access = Access(key, logins, getattr(app, "tokens", {}))
-    return access.api_allows(Caller(request.headers.get("authorization", ""), token))
+    address = request.client.host if request.client else None
+    verdict = access.admit(Caller(request.headers.get("authorization", ""), token, address=address), throttle)
+    if verdict.status == 429:
+        raise ApiError(429, verdict.message, "rate_limit_error", "too_many_wrong_credentials",
+                       headers={"Retry-After": str(verdict.retry_after_s)})
+    if not verdict.allowed:
+        raise ApiError(401, verdict.message, code="invalid_api_key", headers={"WWW-Authenticate": access.challenge()})
 
 
 # ---- how many at once --------------------------------------------------------------------------
@@ -247,13 +255,13 @@ async def _read_json(request: Request) -> object:
         raise ApiError(400, "The request body is not valid JSON.") from None
 
 
-def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "") -> list[APIRoute]:
-    gate = gate or Gate(1, 16)
+def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "",
+                  throttle: Throttle | None = None) -> list[APIRoute]:
+    """`throttle`: the studio's one count of wrong passwords and keys (shared with the page's middleware)."""
+    gate, throttle = gate or Gate(1, 16), throttle or Throttle()
 
     def guard(request: Request) -> None:
-        if not _authorized(request, api_key):
-            raise ApiError(401, "Missing or wrong API key: send 'Authorization: Bearer <key>' (HVS_API_KEY).",
-                           code="invalid_api_key")
+        _guard(request, api_key, throttle)
 
     def ready() -> None:
         if studio.draining.is_set():  # SIGTERM (studio/drain.py): the takes running finish, no new ones start

@@ -11,6 +11,7 @@ import pytest
 from tests.studio_server import ROOT, run_studio
 
 API_KEY = "test-api-key-7f3c"
+API_HEADERS = {"Authorization": f"Bearer {API_KEY}"}  # the key guards Gradio's API and MCP too
 # The operator's table: echo becomes a preset voice, ballad a saved clip (a copy of robot_gb, beside the file).
 OVERRIDE = {"voices": {"echo": "robot_en", "ballad": {"clip": "my_voice.wav", "transcript": "A voice of my own."}}}
 

@@ -24,7 +24,7 @@ from backends.openai_compatible import OpenAISpeechEngine
 from inference import SynthesisRequest
 from inference.contract.errors import InvalidRequest, ModelLoadError, StudioError
 from tests.conftest import ROOT
-from tests.doors_support import API_KEY
+from tests.doors_support import API_HEADERS, API_KEY
 from tests.processes import free_port
 from tests.studio_server import healthz, run_studio
 
@@ -100,9 +100,9 @@ def test_one_studio_drives_another(doors_studio, front):
     url, _ = doors_studio
     front_url, log = front
     assert healthz(front_url)["model"] == "tiny-random" and healthz(front_url)["device"].startswith("openai:127.0.0.1")
-    took = sf.read(Client(front_url, verbose=False).predict(api_name="/synthesize", text="Relayed.", seed=6,
+    took = sf.read(Client(front_url, headers=API_HEADERS, verbose=False).predict(api_name="/synthesize", text="Relayed.", seed=6,
                                                             max_new_tokens=40, voice="warm-british-male"))[0]
-    direct = sf.read(Client(url, verbose=False).predict(api_name="/synthesize", text="Relayed.", seed=6,
+    direct = sf.read(Client(url, headers=API_HEADERS, verbose=False).predict(api_name="/synthesize", text="Relayed.", seed=6,
                                                         max_new_tokens=40, voice="warm-british-male"))[0]
     assert len(took) == len(direct) and np.abs(took - direct).max() <= QUANTUM
     assert API_KEY not in log.read_text()
@@ -112,7 +112,7 @@ SCRIPT = "Alice: Hello Bob, how are you?\nBob: Fine, thanks.\n"
 
 
 def _dialogue(url: str, **given) -> np.ndarray:
-    path = Client(url, verbose=False).predict(api_name="/dialogue", script=SCRIPT, seed=5, max_new_tokens=20,
+    path = Client(url, headers=API_HEADERS, verbose=False).predict(api_name="/dialogue", script=SCRIPT, seed=5, max_new_tokens=20,
                                               pause_s=0.5, voice_layout="separate", **given)[0]
     return sf.read(path)[0]
 

@@ -97,24 +97,69 @@ def _basic(user: str, password: str) -> str:
 KEY, LOGINS, TOKENS = "sk-test", {"ann": "pw"}, {"tok-1": "ann"}
 
 
-@pytest.mark.parametrize(("access", "caller", "page", "api"), [
-    (Access(), Caller(), True, True),  # nothing configured: open
-    (Access(api_key=KEY), Caller(), True, False),  # a key guards the API only
-    (Access(api_key=KEY), Caller(f"Bearer {KEY}"), True, True),
-    (Access(api_key=KEY), Caller("Bearer wrong"), True, False),
-    (Access(api_key=KEY), Caller("Bearer ann:pw"), True, False),  # a login without --auth means nothing
-    (Access(KEY, LOGINS, TOKENS), Caller(), False, False),
-    (Access(KEY, LOGINS, TOKENS), Caller(login_token="tok-1"), True, True),  # the page's login cookie
-    (Access(KEY, LOGINS, TOKENS), Caller(login_token="forged"), False, False),
-    (Access(KEY, LOGINS, TOKENS), Caller(f"Bearer {KEY}"), False, True),  # the key is not a page login
-    (Access("", LOGINS, TOKENS), Caller(_basic("ann", "pw")), False, True),
-    (Access("", LOGINS, TOKENS), Caller(_basic("ann", "nope")), False, False),
-    (Access("", LOGINS, TOKENS), Caller("Bearer ann:pw"), False, True),
-    (Access("", LOGINS, TOKENS), Caller("Basic !!!"), False, False),
-    (Access("", lambda user, password: user == "bo", TOKENS), Caller(_basic("bo", "x")), False, True),
+PAGE = Access(api_key=KEY).page_cookie()[1]  # the page's session cookie of a studio with a key and no login
+
+
+@pytest.mark.parametrize(("access", "caller", "allowed"), [
+    (Access(), Caller(), True),  # nothing configured: open
+    (Access(api_key=KEY), Caller(), False),  # a key guards every programmatic door (the page shell is public)
+    (Access(api_key=KEY), Caller(f"Bearer {KEY}"), True),
+    (Access(api_key=KEY), Caller(f"bearer {KEY}"), True),  # the scheme in any case
+    (Access(api_key=KEY), Caller("Bearer wrong"), False),
+    (Access(api_key=KEY), Caller(f"Token {KEY}"), False),  # only Bearer carries the key
+    (Access(api_key=KEY), Caller("Bearer ann:pw"), False),  # a login without --auth means nothing
+    (Access(api_key=KEY), Caller(page_mark=PAGE), True),  # the open page's own traffic
+    (Access(api_key=KEY), Caller(page_mark="forged"), False),
+    (Access("other-key"), Caller(page_mark=PAGE), False),  # another key, another cookie
+    (Access(KEY, LOGINS, TOKENS), Caller(page_mark=PAGE), False),  # behind a login, the page needs the login
+    (Access(KEY, LOGINS, TOKENS), Caller(), False),
+    (Access(KEY, LOGINS, TOKENS), Caller(login_token="tok-1"), True),  # the page's login cookie
+    (Access(KEY, LOGINS, TOKENS), Caller(login_token="forged"), False),
+    (Access(KEY, LOGINS, TOKENS), Caller(f"Bearer {KEY}"), True),  # either the key...
+    (Access(KEY, LOGINS, TOKENS), Caller(_basic("ann", "pw")), True),  # ...or the login
+    (Access("", LOGINS, TOKENS), Caller(_basic("ann", "pw")), True),
+    (Access("", LOGINS, TOKENS), Caller(_basic("ann", "nope")), False),
+    (Access("", LOGINS, TOKENS), Caller("Bearer ann:pw"), True),  # the openai client's api_key
+    (Access("", LOGINS, TOKENS), Caller("Basic !!!"), False),
+    (Access("", LOGINS, TOKENS), Caller("Basic ann:pw"), False),  # Basic is base64, as specified
+    (Access("", LOGINS, TOKENS), Caller("Digest ann:pw"), False),  # any other scheme: refused
+    (Access("", LOGINS, TOKENS), Caller("ann:pw"), False),
+    (Access("", LOGINS, TOKENS), Caller(" ann:pw"), False),
+    (Access("", lambda user, password: user == "bo", TOKENS), Caller(_basic("bo", "x")), True),
 ])
-def test_who_may_call(access, caller, page, api):
-    assert (access.page_allows(caller), access.api_allows(caller)) == (page, api)
+def test_who_may_call(access, caller, allowed):
+    assert access.allows(caller) == allowed
+
+
+def test_a_refusal_says_what_this_studio_takes():
+    login, key, both = Access("", LOGINS).refusal(), Access(KEY).refusal(), Access(KEY, LOGINS).refusal()
+    assert "Basic" in login and "log in" in login and "HVS_API_KEY" not in login and "Bearer" not in login
+    assert "Bearer" in key and "HVS_API_KEY" in key and "Basic" not in key and "log in" not in key
+    assert all(word in both for word in ("Bearer", "HVS_API_KEY", "Basic", "log in"))
+    assert Access("", LOGINS).challenge().startswith("Basic") and Access(KEY).challenge() == "Bearer"
+    assert Access(KEY).admit(Caller()).message == key
+
+
+def test_wrong_passwords_lock_out_their_address_only_and_for_the_window():
+    from studio.throttle import Throttle
+
+    now = [0.0]
+    throttle = Throttle(attempts=3, window_s=30, clock=lambda: now[0])
+    access = Access("", LOGINS)
+    guess, right = Caller(_basic("ann", "guess"), address="10.0.0.9"), Caller(_basic("ann", "pw"), address="10.0.0.9")
+    assert [access.admit(guess, throttle).status for _ in range(4)] == [401, 401, 401, 429]
+    locked = access.admit(right, throttle)
+    assert locked.status == 429 and locked.retry_after_s == 30  # even the right password, while locked
+    assert access.admit(Caller(_basic("ann", "pw"), address="10.0.0.10"), throttle).allowed  # another client
+    now[0] = 31.0
+    assert access.admit(right, throttle).allowed  # after the window
+    # IPv6 counts per /64 (one host's addresses); memory stays bounded
+    throttle = Throttle(attempts=1, window_s=30, clients=2, clock=lambda: now[0])
+    throttle.failed("2001:db8::1")
+    assert throttle.wait_s("2001:db8::ffff") == 30 and throttle.wait_s("2001:db8:0:1::1") == 0
+    for n in range(5):
+        throttle.failed(f"10.0.0.{n}")
+    assert len(throttle._records) == 2 and throttle.wait_s("10.0.0.4") == 30
 
 
 def test_the_login_cookie_is_read_under_either_name():

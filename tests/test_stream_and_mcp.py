@@ -16,7 +16,7 @@ import soundfile as sf
 from gradio_client import Client
 from gradio_client.utils import Status
 
-from tests.doors_support import API_KEY
+from tests.doors_support import API_HEADERS, API_KEY
 from tests.processes import wait_until
 from tests.studio_server import healthz
 
@@ -24,7 +24,7 @@ from tests.studio_server import healthz
 @pytest.fixture(scope="module")
 def client(doors_studio):
     url, _ = doors_studio
-    return Client(url, verbose=False)
+    return Client(url, headers=API_HEADERS, verbose=False)
 
 
 def test_stream_yields_chunks_then_the_whole_take(client):
@@ -63,7 +63,7 @@ def test_a_stream_cancelled_while_waiting_for_the_batch_stops(doors_studio):
                     pass
 
         threading.Thread(target=listen, daemon=True).start()
-        job = Client(url, verbose=False).submit(api_name="/synthesize_stream", text="Waiting.", max_new_tokens=200)
+        job = Client(url, headers=API_HEADERS, verbose=False).submit(api_name="/synthesize_stream", text="Waiting.", max_new_tokens=200)
         assert wait_until(lambda: job.status().code == Status.PROCESSING, 30)
         assert wait_until(lambda: healthz(url)["queue_depth"] == 2, 30), str(healthz(url))  # the API take, this one
         assert job.cancel()
@@ -81,7 +81,7 @@ async def _mcp(url: str):
     from mcp import ClientSession
     from mcp.client.streamable_http import streamablehttp_client
 
-    async with streamablehttp_client(f"{url}/gradio_api/mcp/") as (read, write, _), \
+    async with streamablehttp_client(f"{url}/gradio_api/mcp/", headers=API_HEADERS) as (read, write, _), \
             ClientSession(read, write) as session:
         await session.initialize()
         tools = {tool.name: tool for tool in (await session.list_tools()).tools}
@@ -103,7 +103,7 @@ def test_mcp_lists_the_tools_and_synthesizes(doors_studio):
     assert "25 per second" in properties["max_new_tokens"]["description"]
     assert not result.isError, result
     link = next(c.text for c in result.content if c.type == "text" and "http" in c.text)
-    audio = httpx.get(link[link.index("http"):].split()[0], timeout=30)
+    audio = httpx.get(link[link.index("http"):].split()[0], headers=API_HEADERS, timeout=30)
     assert audio.status_code == 200
     with av.open(io.BytesIO(audio.content)) as container:
         frames = list(container.decode(audio=0))

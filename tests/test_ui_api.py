@@ -230,8 +230,12 @@ def test_the_studio_login_guards_the_openai_api_too(guarded):
     body = {"input": "Let me in.", "voice": "smart", "response_format": "wav", "max_new_tokens": 20}
     refused = httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
-    assert httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60,
-                      headers={"Authorization": "Bearer ann:wrong"}).status_code == 401
+    said = refused.json()["error"]["message"]  # a login and no key: it asks for the login, not HVS_API_KEY
+    assert "Basic" in said and "log in" in said and "HVS_API_KEY" not in said, said
+    assert refused.headers["www-authenticate"].startswith("Basic")
+    for wrong in ("Bearer ann:wrong", "Digest ann:s3cret-pw"):  # only Bearer and Basic carry the login
+        assert httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60,
+                          headers={"Authorization": wrong}).status_code == 401, wrong
     basic = "Basic " + base64.b64encode(b"ann:s3cret-pw").decode()
     for credentials in (basic, "Bearer ann:s3cret-pw"):
         answer = httpx.post(f"{url}/v1/audio/speech", json=body, timeout=60, headers={"Authorization": credentials})

@@ -21,6 +21,7 @@ import pytest
 
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SynthesisRequest
+from tests.doors_support import API_HEADERS
 from tests.studio_server import ROOT
 from tests.voice_support import (
     EXPLICIT,
@@ -98,7 +99,7 @@ async def _mcp_call(url: str, arguments: dict):
     from mcp import ClientSession
     from mcp.client.streamable_http import streamablehttp_client
 
-    async with streamablehttp_client(f"{url}/gradio_api/mcp/") as (read, write, _), \
+    async with streamablehttp_client(f"{url}/gradio_api/mcp/", headers=API_HEADERS) as (read, write, _), \
             ClientSession(read, write) as session:
         await session.initialize()
         return await session.call_tool("synthesize", arguments)
@@ -110,7 +111,7 @@ def mcp_door(d: Doors, name: str):
     if result.isError:
         raise Refused(text)
     link = text[text.index("http"):].split()[0]
-    return _wav(httpx.get(link, timeout=30).content), d.explicit_take
+    return _wav(httpx.get(link, headers=API_HEADERS, timeout=30).content), d.explicit_take
 
 
 def cli_door(d: Doors, name: str):

@@ -16,7 +16,7 @@ from inference.contract.request import SynthesisRequest
 from studio.scene import ScenePresets
 from studio.voice_library import VoiceLibrary
 from studio.voices import VoiceResolver
-from tests.doors_support import API_KEY
+from tests.doors_support import API_HEADERS, API_KEY
 from tests.studio_server import ROOT
 
 PRESETS = ScenePresets.load()
@@ -96,7 +96,7 @@ def doors(doors_studio, engine) -> Doors:
     from studio.service import Studio
 
     url, _ = doors_studio
-    return Doors(url, Client(url, verbose=False),
+    return Doors(url, Client(url, headers=API_HEADERS, verbose=False),
                  openai.OpenAI(base_url=f"{url}/v1", api_key=API_KEY, max_retries=0, timeout=120), engine,
                  Worker(engine, voices=RESOLVER), Studio(engine, resolver=RESOLVER))
 
