@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     from studio.voices import VoiceResolver
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
+    from ui.body_limit import BodyLimit
     from ui.errors import hide_server_paths
 
     try:
@@ -152,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
         mcp_server=args.mcp,
         app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up, drain, gate),
                                *speech_routes(studio, gate, api_key=args.api_key)],
-                    "middleware": [Middleware(LoginRequired)]},  # auth= alone leaves the stream routes open
+                    # auth= alone leaves the stream routes open; Gradio's event routes read any body size
+                    "middleware": [Middleware(LoginRequired), Middleware(BodyLimit)]},
     )
 
 
