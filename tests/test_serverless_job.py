@@ -133,6 +133,14 @@ def test_url_total_deadline(allow_private, file_server, monkeypatch):
         fetch_reference(f"{file_server}/drip")
 
 
+def test_a_body_slower_than_the_deadline_is_too_slow_not_empty(allow_private, file_server, monkeypatch):
+    """The deadline shuts the socket before the first body byte: that read an end of file ("returned an
+    empty file")."""
+    monkeypatch.setattr(fetchmod, "URL_TOTAL_TIMEOUT_S", 1.0)
+    with pytest.raises(InvalidRequest, match="took longer than 1 s"):
+        fetch_reference(f"{file_server}/late-body")
+
+
 def test_refused_connection(allow_private):
     from tests.processes import free_port
 

@@ -13,6 +13,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -90,14 +91,12 @@ def fetch_reference(url: str, limits: FetchLimits | None = None) -> bytes:
                 if response.status_code >= 400:
                     raise InvalidRequest(
                         f"reference_audio_url answered HTTP {response.status_code} ({_short(url)}).")
-                body = _read_capped(response, url, max_bytes, deadline, too_slow)
-                if guard.expired:
-                    raise InvalidRequest(too_slow)
-                return body
+                return _read_capped(response, url, max_bytes, lambda: guard.expired or time.monotonic() > deadline,
+                                    too_slow)
     raise InvalidRequest(f"reference_audio_url redirected more than {URL_MAX_REDIRECTS} times.")
 
 
-def _read_capped(response, url: str, max_bytes: int, deadline: float, too_slow: str) -> bytes:
+def _read_capped(response, url: str, max_bytes: int, late: Callable[[], bool], too_slow: str) -> bytes:
     import requests
     import urllib3
 
@@ -111,12 +110,14 @@ def _read_capped(response, url: str, max_bytes: int, deadline: float, too_slow: 
             body += piece
             if len(body) > max_bytes:
                 raise InvalidRequest(f"reference_audio_url is over the {_mb(max_bytes)} limit for reference audio.")
-            if time.monotonic() > deadline:
+            if late():
                 raise InvalidRequest(too_slow)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
-        if time.monotonic() > deadline:
+        if late():
             raise InvalidRequest(too_slow) from None
         raise InvalidRequest(f"reference_audio_url timed out or broke off while downloading ({_short(url)}).") from None
+    if late():  # the deadline shut the socket: what came so far looks like the end of the file
+        raise InvalidRequest(too_slow)
     if not body:
         raise InvalidRequest(f"reference_audio_url returned an empty file ({_short(url)}).")
     return bytes(body)
