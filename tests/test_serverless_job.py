@@ -155,6 +155,26 @@ def test_private_addresses_are_refused_by_default(host):
         fetch_reference(f"http://{host}:9/speech.wav")  # refused before connecting: no port can be probed
 
 
+@pytest.mark.parametrize(("host", "reached"), [
+    ("192.0.0.8", "192.0.0.8"),  # IANA special-purpose; Python < 3.11.10 calls it global
+    ("[2002:a9fe:a9fe::1]", "169.254.169.254"),  # 6to4
+    ("[::a9fe:a9fe]", "169.254.169.254"),  # IPv4-compatible
+    ("[::ffff:0:a9fe:a9fe]", "169.254.169.254"),  # IPv4-translated
+    ("[64:ff9b:1::a9fe:a9fe]", "169.254.169.254"),  # local-use NAT64
+    ("[2002:0a00:0001::1]", "10.0.0.1"),
+    ("[64:ff9b::7f00:1]", "127.0.0.1"),
+])
+def test_tunnelling_forms_of_private_addresses_are_refused(host, reached):
+    with pytest.raises(InvalidRequest, match=rf"address \({re.escape(reached)}\)"):
+        fetch_reference(f"http://{host}:9/latest")  # refused before connecting
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700::1111", "2002:5db8:d822::1", "64:ff9b::5db8:d822",
+                                     "::ffff:93.184.216.34"])
+def test_public_addresses_and_their_tunnelling_forms_pass_the_check(address):
+    fetchmod._check_address(address, allow_private=False)
+
+
 def test_private_addresses_are_fetched_after_opting_in(file_server, monkeypatch):
     with pytest.raises(InvalidRequest, match=r"private address \(127\.0\.0\.1\)"):
         fetch_reference(f"{file_server}/redirect".replace("127.0.0.1", "localhost"))
