@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     from studio.voices import VoiceResolver
     from ui import CSS, Studio, build_ui
     from ui.auth import LoginRequired
+    from ui.body_limit import BodyLimit
     from ui.errors import hide_server_paths
 
     try:
@@ -154,8 +155,10 @@ def main(argv: list[str] | None = None) -> None:
         mcp_server=args.mcp,
         app_kwargs={"routes": [health_route(engine, demo, args.queue_size, needs_warm_up, drain, gate),
                                *speech_routes(studio, gate, args.api_key, throttle)],
-                    # auth= alone leaves the stream routes open, and knows nothing of the key
-                    "middleware": [Middleware(LoginRequired, api_key=args.api_key, throttle=throttle)]},
+                    # auth= alone leaves the stream routes open, and knows nothing of the key; Gradio's event
+                    # routes read any body size
+                    "middleware": [Middleware(LoginRequired, api_key=args.api_key, throttle=throttle),
+                                   Middleware(BodyLimit)]},
     )
 
 

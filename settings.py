@@ -134,7 +134,7 @@ class Settings(BaseSettings):
                                 le=MAX_URL_EXPIRY_S)
     s3_attempts: int = _var("HVS_S3_ATTEMPTS", 3, "upload tries before base64", ge=1, le=10)
     s3_backoff_s: float = _var("HVS_S3_BACKOFF_S", 1.0, "first pause between tries (doubles)", ge=0, le=60)
-    s3_timeout_s: float = _var("HVS_S3_TIMEOUT_S", 10.0, "connect and read timeout of an S3 request", ge=0.1,
+    s3_timeout_s: float = _var("HVS_S3_TIMEOUT_S", 10.0, "the most one S3 upload may take", ge=0.1,
                                le=300)
     s3_cooldown_s: float = _var("HVS_S3_COOLDOWN_S", 60.0, "after a failed delivery, S3 is skipped this long",
                                 ge=0, le=3600)

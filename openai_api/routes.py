@@ -2,8 +2,9 @@
 
 Errors come in OpenAI's shape, {"error": {"message", "type", "param", "code"}}: 400 bad input, 401 bad or
 missing key, 413 body too large, 429 queue full (or too many wrong keys), 503 model not ready
-or shutting down. A take streams while it is generated;
-a client that goes away stops it.
+or shutting down. A take streams while it is generated, except a WAV or FLAC asked for without a
+`stream_format`: that comes as one complete file (its headers carry the totals). A client that goes away
+stops it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 
 import anyio
 from fastapi import Request
@@ -21,7 +22,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
-from inference.audio.formats import MEDIA_TYPES, AudioEncoder
+from inference.audio.formats import MEDIA_TYPES, NEEDS_TOTALS, AudioEncoder
 from inference.contract.errors import InvalidRequest, StudioError
 from inference.contract.request import FRAME_RATE, SynthesisRequest
 from inference.contract.result import StreamChunk
@@ -168,9 +169,10 @@ class _TakeResponse(StreamingResponse):
             self.take.stop()
 
 
-async def _first_unless_gone(take: Take, request: Request):
-    """The take's first chunk. A caller that leaves before it (one waiting in the queue, say) stops the
-    take at once; otherwise only sending its first audio would find out, after generating it for nobody."""
+async def _unless_gone(take: Take, request: Request, work: Awaitable):
+    """What `work` gives (the take's first chunk, or the whole file). A caller that leaves before it (one
+    waiting in the queue, say) stops the take at once; otherwise only sending audio would find out, after
+    generating it for nobody."""
 
     async def watch() -> None:
         while (await request.receive())["type"] != "http.disconnect":  # the body is read: only this comes
@@ -180,7 +182,7 @@ async def _first_unless_gone(take: Take, request: Request):
     async with anyio.create_task_group() as group:
         group.start_soon(watch)
         try:
-            outcome = await take.next()
+            outcome = await work
         except Exception as err:  # noqa: BLE001 - raised below, outside the group (which would wrap it)
             outcome = err
         group.cancel_scope.cancel()
@@ -194,6 +196,13 @@ async def _pieces(take: Take, first) -> AsyncIterator:
     while chunk is not None:
         yield chunk
         chunk = await take.next()
+
+
+async def _whole(take: Take, first, encoder: AudioEncoder) -> bytes:
+    """The take as one complete file (its headers carry the totals), encoded as its pieces come."""
+    async for chunk in _pieces(take, first):
+        await anyio.to_thread.run_sync(encoder.feed, chunk.waveform)
+    return await anyio.to_thread.run_sync(encoder.finish)
 
 
 async def _audio(take: Take, first, encoder: AudioEncoder) -> AsyncIterator[bytes]:
@@ -291,7 +300,7 @@ def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "",
             return err.response()
         take = Take(studio, synthesis, gate)
         try:
-            first = await _first_unless_gone(take, request)  # errors before any audio get a proper status
+            first = await _unless_gone(take, request, take.next())  # errors before any audio get a proper status
         except Exception as err:  # noqa: BLE001
             take.stop()
             return _from_studio_error(err).response()
@@ -302,12 +311,23 @@ def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "",
             if take.cancel.is_set():  # the caller left; nobody reads this
                 return Response(status_code=499)
             return ApiError(500, "The generation ended without audio.", "server_error").response()
-        encoder = AudioEncoder(body.response_format, body.speed)
+        # A complete file unless the caller asked for a stream (stream_format given) or the format needs no
+        # totals in its header: WAV and FLAC then come whole, with their sizes and a Content-Length.
+        whole = "stream_format" not in body.model_fields_set and body.response_format in NEEDS_TOTALS
+        encoder = AudioEncoder(body.response_format, body.speed, whole=whole)
         echoed = body.model if body.model and body.model.isascii() and body.model.isprintable() else None
         headers = {"X-Seed": str(synthesis.seed), "X-Model": (echoed or studio.model_id)[:200]}
         if body.stream_format == "sse":
             return _TakeResponse(take, _events(take, first, encoder), media_type="text/event-stream",
                                  headers=headers)
+        if whole:
+            try:
+                data = await _unless_gone(take, request, _whole(take, first, encoder))
+            except Exception as err:  # noqa: BLE001 - nothing is sent yet: the error gets its status
+                return _from_studio_error(err).response()
+            finally:
+                take.stop()  # (ended already; a caller who left gets this answer unread)
+            return Response(data, media_type=MEDIA_TYPES[body.response_format], headers=headers)
         return _TakeResponse(take, _audio(take, first, encoder), media_type=MEDIA_TYPES[body.response_format],
                              headers=headers)
 

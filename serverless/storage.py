@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -31,7 +32,7 @@ class S3Config:
     url_expiry_s: int = 3600
     attempts: int = 3
     backoff_s: float = 1.0
-    timeout_s: float = 10.0  # connect and read timeout of each S3 request: a frozen endpoint costs this once
+    timeout_s: float = 10.0  # the most one upload may take: a frozen endpoint costs a job this, once
     cooldown_s: float = 60.0  # after a failed delivery, S3 is skipped (base64, with a warning) for this long
 
     @classmethod
@@ -96,8 +97,26 @@ class Storage:
         return inline(audio), [warning]
 
     def _upload(self, audio: bytes, content_type: str, key: str) -> str:
-        client = self._get_client()
-        client.put_object(Bucket=self.config.bucket, Key=key, Body=audio, ContentType=content_type)
+        """Raises UploadTimeout after timeout_s in all. botocore's timeouts are per socket operation, and a
+        PUT to a frozen endpoint waits out several (22.8 s at a 10 s timeout); the upload left behind ends
+        on those (a late success only leaves an unused object)."""
+        client = self._get_client()  # (its first creation imports boto3: not counted)
+        outcome: list = []
+
+        def put() -> None:
+            try:
+                client.put_object(Bucket=self.config.bucket, Key=key, Body=audio, ContentType=content_type)
+                outcome.append(None)
+            except Exception as err:  # noqa: BLE001 - raised on the job's thread below
+                outcome.append(err)
+
+        uploader = threading.Thread(target=put, name="s3-upload", daemon=True)
+        uploader.start()
+        uploader.join(self.config.timeout_s)
+        if not outcome:
+            raise UploadTimeout(f"no answer in {self.config.timeout_s:g} s")
+        if outcome[0] is not None:
+            raise outcome[0]
         return client.generate_presigned_url(
             "get_object", Params={"Bucket": self.config.bucket, "Key": key}, ExpiresIn=self.config.url_expiry_s
         )
@@ -124,6 +143,10 @@ class Storage:
                 ),
             )
         return self._client
+
+
+class UploadTimeout(Exception):
+    """An upload that took longer than HVS_S3_TIMEOUT_S in all."""
 
 
 def inline(audio: bytes) -> dict:

@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import socket
+import subprocess
 import time
 
 import av
@@ -51,6 +52,31 @@ def test_every_format_decodes_and_a_seed_gives_the_same_bytes(client, fmt):
     assert speech.response.headers["x-seed"] == "3" and speech.response.headers["x-model"] == "higgs"
     # 40 steps minus the stream-start row and the 7 delay rows: 32 frames of 40 ms
     assert _seconds(speech.content, fmt) == pytest.approx(32 * 0.04, abs=0.1)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_answer_not_streamed_has_complete_headers(client, fmt, tmp_path):
+    """A FLAC came without its sample count: soundfile refused it ("array is too big") and ffprobe gave no
+    duration. Without stream_format, WAV and FLAC come as complete files, the others as before."""
+    import soundfile as sf
+
+    speech = client.audio.speech.create(model="higgs", input="Whole file.", voice="smart", response_format=fmt,
+                                        extra_body=SHORT)
+    take_s = 32 * 0.04  # see above
+    if fmt in ("wav", "flac"):
+        assert int(speech.response.headers["content-length"]) == len(speech.content)
+        if fmt == "wav":  # the RIFF and data sizes are the real ones, not 0xFFFFFFFF
+            assert speech.content[4:8] == (len(speech.content) - 8).to_bytes(4, "little")
+            assert speech.content[40:44] == (len(speech.content) - 44).to_bytes(4, "little")
+    if fmt in ("mp3", "opus", "flac", "wav"):  # the formats libsndfile reads
+        samples, rate = sf.read(io.BytesIO(speech.content))
+        assert len(samples) / rate == pytest.approx(take_s, abs=0.1)
+    path = tmp_path / f"take.{fmt}"
+    path.write_bytes(speech.content)
+    raw = ["-f", "s16le", "-ar", "24000", "-ac", "1"] if fmt == "pcm" else []
+    probed = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                             *raw, str(path)], capture_output=True, text=True, check=True).stdout.strip()
+    assert float(probed) == pytest.approx(take_s, abs=0.15), probed
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -133,6 +133,14 @@ def test_url_total_deadline(allow_private, file_server, monkeypatch):
         fetch_reference(f"{file_server}/drip")
 
 
+def test_a_body_slower_than_the_deadline_is_too_slow_not_empty(allow_private, file_server, monkeypatch):
+    """The deadline shuts the socket before the first body byte: that read an end of file ("returned an
+    empty file")."""
+    monkeypatch.setattr(fetchmod, "URL_TOTAL_TIMEOUT_S", 1.0)
+    with pytest.raises(InvalidRequest, match="took longer than 1 s"):
+        fetch_reference(f"{file_server}/late-body")
+
+
 def test_refused_connection(allow_private):
     from tests.processes import free_port
 
@@ -145,6 +153,26 @@ def test_refused_connection(allow_private):
 def test_private_addresses_are_refused_by_default(host):
     with pytest.raises(InvalidRequest, match=r"private address \("):
         fetch_reference(f"http://{host}:9/speech.wav")  # refused before connecting: no port can be probed
+
+
+@pytest.mark.parametrize(("host", "reached"), [
+    ("192.0.0.8", "192.0.0.8"),  # IANA special-purpose; Python < 3.11.10 calls it global
+    ("[2002:a9fe:a9fe::1]", "169.254.169.254"),  # 6to4
+    ("[::a9fe:a9fe]", "169.254.169.254"),  # IPv4-compatible
+    ("[::ffff:0:a9fe:a9fe]", "169.254.169.254"),  # IPv4-translated
+    ("[64:ff9b:1::a9fe:a9fe]", "169.254.169.254"),  # local-use NAT64
+    ("[2002:0a00:0001::1]", "10.0.0.1"),
+    ("[64:ff9b::7f00:1]", "127.0.0.1"),
+])
+def test_tunnelling_forms_of_private_addresses_are_refused(host, reached):
+    with pytest.raises(InvalidRequest, match=rf"address \({re.escape(reached)}\)"):
+        fetch_reference(f"http://{host}:9/latest")  # refused before connecting
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700::1111", "2002:5db8:d822::1", "64:ff9b::5db8:d822",
+                                     "::ffff:93.184.216.34"])
+def test_public_addresses_and_their_tunnelling_forms_pass_the_check(address):
+    fetchmod._check_address(address, allow_private=False)
 
 
 def test_private_addresses_are_fetched_after_opting_in(file_server, monkeypatch):

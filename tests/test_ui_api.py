@@ -116,6 +116,40 @@ def test_bad_options_are_readable_errors(studio, fields, words):
         client.predict(api_name="/synthesize", **fields)
 
 
+@pytest.mark.parametrize(("fields", "words"), [
+    # each was spoken as its Python spelling ("123", "['a', 'b']") or crashed with AttributeError
+    ({"scene": 123}, "scene has the wrong type"),
+    ({"scene": ["a", "b"]}, "scene has the wrong type"),
+    ({"tone": {"calm": 1}}, "tone has the wrong type"),
+    ({"setting": 5}, "setting has the wrong type"),
+    ({"voice_layout": 5}, "voice_layout has the wrong type"),
+    ({"script": 123}, "script has the wrong type"),
+    ({"speakers": {"Alice": "robot_en"}}, "speakers has the wrong type"),
+    ({"speakers": '{"Alice": {"clip": 0, "reference_text": 5}}'}, "speakers.Alice.reference_text has the wrong type"),
+])
+def test_dialogue_refuses_wrong_types_in_words(studio, speech_wav, fields, words):
+    url, client, takes = studio
+    fields = {"script": "Alice: Hi there.", "max_new_tokens": 20, **fields}
+    with pytest.raises(Exception, match=words.replace("(", r"\(")):
+        client.predict(api_name="/dialogue", clips=[handle_file(str(speech_wav))], **fields)
+    assert "AttributeError" not in (takes.parent.parent / "server.log").read_text()
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_an_oversized_event_body_is_refused_before_it_is_read(studio, chunked):
+    """Gradio's event routes took a 150 MB JSON body into memory."""
+    import httpx
+
+    url, client, _ = studio
+    body = b'{"data": ["' + b"x" * (21 * 2**20) + b'"]}'
+    content = (body[i:i + 2**20] for i in range(0, len(body), 2**20)) if chunked else body
+    answer = httpx.post(f"{url}/gradio_api/call/synthesize", content=content, timeout=60,
+                        headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert "larger than 20 MB" in answer.json()["detail"]
+    assert sf.info(_speak(client, text="Still here.", seed=2)).samplerate == 24_000
+
+
 def test_bad_reference_files_are_readable_errors_and_the_server_keeps_serving(studio, silent_wav, tmp_path):
     url, client, _ = studio
     not_audio = tmp_path / "notes.txt"

@@ -101,6 +101,18 @@ class _Files(BaseHTTPRequestHandler):
                     return
                 time.sleep(0.2)
             return
+        if self.path == "/late-body":  # headers at once, then a byte every 2 s: the deadline ends the read
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/wav")
+            self.end_headers()
+            for _ in range(30):
+                time.sleep(2)
+                try:
+                    self.wfile.write(b"R")
+                    self.wfile.flush()
+                except OSError:
+                    return
+            return
         if self.path == "/slow-headers":  # the status line one byte every 0.3 s: no read ever times out
             for byte in b"HTTP/1.0 200 OK\r\nContent-Type: audio/wav\r\nX-Padding: " + b"x" * 200:
                 try:

@@ -218,11 +218,10 @@ separate = only the speaking voice in each turn's prompt), `seed`, `temperature`
 def wire_dialogue_api(studio: Studio) -> None:
     """`/dialogue` for gradio_client: the Dialogue tab's take from named parameters."""
     with gr.Column(visible=False):
-        script = gr.Textbox(label="script")
-        speakers = gr.Textbox(label="speakers")
+        # (a number, a list or an object reaches validation as it came, never str()-ed into words to speak)
+        script, speakers = _text("script"), _text("speakers")
         clips = gr.File(label="clips", file_count="multiple", type="filepath")
-        scene, tone, setting = gr.Textbox(label="scene"), gr.Textbox(label="tone"), gr.Textbox(label="setting")
-        voice_layout = gr.Textbox(label="voice_layout")
+        scene, tone, setting, voice_layout = (_text(name) for name in ("scene", "tone", "setting", "voice_layout"))
         numbers = [_number(name) for name in ("pause_s", "seed", "temperature", "top_p", "top_k", "max_new_tokens")]
         audio = gr.Audio(label="audio", type="filepath", format="wav")
         vtt, srt = gr.File(label="vtt"), gr.File(label="srt")
@@ -252,6 +251,9 @@ def wire_dialogue_api(studio: Studio) -> None:
             max_new_tokens: Length limit per turn in audio frames, 25 per second of audio.
         """
         try:
+            for name, value in (("script", script), ("speakers", speakers), ("scene", scene), ("tone", tone),
+                                ("setting", setting), ("voice_layout", voice_layout)):
+                optional_text(name, value)
             try:
                 given = json.loads(speakers) if speakers and speakers.strip() else {}
             except json.JSONDecodeError as err:

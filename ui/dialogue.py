@@ -5,6 +5,7 @@ the voice choices per speaker and the voice each choice means. The dialogue itse
 from __future__ import annotations
 
 from inference.contract.errors import InvalidRequest
+from inference.contract.request import optional_text
 from inference.prompting.script import ScriptError, parse_script
 from studio.service import Studio
 from studio.voices import CLONE, Voice, VoiceSpec
@@ -64,7 +65,8 @@ def api_speakers(studio: Studio, speakers: dict | None, clips: list[str] | None)
             index = value["clip"]
             if not clips or not 0 <= index < len(clips):
                 raise InvalidRequest(f"speakers.{name}.clip is {index}, but {len(clips or [])} clip(s) were sent.")
-            voices[name] = studio.voice(VoiceSpec(clip=clips[index], clip_text=value.get("reference_text")))
+            clip_text = optional_text(f"speakers.{name}.reference_text", value.get("reference_text"))
+            voices[name] = studio.voice(VoiceSpec(clip=clips[index], clip_text=clip_text))
         else:
             raise InvalidRequest(f"speakers.{name} must be a voice name, words describing a voice, or "
                                  '{"clip": 0, "reference_text": "..."} (got ' + f"{value!r:.60})")

@@ -13,6 +13,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -90,14 +91,12 @@ def fetch_reference(url: str, limits: FetchLimits | None = None) -> bytes:
                 if response.status_code >= 400:
                     raise InvalidRequest(
                         f"reference_audio_url answered HTTP {response.status_code} ({_short(url)}).")
-                body = _read_capped(response, url, max_bytes, deadline, too_slow)
-                if guard.expired:
-                    raise InvalidRequest(too_slow)
-                return body
+                return _read_capped(response, url, max_bytes, lambda: guard.expired or time.monotonic() > deadline,
+                                    too_slow)
     raise InvalidRequest(f"reference_audio_url redirected more than {URL_MAX_REDIRECTS} times.")
 
 
-def _read_capped(response, url: str, max_bytes: int, deadline: float, too_slow: str) -> bytes:
+def _read_capped(response, url: str, max_bytes: int, late: Callable[[], bool], too_slow: str) -> bytes:
     import requests
     import urllib3
 
@@ -111,12 +110,14 @@ def _read_capped(response, url: str, max_bytes: int, deadline: float, too_slow: 
             body += piece
             if len(body) > max_bytes:
                 raise InvalidRequest(f"reference_audio_url is over the {_mb(max_bytes)} limit for reference audio.")
-            if time.monotonic() > deadline:
+            if late():
                 raise InvalidRequest(too_slow)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
-        if time.monotonic() > deadline:
+        if late():
             raise InvalidRequest(too_slow) from None
         raise InvalidRequest(f"reference_audio_url timed out or broke off while downloading ({_short(url)}).") from None
+    if late():  # the deadline shut the socket: what came so far looks like the end of the file
+        raise InvalidRequest(too_slow)
     if not body:
         raise InvalidRequest(f"reference_audio_url returned an empty file ({_short(url)}).")
     return bytes(body)
@@ -148,20 +149,33 @@ def _resolve(host: str) -> set[str]:
 # Cloud metadata services a job must never read: link-local 169.254.169.254 (AWS, GCP, Azure) is caught
 # by is_link_local; these are the others (AWS's IPv6 endpoint, Alibaba Cloud).
 _METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 forms that carry an IPv4 address in their last 32 bits and reach it: NAT64 (well-known and local-use
+# prefixes), IPv4-translated (::ffff:0:a.b.c.d) and IPv4-compatible (::a.b.c.d). IPv4-mapped and 6to4 have
+# their own properties (ipv4_mapped, sixtofour).
+_CARRIES_IPV4 = tuple(ipaddress.ip_network(net) for net in ("64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96",
+                                                             "::/96"))
+# Special-purpose blocks (IANA registry) that Python before 3.11.10 / 3.12.4 calls global.
+_NOT_GLOBAL = tuple(ipaddress.ip_network(net) for net in ("192.0.0.0/24", "3fff::/20"))
+
+
+def _reached(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address a connection to `ip` ends up at: the IPv4 address an IPv6 tunnelling form carries."""
+    if ip.version == 4:
+        return ip
+    embedded = ip.ipv4_mapped or ip.sixtofour
+    if embedded is None and int(ip) > 1 and any(ip in net for net in _CARRIES_IPV4):  # (:: and ::1 are themselves)
+        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return embedded or ip
 
 
 def _check_address(address: str, allow_private: bool) -> None:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if ip.version == 6 and ip.ipv4_mapped:  # ::ffff:169.254.169.254 reaches the IPv4 address
-        ip = ip.ipv4_mapped
-    elif ip in _NAT64:
-        ip = ipaddress.ip_address(int(ip) & 0xFFFFFFFF)
+    ip = _reached(ipaddress.ip_address(address.split("%")[0]))
     if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip in _METADATA_ADDRESSES:
         raise InvalidRequest(f"reference_audio_url points at a link-local or special address ({ip}); not allowed.")
     # Loopback, private, carrier-grade NAT (100.64.0.0/10), reserved: anything not on the public internet,
     # unless the operator opts in. Refused before connecting, so a caller cannot map internal ports.
-    if not ip.is_global and not allow_private:
+    public = ip.is_global and not (ip.is_private or ip.is_reserved or any(ip in net for net in _NOT_GLOBAL))
+    if not public and not allow_private:
         raise InvalidRequest(f"reference_audio_url points at a private address ({ip}); this worker only fetches "
                              "public URLs.")
 

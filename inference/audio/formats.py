@@ -2,11 +2,15 @@
 optionally sped up or slowed down without changing the pitch (FFmpeg's `atempo`, through PyAV).
 
 `AudioEncoder.feed(waveform)` returns the bytes ready so far, `finish()` the rest: the pieces joined are
-one playable file, so they can be sent while a take is still being generated.
+one playable file, so they can be sent while a take is still being generated. Such a file cannot know its
+totals: a streamed WAV says "unknown size" and a streamed FLAC has no sample count (some readers refuse
+it). `AudioEncoder(..., whole=True)` holds the bytes until `finish()` and returns one complete file whose
+headers carry them (WAV RIFF/data sizes, FLAC STREAMINFO).
 """
 
 from __future__ import annotations
 
+import io
 import struct
 
 import numpy as np
@@ -19,6 +23,8 @@ from inference.contract.request import SAMPLE_RATE
 # name -> (container, codec); opus comes in Ogg and aac in ADTS, as OpenAI's speech API sends them.
 CONTAINERS = {"mp3": ("mp3", "libmp3lame"), "opus": ("ogg", "libopus"), "aac": ("adts", "aac"),
               "flac": ("flac", "flac")}
+# The formats whose header holds totals that a file sent while generating cannot know yet.
+NEEDS_TOTALS = ("wav", "flac")
 
 
 class _Sink:
@@ -80,12 +86,13 @@ class _Tempo:
 
 
 class AudioEncoder:
-    def __init__(self, fmt: str, speed: float = 1.0, sample_rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, fmt: str, speed: float = 1.0, sample_rate: int = SAMPLE_RATE, whole: bool = False) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unsupported format {fmt!r} (use one of {', '.join(FORMATS)})")
         if not MIN_SPEED <= speed <= MAX_SPEED:
             raise ValueError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}")
-        self.fmt, self.sample_rate = fmt, sample_rate
+        self.fmt, self.sample_rate, self.whole = fmt, sample_rate, whole
+        self._held = bytearray()  # whole: the bytes so far, given out by finish()
         self._tempo = _Tempo(speed, sample_rate) if speed != 1.0 else None
         self._started = False
         self._container = self._stream = None
@@ -93,7 +100,7 @@ class AudioEncoder:
             import av
 
             container, codec = CONTAINERS[fmt]
-            self._sink = _Sink()
+            self._sink = io.BytesIO() if whole else _Sink()  # seekable: the muxer writes the totals at the end
             # bitexact: the same take gives the same bytes (Ogg's stream serial number is random otherwise)
             self._container = av.open(self._sink, mode="w", format=container, options={"fflags": "+bitexact"})
             self._stream = self._container.add_stream(codec, rate=sample_rate, layout="mono")
@@ -107,7 +114,7 @@ class AudioEncoder:
         frames = [_frame(np.asarray(waveform, np.float32), self.sample_rate)]
         if self._tempo is not None:
             frames = [out for frame in frames for out in self._tempo.process(frame)]
-        return self._header() + b"".join(self._encode(frame) for frame in frames)
+        return self._give(self._header() + b"".join(self._encode(frame) for frame in frames))
 
     def finish(self) -> bytes:
         data = self._header()
@@ -116,26 +123,39 @@ class AudioEncoder:
         if self._container is not None:
             data += self._encode(None)
             self._container.close()
-            data += self._sink.take()
+            data += self._sink.getvalue() if self.whole else self._sink.take()
+        if not self.whole:
+            return data
+        data = bytes(self._held) + data
+        return _wav_header(self.sample_rate, len(data)) + data if self.fmt == "wav" else data
+
+    def _give(self, data: bytes) -> bytes:
+        if self.whole:
+            self._held += data
+            return b""
         return data
 
     def _header(self) -> bytes:
-        """WAV streamed before its length is known: the sizes say 'unknown' (0xFFFFFFFF), as OpenAI sends it."""
+        """WAV streamed before its length is known: the sizes say 'unknown' (0xFFFFFFFF), as OpenAI sends it.
+        (A whole WAV gets its header with the sizes in finish().)"""
         if self._started:
             return b""
         self._started = True
-        if self.fmt != "wav":
-            return b""
-        rate = self.sample_rate
-        return (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt " +
-                struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16) + b"data" + struct.pack("<I", 0xFFFFFFFF))
+        return _wav_header(self.sample_rate, None) if self.fmt == "wav" and not self.whole else b""
 
     def _encode(self, frame) -> bytes:
         if self._container is None:
             return b"" if frame is None else frame.to_ndarray().astype("<i2").tobytes()
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
-        return self._sink.take()
+        return b"" if self.whole else self._sink.take()
+
+
+def _wav_header(rate: int, data_bytes: int | None) -> bytes:
+    """16-bit mono PCM; None: the sizes say 'unknown' (0xFFFFFFFF)."""
+    riff, data = (0xFFFFFFFF, 0xFFFFFFFF) if data_bytes is None else (36 + data_bytes, data_bytes)
+    return (b"RIFF" + struct.pack("<I", riff) + b"WAVEfmt " +
+            struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16) + b"data" + struct.pack("<I", data))
 
 
 def pcm_to_float(data: bytes) -> np.ndarray:
