@@ -10,7 +10,7 @@ CONTRAST = """
   --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
   --button-primary-text-color: #ffffff; --button-primary-text-color-hover: #ffffff;
   --button-primary-border-color: #c2410c; --button-primary-border-color-hover: #9a3412;
-  --color-accent: #c2410c;
+  --color-accent: #c2410c; --checkbox-background-color-selected: #c2410c; --checkbox-border-color-selected: #c2410c;
   --body-text-color-subdued: #52525b; --block-info-text-color: #52525b;
   --hvs-focus: #1d4ed8;
 }
@@ -35,6 +35,7 @@ footer, footer a, .show-api, .show-api * { color: var(--body-text-color-subdued)
 # Tap targets of at least 24 px (WCAG 2.5.8); labels that wrap instead of running under the buttons beside them.
 TARGETS = """
 .hvs-tags > button { min-height: 28px !important; }
+.gradio-container button.label-wrap, .show-api, .built-with { min-height: 24px !important; }
 .gradio-container .icon-button-wrapper button, .gradio-container .controls button,
 .gradio-container [data-testid^=waveform] button, .gradio-container .file-preview button {
   min-width: 24px !important; min-height: 24px !important;
@@ -57,14 +58,15 @@ LAYOUT = """
 .gradio-container strong, .gradio-container b { font-weight: 600; }
 #hvs-counter { text-align: right; font-size: .9em; }
 #hvs-counter .over { color: #b91c1c; font-weight: 600; }
-/* sound-effect tags: one row of chips after the text, scrolled sideways when it is wider than the screen */
-.hvs-tags { flex-wrap: nowrap !important; overflow-x: auto; gap: 6px !important; padding: 2px 0 4px; }
+/* sound-effect tags: chips after the text; on a phone one row, scrolled sideways */
+.hvs-tags { flex-wrap: wrap !important; gap: 6px !important; padding: 2px 0 4px; }
 .hvs-tags > button { flex: 0 0 auto !important; width: auto !important; white-space: nowrap; padding: 2px 10px; }
 #hvs-status, #hvs-voice-note { min-height: 1.5em; }
 @media (max-width: 640px) {
   .gradio-container h1 { font-size: 1.4em; margin: 0 0 .2em; }
-  #hvs-intro, #hvs-noise, #hvs-notice { font-size: .85em; line-height: 1.35; }
-  #hvs-intro h1 { font-size: 1.6em; }
+  #hvs-intro p, #hvs-noise p, #hvs-notice p { font-size: 13px !important; line-height: 1.35; }
+  #hvs-intro h1 { font-size: 22px !important; margin-bottom: 2px !important; }
+  .hvs-tags { flex-wrap: nowrap !important; overflow-x: auto; }
   /* on a phone Generate (and Stop) stay at the bottom of the screen while the text is in view */
   #hvs-actions { position: sticky; bottom: 0; z-index: 20; background: var(--background-fill-primary);
                  padding: 6px 0; box-shadow: 0 -4px 8px rgba(0, 0, 0, .08); }
