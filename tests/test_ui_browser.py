@@ -138,6 +138,7 @@ def test_record_type_generate_and_play(studio, browser, output_dir):
         page.locator("#hvs-text textarea").fill("Hello from the browser test.")
         page.get_by_role("button", name="[laugh]").click()
         assert "[laugh]" in page.locator("#hvs-text textarea").input_value()
+        page.get_by_text("Tone and scene").click()
         page.get_by_label("storytelling").check()
         _short_takes(page)
 
@@ -345,6 +346,7 @@ def test_preset_described_and_smart_voices_fill_the_history(studio, browser, out
         page.get_by_label("Preset voice").first.check()  # a shipped voice: no consent needed
         _generate(page, 0)
         page.get_by_label("Describe a voice").check()
+        page.get_by_text("Tone and scene").click()
         page.get_by_label("outdoor").check()
         _generate(page, 1)
         page.get_by_label("Smart voice").check()

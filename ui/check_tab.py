@@ -45,7 +45,8 @@ def build_check_tab() -> None:
     with gr.Tab("Check a clip", id="check"):
         gr.Markdown(INTRO)
         clip = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Clip to check",
-                        elem_id="hvs-check-clip")
+                        elem_id="hvs-check-clip", elem_classes="hvs-audio",
+                        buttons=["download"])  # never "share": it would publish the visitor's clip
         button = gr.Button("Check for the watermark", variant="primary", elem_id="hvs-check")
         result = gr.Markdown(elem_id="hvs-check-result")
     button.click(lambda path: verdict(detect_clip(path)), clip, result, api_visibility="private")

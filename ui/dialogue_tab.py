@@ -26,7 +26,7 @@ from studio.service import Stopped, Studio, take_info
 
 from . import dialogue, library
 from .errors import problem_line
-from .voice_tab import NOISE_MAX_TOKENS
+from .sampling_panel import NOISE_MAX_TOKENS
 
 NO_PRESET = "none"
 GENERATE, GENERATING = "Generate the dialogue", "Generating…"
@@ -88,6 +88,7 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
                 slots = [_speaker_slot(number) for number in range(MAX_SPEAKERS)]
                 consent = gr.Checkbox(label="I have the right to use the cloned voices (mine, or their speakers "
                                             "agreed to this use).", elem_id="hvs-dlg-consent")
+                gr.Markdown(elem_id="hvs-dlg-consent-note")  # the consent reminder shows here (ui/page_js.py)
                 with gr.Accordion("Dialogue options", open=False):
                     pause = gr.Slider(0, MAX_PAUSE_S, value=DEFAULT_PAUSE_S, step=0.05, label="Pause between turns (s)")
                     layout = gr.Radio(list(VOICE_LAYOUTS), value="scene", label="Voice layout", info=LAYOUT_HELP)
@@ -98,18 +99,19 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
                     with gr.Row():
                         seed = gr.Number(0, label="Dialogue seed", precision=0, minimum=0, maximum=MAX_SEED)
                         randomize = gr.Checkbox(True, label="New random seed for each dialogue")
-        with gr.Row():
+        with gr.Row(elem_id="hvs-dlg-actions"):
             generate = gr.Button(GENERATE, variant="primary", elem_id="hvs-dlg-generate", scale=3)
             stop = gr.Button("Stop", variant="stop", elem_id="hvs-dlg-stop", visible=False, scale=1, min_width=80)
         progress = gr.Markdown(elem_id="hvs-dlg-progress")
         live = gr.Audio(label="Live: plays turn by turn while generating", streaming=True, autoplay=True,
-                        interactive=False, elem_id="hvs-dlg-live", buttons=[])
+                        interactive=False, elem_id="hvs-dlg-live", buttons=[],
+                        elem_classes="hvs-audio")
         output = gr.Audio(label="The whole take", type="filepath", interactive=False, elem_id="hvs-dlg-output",
-                          buttons=["download"], format="wav")
-        with gr.Row():
-            turn_pick = gr.Dropdown([], label="Play one turn", elem_id="hvs-dlg-turns")
+                          buttons=["download"], format="wav", elem_classes="hvs-audio")
+        with gr.Row(equal_height=False):
+            turn_pick = gr.Dropdown([], label="Play one turn", elem_id="hvs-dlg-turns", min_width=240)
             turn_audio = gr.Audio(label="Turn", type="filepath", interactive=False, elem_id="hvs-dlg-turn",
-                                  buttons=["download"])
+                                  buttons=["download"], elem_classes="hvs-audio", min_width=240)
         subtitle_files = gr.File(label="Subtitles (WebVTT, SRT)", file_count="multiple", interactive=False,
                                  elem_id="hvs-dlg-subtitles")
         turns = gr.State([])
@@ -227,6 +229,7 @@ def _speaker_slot(number: int) -> tuple[gr.Group, gr.Dropdown, gr.Audio, gr.Text
                              elem_classes="hvs-dlg-voice", elem_id=f"hvs-dlg-voice-{number}",
                              info="Pick a voice, or type words that describe one.")
         clip = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Clip of this voice",
-                        visible=False, elem_id=f"hvs-dlg-clip-{number}")
+                        visible=False, elem_id=f"hvs-dlg-clip-{number}", elem_classes="hvs-audio",
+                        buttons=["download"])  # never "share": it would publish the visitor's voice
         text = gr.Textbox(label="What the clip says (transcript)", lines=1, visible=False)
     return group, picker, clip, text

@@ -1,11 +1,15 @@
 """The page's voice panel (a clip box, then Smart voice / Describe a voice / Preset voice) as a VoiceSpec for
-the studio's one voice resolver (studio/voices.py). Only the panel's own words live here."""
+the studio's one voice resolver (studio/voices.py), and the layout of its no-clip choices. Only the panel's own
+words live here."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import gradio as gr
+
 from inference.contract.errors import InvalidRequest
+from studio.service import Studio
 from studio.voices import CLONE, DESCRIBED, MODES, PRESET, SMART, Voice, VoiceResolver, VoiceSpec
 
 
@@ -30,3 +34,23 @@ def pick_voice(resolver: VoiceResolver, mode: str | None, *, description: str | 
     if mode == CLONE:
         raise InvalidRequest("Record or upload a clip of the voice to clone (5-15 s of clear speech works best).")
     raise InvalidRequest(f"Unknown voice choice {mode!r} (choose one of: {', '.join(MODES)}).")
+
+
+def build_other_voices(studio: Studio) -> tuple[gr.Radio, gr.Dropdown, gr.Dropdown, gr.Audio, dict[str, gr.Column]]:
+    """*No clip? Another voice*: the mode, and the described / preset voice pickers shown for their mode."""
+    preset_voices = studio.voices.all()
+    described = studio.presets.voices
+    mode = gr.Radio(list(MODES), value=SMART, label="No clip? Another voice", elem_id="hvs-mode",
+                    info="Used when the clip box is empty.")
+    with gr.Column(visible=False) as described_col:
+        description = gr.Dropdown(
+            [(v.label, v.name) for v in described.values()], value=next(iter(described), None),
+            allow_custom_value=True, label="Voice description",
+            info="Pick one or type your own, e.g. 'warm, low male voice, British accent'.")
+    with gr.Column(visible=False) as preset_col:
+        preset = gr.Dropdown([(v.label, v.name) for v in preset_voices],
+                             value=preset_voices[0].name if preset_voices else None, label="Preset voice")
+        preset_preview = gr.Audio(
+            str(preset_voices[0].audio_path) if preset_voices else None, label="Preview",
+            interactive=False, buttons=[])
+    return mode, description, preset, preset_preview, {DESCRIBED: described_col, PRESET: preset_col}

@@ -7,40 +7,27 @@ dict of the outputs they change, so no callback has a long positional signature.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
 import gradio as gr
 
 from inference.contract.errors import StudioError
-from inference.contract.request import FRAME_RATE, MAX_SEED, MAX_TEXT_CHARS, SamplingOptions
+from inference.contract.request import MAX_TEXT_CHARS
 from inference.prompting.text import ALL_TAGS
 from studio.service import Stopped, Studio, is_user_error, timing_line
-from studio.voices import DESCRIBED, MODES, PRESET, SMART, Voice, VoiceSpec
+from studio.voices import DESCRIBED, SMART, Voice, VoiceSpec
 
 from . import my_voices
 from .errors import problem_line, readable
+from .page_js import COUNTER_JS, insert_tag_js
+from .sampling_panel import build_sampling
 from .take_report import TakeOptions, build_take_options, report_markdown
-from .voice_panel import pick_voice
+from .voice_panel import build_other_voices, pick_voice
 
 log = logging.getLogger(__name__)
 
-CSS = """
-#hvs-counter { text-align: right; opacity: .75; font-size: .9em; }
-#hvs-counter .over { color: #d33; font-weight: 600; }
-/* sound-effect tags: chips that keep their width and wrap onto the next line */
-.hvs-tags { flex-wrap: wrap !important; gap: 6px !important; }
-.hvs-tags > button { flex: 0 0 auto !important; width: auto !important; white-space: nowrap; padding: 2px 10px; }
-#hvs-status, #hvs-voice-note { min-height: 1.5em; }
-"""
-SLIDER_LABELS = {
-    "temperature": "Temperature", "top_p": "Top-p", "top_k": "Top-k",
-    "max_new_tokens": "Max length (tokens; 25 = 1 s of audio)",
-    "ras_win_len": "Repetition window", "ras_max_repeats": "Max repeats in the window",
-}
 NO_PRESET = "none"
-NOISE_MAX_TOKENS = 100  # 4 s: a random-weight model never ends a take on its own
 GENERATE, GENERATING = "Generate", "Generating…"
 
 
@@ -77,59 +64,19 @@ class Controls:
     takes: TakeOptions  # best of N and the take check (ui/take_report.py)
 
 
-def _slider(name: str, default=None, info: str | None = None) -> gr.Slider:
-    """Range and default straight from the request schema, never re-typed here."""
-    spec = SamplingOptions.model_fields[name]
-    bounds = {key: getattr(m, key) for m in spec.metadata for key in ("ge", "gt", "le") if hasattr(m, key)}
-    step = 0.05 if spec.annotation is float else 1
-    low = bounds["ge"] if "ge" in bounds else bounds.get("gt", 0) + step
-    return gr.Slider(low, bounds["le"], value=spec.default if default is None else default, step=step,
-                     label=SLIDER_LABELS.get(name, name), info=info or spec.description)
-
-
-def _sliders(is_noise: bool) -> dict[str, gr.Slider]:
-    short = {"max_new_tokens": (NOISE_MAX_TOKENS, f"Kept to {NOISE_MAX_TOKENS / FRAME_RATE:.0f} s here: the test "
-                                                  "model's random weights never end a take on their own.")}
-    return {name: _slider(name, *(short.get(name, ()) if is_noise else ())) for name in SamplingOptions.model_fields}
-
-
-def _insert_tag_js(tag: str) -> str:
-    """Insert a tag at the text box's cursor (client side only), then put the cursor after it."""
-    return f"""(text) => {{
-      const tag = {json.dumps(tag)};
-      const ta = document.querySelector('#hvs-text textarea');
-      const value = text || '';
-      const s = ta ? ta.selectionStart : value.length, e = ta ? ta.selectionEnd : value.length;
-      const before = value.slice(0, s), after = value.slice(e);
-      const left = before && !/\\s$/.test(before) ? ' ' : '';
-      const right = after && !/^\\s/.test(after) ? ' ' : '';
-      const pos = (before + left + tag + right).length;
-      if (ta) setTimeout(() => {{ ta.focus(); ta.setSelectionRange(pos, pos); }}, 60);
-      return before + left + tag + right + after;
-    }}"""
-
-
-COUNTER_JS = f"""(text) => {{
-  const n = [...(text || '')].length, limit = {MAX_TEXT_CHARS};  // characters as Python counts them, not UTF-16 units
-  return n > limit ? `<span class="over">${{n}} / ${{limit}} characters: too long</span>` : `${{n}} / ${{limit}} characters`;
-}}"""
-
-
 def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | None = None) -> Controls:
     """The tab's components and events, built inside the caller's `gr.Tab`."""
-    preset_voices = studio.voices.all()
-    described = studio.presets.voices
-
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
             gr.Markdown("### 1 · Voice")
             voices = my_voices.build_picker(browser_secret)
             clip = gr.Audio(sources=["upload", "microphone"], type="filepath", elem_id="hvs-clip", editable=True,
-                            label="Voice to clone: upload or record 5-15 s of clear speech",
+                            label="Voice to clone: 5-15 s of clear speech", elem_classes="hvs-audio",
                             buttons=["download"],  # never "share": it would publish the visitor's voice
                             waveform_options=gr.WaveformOptions(show_recording_waveform=True))
             consent = gr.Checkbox(label="I have the right to use this voice (it is mine, or its speaker "
                                         "agreed to this use).", elem_id="hvs-consent")
+            gr.Markdown(elem_id="hvs-consent-note")  # the consent reminder shows here, beside the box (page_js)
             with gr.Row(equal_height=False):
                 clip_text = gr.Textbox(label="What the clip says (transcript)", lines=2, max_lines=4, scale=4,
                                        placeholder="Left empty, it is transcribed automatically.",
@@ -137,48 +84,33 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                 transcribe_btn = gr.Button("Transcribe", size="sm", scale=1, min_width=90)
             my_voices.build_manager(voices)
             voice_note = gr.Markdown(_who_speaks(None, SMART, ""), elem_id="hvs-voice-note")
-            mode = gr.Radio(list(MODES), value=SMART, label="No clip? Another voice", elem_id="hvs-mode",
-                            info="Used when the clip box is empty. Smart voice: the model picks a voice that "
-                                 "suits the text.")
-            with gr.Column(visible=False) as described_col:
-                description = gr.Dropdown(
-                    [(v.label, v.name) for v in described.values()], value=next(iter(described), None),
-                    allow_custom_value=True, label="Voice description",
-                    info="Pick one or type your own, e.g. 'warm, low male voice, British accent'.")
-            with gr.Column(visible=False) as preset_col:
-                preset = gr.Dropdown([(v.label, v.name) for v in preset_voices],
-                                     value=preset_voices[0].name if preset_voices else None, label="Preset voice")
-                preset_preview = gr.Audio(
-                    str(preset_voices[0].audio_path) if preset_voices else None, label="Preview",
-                    interactive=False, buttons=[])
-
-            gr.Markdown("### 2 · Tone")
-            tone = gr.Radio([NO_PRESET, *studio.presets.tones], value=NO_PRESET, label="Tone")
-            setting = gr.Radio([NO_PRESET, *studio.presets.settings], value=NO_PRESET, label="Setting")
-            scene_text = gr.Textbox(label="Describe the tone or scene in your own words", lines=2,
-                                    placeholder="e.g. Whispering, as if telling a secret.")
+            mode, description, preset, preset_preview, groups = build_other_voices(studio)
 
         with gr.Column(scale=3, min_width=320):
-            gr.Markdown("### 3 · Text")
-            with gr.Row(elem_classes="hvs-tags"):
-                tag_buttons = [(gr.Button(tag, size="sm", min_width=0, scale=0), tag) for tag in ALL_TAGS]
-            text = gr.Textbox(label="Text to speak", lines=7, max_lines=20, elem_id="hvs-text",
+            gr.Markdown("### 2 · Text")
+            text = gr.Textbox(label="Text to speak", lines=6, max_lines=20, elem_id="hvs-text",
                               placeholder="Type what the voice should say. Tags like [laugh] add sound effects.")
+            # after the text (Tab reaches the text first), one row that scrolls sideways on a phone
+            with gr.Row(elem_classes="hvs-tags", elem_id="hvs-tags"):
+                tag_buttons = [(gr.Button(tag, size="sm", min_width=0, scale=0), tag) for tag in ALL_TAGS]
             counter = gr.Markdown(f"0 / {MAX_TEXT_CHARS} characters", elem_id="hvs-counter")
-            with gr.Row():
+            with gr.Accordion("Tone and scene (optional)", open=False, elem_id="hvs-tone"):
+                tone = gr.Radio([NO_PRESET, *studio.presets.tones], value=NO_PRESET, label="Tone")
+                setting = gr.Radio([NO_PRESET, *studio.presets.settings], value=NO_PRESET, label="Setting")
+                scene_text = gr.Textbox(label="Describe the tone or scene in your own words", lines=2,
+                                        placeholder="e.g. Whispering, as if telling a secret.")
+            with gr.Row(elem_id="hvs-actions"):  # sticky at the bottom of a phone's screen (ui/style.py)
                 generate_btn = gr.Button(GENERATE, variant="primary", elem_id="hvs-generate", scale=3)
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="hvs-stop", visible=False, scale=1, min_width=80)
             status = gr.Markdown(elem_id="hvs-status")
             live = gr.Audio(label="Live: plays while generating", streaming=True, autoplay=True,
-                            interactive=False, elem_id="hvs-live", buttons=[])
+                            interactive=False, elem_id="hvs-live", buttons=[],
+                            elem_classes="hvs-audio")
             output = gr.Audio(label="Result", type="filepath", interactive=False, elem_id="hvs-output",
-                              buttons=["download"], format="wav")
+                              buttons=["download"], format="wav", elem_classes="hvs-audio")
             info = gr.Markdown(elem_id="hvs-info")
             with gr.Accordion("Advanced", open=False):
-                sampling = _sliders(studio.is_noise)
-                with gr.Row():
-                    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
-                    randomize = gr.Checkbox(True, label="New random seed each take")
+                sampling, seed, randomize = build_sampling(studio.is_noise)
                 take_options = build_take_options(studio.checker)
             with gr.Accordion("What the model is given", open=False):
                 prompt_view = gr.Code(label="Scene + text (press 'Show full prompt' for the rendered prompt)",
@@ -192,7 +124,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
 
     c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, voices, voice_note, tone,
                  setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, live, output,
-                 info, prompt_view, history, players, {DESCRIBED: described_col, PRESET: preset_col}, take_options)
+                 info, prompt_view, history, players, groups, take_options)
     _wire_page(c, studio, tag_buttons, counter)
     _wire_generation(c, studio, prompt_btn)
     _wire_transcribe(c, studio, transcribe_btn)
@@ -213,7 +145,7 @@ def _who_speaks(clip: str | None, mode: str | None, name: str | None) -> str:
 
 def _wire_page(c: Controls, studio: Studio, tag_buttons: list, counter: gr.Markdown) -> None:
     for button, tag in tag_buttons:
-        button.click(None, inputs=c.text, outputs=c.text, js=_insert_tag_js(tag), **PRIVATE)
+        button.click(None, inputs=c.text, outputs=c.text, js=insert_tag_js(tag), **PRIVATE)
     c.text.change(None, inputs=c.text, outputs=counter, js=COUNTER_JS, **PRIVATE)
 
     def show_mode(v: dict) -> dict:

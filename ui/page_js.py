@@ -1,0 +1,86 @@
+"""Scripts that run in the visitor's browser: tag chips, the character counter, and the page script run
+once at load (accessibility attributes, one Tab stop per radio group, the consent reminder beside its box,
+focus kept on Stop during a take and then moved to the result). Client side only: no callback changes."""
+
+from __future__ import annotations
+
+import json
+
+from inference.contract.request import MAX_TEXT_CHARS
+
+
+def insert_tag_js(tag: str) -> str:
+    """Insert a tag at the text box's cursor (client side only), then put the cursor after it."""
+    return f"""(text) => {{
+      const tag = {json.dumps(tag)};
+      const ta = document.querySelector('#hvs-text textarea');
+      const value = text || '';
+      const s = ta ? ta.selectionStart : value.length, e = ta ? ta.selectionEnd : value.length;
+      const before = value.slice(0, s), after = value.slice(e);
+      const left = before && !/\\s$/.test(before) ? ' ' : '';
+      const right = after && !/^\\s/.test(after) ? ' ' : '';
+      const pos = (before + left + tag + right).length;
+      if (ta) setTimeout(() => {{ ta.focus(); ta.setSelectionRange(pos, pos); }}, 60);
+      return before + left + tag + right + after;
+    }}"""
+
+
+COUNTER_JS = f"""(text) => {{
+  const n = [...(text || '')].length, limit = {MAX_TEXT_CHARS};  // characters as Python counts them, not UTF-16 units
+  return n > limit ? `<span class="over">${{n}} / ${{limit}} characters: too long</span>` : `${{n}} / ${{limit}} characters`;
+}}"""
+
+# Each tab's status line, its consent box (and the note under it), its Stop button and its result.
+_TABS = [
+    {"status": "#hvs-status", "consent": "#hvs-consent", "stop": "#hvs-stop", "result": "#hvs-output"},
+    {"status": "#hvs-dlg-progress", "consent": "#hvs-dlg-consent", "stop": "#hvs-dlg-stop",
+     "result": "#hvs-dlg-output"},
+    {"status": "#hvs-check-result"},
+]
+
+PAGE_JS = """() => {
+  const tabs = __TABS__;
+  const $ = (s) => document.querySelector(s);
+  const shown = (e) => !!e && e.offsetParent !== null;
+  const dropped = () => !document.activeElement || document.activeElement === document.body;
+  const stopWasShown = {};
+  const tick = () => {
+    // Gradio names every radio input apart, so each one is a Tab stop: one name per group makes a group one
+    // stop, walked with the arrow keys.
+    document.querySelectorAll('.gradio-container .block').forEach((block, i) => {
+      const radios = block.querySelectorAll(':scope input[type=radio]');
+      if (radios.length && !block.querySelector(':scope .block input[type=radio]'))
+        radios.forEach((r) => { if (r.name !== 'hvs-group-' + i) r.name = 'hvs-group-' + i; });
+    });
+    for (const t of tabs) {
+      const status = $(t.status);
+      if (status && !status.hasAttribute('aria-live')) { status.setAttribute('role', 'status'); status.setAttribute('aria-live', 'polite'); }
+      if (t.consent) {
+        // the consent refusal, wherever the server says it, is shown beside the box, which is scrolled into view
+        const box = $(t.consent), note = $(t.consent + '-note .prose') || $(t.consent + '-note');
+        const said = status && /right to use/i.test(status.innerText) ? status.innerText.trim() : '';
+        const ticked = box && box.querySelector('input') && box.querySelector('input').checked;
+        if (box && note && said && !ticked && note.dataset.said !== said) {
+          note.dataset.said = said; note.textContent = said; note.setAttribute('role', 'alert');
+          box.classList.add('hvs-attention');
+          box.scrollIntoView({block: 'center', behavior: 'smooth'});
+          box.querySelector('input') && box.querySelector('input').focus({preventScroll: true});
+        } else if (note && note.dataset.said && (ticked || !said)) {
+          note.dataset.said = ''; note.textContent = ''; box && box.classList.remove('hvs-attention');
+        }
+      }
+      if (t.stop) {
+        // focus stays on Stop while a take runs, then moves to the result (or the status line after a problem)
+        const stop = $(t.stop), now = shown(stop);
+        if (now && !stopWasShown[t.stop] && (dropped() || document.activeElement.closest('button'))) stop.focus();
+        if (!now && stopWasShown[t.stop] && (dropped() || document.activeElement === stop)) {
+          const result = $(t.result), target = result && result.querySelector('audio[src], button[aria-label=Play]')
+            ? result : status;
+          if (target) { target.setAttribute('tabindex', '-1'); target.focus(); }
+        }
+        stopWasShown[t.stop] = now;
+      }
+    }
+  };
+  setInterval(tick, 200);
+}""".replace("__TABS__", json.dumps(_TABS))
