@@ -5,6 +5,7 @@ import sys
 
 import soundfile as sf
 
+from studio.lengths import NOISE_MAX_TOKENS
 from tests.conftest import ROOT
 
 
@@ -48,12 +49,13 @@ def test_show_prompt_prints_the_official_layout_without_generating(tmp_path, spe
     assert "frames" in run.stderr
 
 
-def test_text_from_stdin(tmp_path):
+def test_text_from_stdin_and_the_short_default_on_the_noise_model(tmp_path):
     out = tmp_path / "stdin.wav"
-    run = cli("-", "--model", "tiny-random", "--out", str(out), "--max-new-tokens", "20", "--quiet",
-              stdin="From a pipe.")
+    run = cli("-", "--model", "tiny-random", "--out", str(out), "--quiet", stdin="From a pipe.")
     assert run.returncode == 0, run.stderr
     assert out.exists() and run.stderr == "" and run.stdout == ""  # --quiet: nothing but errors
+    # no --max-new-tokens: the studio's rule gives tiny-random the page's 100 steps (was 2048: 82 s of noise)
+    assert len(sf.read(out)[0]) == (NOISE_MAX_TOKENS - 8) * 960
 
 
 def one_line_error(run, code, words):

@@ -16,6 +16,7 @@ import gradio as gr
 from inference.contract.errors import StudioError
 from inference.contract.request import FRAME_RATE, MAX_SEED, MAX_TEXT_CHARS, SamplingOptions
 from inference.prompting.text import ALL_TAGS
+from studio.lengths import NOISE_MAX_TOKENS
 from studio.service import Stopped, Studio, is_user_error, timing_line
 from studio.voices import DESCRIBED, MODES, PRESET, SMART, Voice, VoiceSpec
 
@@ -40,7 +41,6 @@ SLIDER_LABELS = {
     "ras_win_len": "Repetition window", "ras_max_repeats": "Max repeats in the window",
 }
 NO_PRESET = "none"
-NOISE_MAX_TOKENS = 100  # 4 s: a random-weight model never ends a take on its own
 GENERATE, GENERATING = "Generate", "Generating…"
 
 
