@@ -44,6 +44,7 @@ def test_pod_and_serverless_targets():
     assert users and users[-1].split(":")[0] not in ("root", "0")  # the stages after it add no USER
     assert "USER" not in pod and "USER" not in worker
     assert "HF_HOME=/workspace/hf" in base and "ARG PRELOAD_MODEL" in base
+    assert re.search(r"^ENV (.*\\\n)*\s*HVS_DEVICE=cuda\b", base, re.M)  # no quiet fall back to the CPU
     assert "EXPOSE 7860" in pod and re.search(r"HEALTHCHECK .*\n.*/healthz", pod)
     assert 'CMD ["python", "app.py", "--host", "0.0.0.0"]' in pod
     assert 'CMD ["python", "-m", "serverless.handler"]' in worker
