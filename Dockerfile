@@ -47,8 +47,10 @@ ARG PRELOAD_EXTRA=""
 RUN if [ -n "$PRELOAD_MODEL" ]; then \
         HF_HOME=/opt/hf python -m serverless.preload "$PRELOAD_MODEL" $PRELOAD_EXTRA && touch /opt/hf/.preloaded; \
     fi
+# Fail fast on a host whose GPU is not usable (an old driver, no --gpus): the 3B model on CPU is of no use.
 ENV HF_HOME=/workspace/hf \
     HVS_CACHE=/workspace/cache \
+    HVS_DEVICE=cuda \
     GRADIO_ANALYTICS_ENABLED=False
 ENTRYPOINT ["/app/entrypoint.sh"]
 

@@ -86,6 +86,19 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
     return APIRoute("/healthz", healthz, methods=["GET"])
 
 
+def launch(demo, share: bool, **options) -> None:
+    """Gradio's launch with our own start-up lines: Gradio's tell a person to set `share=True` in `launch()`,
+    ours name the flag. Gradio's `quiet` drops its lines (the share URL and MCP ones stay); we print the
+    local URL and, without --share, how to get a public link; then wait like launch() does."""
+    demo.launch(share=share, quiet=True, prevent_thread_lock=True, **options)
+    if demo.mcp_error:
+        print(demo.mcp_error, flush=True)
+    print(f"* Running on local URL:  {demo.local_url}", flush=True)
+    if not share:
+        print("* To create a public link, start with --share (or HVS_SHARE=1).", flush=True)
+    demo.block_thread()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)  # the Settings: flags over the environment
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -146,8 +159,9 @@ def main(argv: list[str] | None = None) -> None:
     drain = Drain(studio.draining, busy=lambda: under_way(engine.status(), demo, gate), grace_s=args.drain_s)
     drain.install()
     throttle = Throttle(args.login_attempts, args.login_lockout_s)  # one count of wrong passwords, every door
-    demo.launch(
-        server_name=args.host, server_port=args.port, share=args.share, auth=auth, root_path=args.root_path,
+    launch(
+        demo, share=args.share,
+        server_name=args.host, server_port=args.port, auth=auth, root_path=args.root_path,
         css=CSS, footer_links=["api"],
         show_error=False,  # our callbacks word their own errors; Gradio's own ones can hold server paths
         max_file_size=MAX_UPLOAD_BYTES,  # the engine's own limit, checked before an upload is kept

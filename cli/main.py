@@ -138,6 +138,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from backends import build_engine
     from inference.audio.codec import encode
     from studio.best_of import make_takes
+    from studio.lengths import default_length
 
     local = {"watermark": settings.watermark and not args.no_watermark, "max_batch": settings.max_batch,
              "cpu_threads": settings.cpu_threads}
@@ -150,6 +151,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.audio_frames} frames "
                   "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
         return 0
+    request = default_length(request, engine.is_noise)  # the studio's rule: a short take on the noise model
     takes = make_takes(engine, request, checker, check=args.check)
     result = takes.result
     _write(args.out, encode(result.waveform, suffix, result.sample_rate))

@@ -92,6 +92,7 @@ class Worker:
             if self.draining.is_set():
                 raise StudioError("The worker is shutting down; send the job again.")
             parsed = parse_job(job_input, self.voices, self.limits)
+            parsed.request = self.studio.sized(parsed.request)  # the studio's length rule, before the budget
             check_returnable(parsed, self.storage)  # before generating: what could not come back is refused
             if parsed.options.prompt_only:
                 prompt = self.studio.render_prompt(parsed.request)

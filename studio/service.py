@@ -23,6 +23,7 @@ from inference.contract.request import FRAME_RATE, SynthesisRequest
 from inference.contract.result import StreamChunk, SynthesisResult
 from studio.best_of import Takes, make_takes, score_take
 from studio.dialogue import DialogueTake, TurnProgress, dialogue_request, save_dialogue
+from studio.lengths import default_length
 from studio.scene import ScenePresets, compose_scene
 from studio.takes import HISTORY_SIZE, Take, TakeStore, add_take
 from studio.voice_library import VoiceLibrary
@@ -87,6 +88,11 @@ class Studio:
         return SynthesisRequest.parse(text=text, reference_audio=voice.reference_audio,
                                       reference_text=voice.reference_text, scene=scene, seed=seed, **sampling)
 
+    def sized(self, request: SynthesisRequest) -> SynthesisRequest:
+        """The request with the studio's length rule applied (studio/lengths.py): on the noise model, a take
+        whose caller gave no max_new_tokens is kept short. Every take path below applies it."""
+        return default_length(request, self.is_noise)
+
     def transcribe(self, clip: str | Path | None) -> str:
         """Raises InvalidRequest (no clip, bad clip) or StudioError (no ASR model)."""
         if not clip:
@@ -123,6 +129,7 @@ class Studio:
         the model at once. With `check` the take is scored; best of N (request.candidates > 1) makes the
         takes whole, all at once (the batcher generates them together), and streams nothing."""
         self.admit()
+        request = self.sized(request)
         if request.candidates > 1:
             def announce(done: int, count: int) -> None:
                 if on_progress is not None:
@@ -181,7 +188,7 @@ class Studio:
                    ) -> Takes:
         """A whole take (or the best of request.candidates, made together), scored when checked, for a call
         the door admitted; setting `cancel` stops it (raises Cancelled)."""
-        return make_takes(self.engine, request, self.checker, check=check, cancel=cancel)
+        return make_takes(self.engine, self.sized(request), self.checker, check=check, cancel=cancel)
 
     def stream(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> Iterator[StreamChunk]:
         """One take's audio as the engine makes it (the last chunk carries the result), for a call the door
@@ -191,6 +198,7 @@ class Studio:
             raise Cancelled("stopped before it began")
         # The event stops the engine mid-step. ZeroGPU runs the call in another process that an Event cannot
         # reach, so there the stream is only closed at its next piece (within ~1 s of audio).
+        request = self.sized(request)
         pass_cancel = cancel is not None and not self.zerogpu
         stream = self.engine.stream(request, cancel=cancel) if pass_cancel else self.engine.stream(request)
         with contextlib.closing(stream):  # leaving early closes the engine's stream, which ends the generation
@@ -229,7 +237,7 @@ class Studio:
     def dialogue_file(self, request: SynthesisRequest, cancel: threading.Event | None = None) -> DialogueTake:
         """A whole dialogue, saved with its turns and subtitles; setting `cancel` stops it (raises Cancelled)."""
         self.admit()
-        return save_dialogue(self.takes, self.engine.synthesize(request, cancel), stem="api-dialogue")
+        return save_dialogue(self.takes, self.engine.synthesize(self.sized(request), cancel), stem="api-dialogue")
 
     # ---- what a door may show of the engine ----------------------------------------------------
     @property

@@ -25,9 +25,15 @@ SLOW_MODULES = {
 }
 
 
+# Fixtures that start a process of their own (a studio, a local RunPod worker): a test using one, even through
+# another fixture, is slow wherever it lives.
+SLOW_FIXTURES = {"doors_studio", "worker_url"}
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        if item.module.__name__.rpartition(".")[2] in SLOW_MODULES or item.get_closest_marker("browser"):
+        if item.module.__name__.rpartition(".")[2] in SLOW_MODULES or item.get_closest_marker("browser") \
+                or SLOW_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
 
 

@@ -1,10 +1,13 @@
 """The command line, run as a person would: a subprocess, its files, its exit code and stderr."""
 
+import logging
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import soundfile as sf
 
+from studio.lengths import NOISE_MAX_TOKENS
 from tests.conftest import ROOT
 
 
@@ -48,12 +51,13 @@ def test_show_prompt_prints_the_official_layout_without_generating(tmp_path, spe
     assert "frames" in run.stderr
 
 
-def test_text_from_stdin(tmp_path):
+def test_text_from_stdin_and_the_short_default_on_the_noise_model(tmp_path):
     out = tmp_path / "stdin.wav"
-    run = cli("-", "--model", "tiny-random", "--out", str(out), "--max-new-tokens", "20", "--quiet",
-              stdin="From a pipe.")
+    run = cli("-", "--model", "tiny-random", "--out", str(out), "--quiet", stdin="From a pipe.")
     assert run.returncode == 0, run.stderr
     assert out.exists() and run.stderr == "" and run.stdout == ""  # --quiet: nothing but errors
+    # no --max-new-tokens: the studio's rule gives tiny-random the page's 100 steps (was 2048: 82 s of noise)
+    assert len(sf.read(out)[0]) == (NOISE_MAX_TOKENS - 8) * 960
 
 
 def one_line_error(run, code, words):
@@ -63,29 +67,52 @@ def one_line_error(run, code, words):
     assert "Traceback" not in run.stderr
 
 
-def test_user_mistakes_are_one_line_without_traceback(tmp_path):
-    one_line_error(cli("   ", "--model", "tiny-random"), 2, "no text to speak")
+def in_process(capsys, *args):
+    """The CLI's main() as `python -m inference` calls it (sys.exit(main())), without a new process: its exit
+    code and what it wrote to stderr. An exception escaping main() fails the test, as a traceback would."""
+    from cli.main import main
+
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    except SystemExit as exit:  # argparse's own exits
+        code = exit.code
+    return SimpleNamespace(returncode=code, stderr=capsys.readouterr().err)
+
+
+def test_user_mistakes_are_one_line_without_traceback(tmp_path, capsys, caplog):
+    """Each mistake in a process of its own took 102 s on 2 busy cores. Two run as a person would (a
+    process: its exit code, its whole stderr); the rest through main() in this process, the same code path
+    behind `python -m inference`."""
     mistyped = cli("hi", "--seed", "abc")
     one_line_error(mistyped, 2, "--seed: invalid int value: 'abc'")
     assert mistyped.stderr.count("\n") == 1  # not argparse's whole usage text
-    one_line_error(cli("hi", "--temperature", "9", "--model", "tiny-random"), 2, "temperature must be at most 2.0")
-    one_line_error(cli("hi", "--reference", "/nope.wav", "--model", "tiny-random"), 2, "no reference audio file")
+    one_line_error(cli("hi", "--model", "tiny-random", "--device", "cuda"), 3, "no CUDA GPU")
+
+    def mistake(*args):
+        return in_process(capsys, *args)
+
+    caplog.set_level(logging.INFO)
+    one_line_error(mistake("   ", "--model", "tiny-random"), 2, "no text to speak")
+    one_line_error(mistake("hi", "--temperature", "9", "--model", "tiny-random"), 2, "temperature must be at most 2.0")
+    one_line_error(mistake("hi", "--reference", "/nope.wav", "--model", "tiny-random"), 2, "no reference audio file")
     notes = tmp_path / "notes.wav"
     notes.write_text("not audio")
-    one_line_error(cli("hi", "--reference", str(notes), "--model", "tiny-random"), 2, "not a supported audio format")
-    one_line_error(cli("hi", "--out", str(tmp_path / "x.ogg"), "--model", "tiny-random"), 2, ".wav or .mp3")
-    one_line_error(cli("hi", "--out", str(notes / "take.wav"), "--model", "tiny-random"), 2,
+    one_line_error(mistake("hi", "--reference", str(notes), "--model", "tiny-random"), 2,
+                   "not a supported audio format")
+    one_line_error(mistake("hi", "--out", str(tmp_path / "x.ogg"), "--model", "tiny-random"), 2, ".wav or .mp3")
+    one_line_error(mistake("hi", "--out", str(notes / "take.wav"), "--model", "tiny-random"), 2,
                    "cannot create the folder for --out")
     (tmp_path / "takes.wav").mkdir()
-    one_line_error(cli("hi", "--out", str(tmp_path / "takes.wav"), "--model", "tiny-random"), 2, "is a folder")
-    one_line_error(cli("hi", "--out", f"{tmp_path / 'new-folder'}/", "--model", "tiny-random"), 2, "is a folder")
-    one_line_error(cli("hi", "--out", str(tmp_path), "--model", "tiny-random"), 2, "is a folder")
+    one_line_error(mistake("hi", "--out", str(tmp_path / "takes.wav"), "--model", "tiny-random"), 2, "is a folder")
+    one_line_error(mistake("hi", "--out", f"{tmp_path / 'new-folder'}/", "--model", "tiny-random"), 2, "is a folder")
+    one_line_error(mistake("hi", "--out", str(tmp_path), "--model", "tiny-random"), 2, "is a folder")
     # Checked by opening the file itself, before any generation: /proc takes no new files, even from root.
-    proc = cli("hi", "--out", "/proc/hvs-take.wav", "--model", "tiny-random", "--max-new-tokens", "4096")
+    caplog.clear()
+    proc = mistake("hi", "--out", "/proc/hvs-take.wav", "--model", "tiny-random", "--max-new-tokens", "4096")
     one_line_error(proc, 2, "cannot write --out /proc/hvs-take.wav")
-    assert "loaded" not in proc.stderr  # refused before the model was even loaded
-    one_line_error(cli("hi <|eot_id|>", "--model", "tiny-random"), 2, "control token <|eot_id|>")
-    one_line_error(cli("hi", "--model", "tiny-random", "--candidates", "2", "--asr-model", "none", "--speaker-model",
-                       "none"), 2, "--candidates needs the take check")  # was exit 1, "off on this server"
-    one_line_error(cli("hi", "--model", "someone/missing-model"), 3, "--model tiny-random")
-    one_line_error(cli("hi", "--model", "tiny-random", "--device", "cuda"), 3, "no CUDA GPU")
+    assert "loaded" not in proc.stderr + caplog.text  # refused before the model was even loaded
+    one_line_error(mistake("hi <|eot_id|>", "--model", "tiny-random"), 2, "control token <|eot_id|>")
+    one_line_error(mistake("hi", "--model", "tiny-random", "--candidates", "2", "--asr-model", "none",
+                           "--speaker-model", "none"), 2, "--candidates needs the take check")  # was exit 1
+    one_line_error(mistake("hi", "--model", "someone/missing-model"), 3, "--model tiny-random")

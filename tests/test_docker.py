@@ -44,6 +44,7 @@ def test_pod_and_serverless_targets():
     assert users and users[-1].split(":")[0] not in ("root", "0")  # the stages after it add no USER
     assert "USER" not in pod and "USER" not in worker
     assert "HF_HOME=/workspace/hf" in base and "ARG PRELOAD_MODEL" in base
+    assert re.search(r"^ENV (.*\\\n)*\s*HVS_DEVICE=cuda\b", base, re.M)  # no quiet fall back to the CPU
     assert "EXPOSE 7860" in pod and re.search(r"HEALTHCHECK .*\n.*/healthz", pod)
     assert 'CMD ["python", "app.py", "--host", "0.0.0.0"]' in pod
     assert 'CMD ["python", "-m", "serverless.handler"]' in worker
@@ -77,18 +78,36 @@ def test_dockerignore_keeps_what_copy_needs_and_drops_the_rest():
         assert _ignored(junk, patterns), junk
 
 
+def _entrypoint(env: dict, show: str = "$HF_HOME|$HVS_CACHE") -> subprocess.CompletedProcess:
+    return subprocess.run([str(ROOT / "docker" / "entrypoint.sh"), "sh", "-c", f'echo "{show}"'],
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=10)
+
+
 def test_entrypoint_falls_back_when_the_volume_is_not_writable(tmp_path):
-    env = {**os.environ, "HF_HOME": "/proc/not-writable/hf", "HVS_CACHE": str(tmp_path / "cache"),
-           "HOME": str(tmp_path)}
-    run = subprocess.run([str(ROOT / "docker" / "entrypoint.sh"), "sh", "-c", 'echo "$HF_HOME|$HVS_CACHE"'],
-                         env=env, capture_output=True, text=True, timeout=10)
+    # /proc stands for a mounted volume that uid 1000 cannot write (even root makes no folder there)
+    env = {"HF_HOME": "/proc/hf", "HVS_CACHE": str(tmp_path / "cache"), "HOME": str(tmp_path)}
+    run = _entrypoint(env)
     assert run.returncode == 0
     assert run.stdout.strip() == f"{tmp_path}/.cache/huggingface|{tmp_path}/cache"
-    assert "not writable" in run.stderr and "PRELOAD_MODEL" in run.stderr
-    env["HF_HOME"] = str(tmp_path / "volume" / "hf")
-    run = subprocess.run([str(ROOT / "docker" / "entrypoint.sh"), "sh", "-c", 'echo "$HF_HOME"'], env=env,
-                         capture_output=True, text=True, timeout=10)
-    assert run.stdout.strip() == env["HF_HOME"] and run.stderr == "" and (tmp_path / "volume" / "hf").is_dir()
+    assert "not writable" in run.stderr and "PRELOAD_MODEL" in run.stderr and "chown -R" in run.stderr
+    # the studio's cache (the browser key) moved off the volume: the warning says to set HVS_BROWSER_SECRET
+    run = _entrypoint({**env, "HF_HOME": str(tmp_path / "hf"), "HVS_CACHE": "/proc/cache"})
+    assert run.stdout.strip() == f"{tmp_path}/hf|{tmp_path}/.cache"
+    assert "HVS_CACHE=/proc/cache is not writable" in run.stderr and "HVS_BROWSER_SECRET" in run.stderr
+
+
+def test_entrypoint_says_nothing_about_a_volume_that_is_not_there(tmp_path):
+    """A serverless worker without a network volume has no /runpod-volume: it warned at every cold start."""
+    run = _entrypoint({"HF_HOME": "/proc/no-volume/hf", "HVS_CACHE": "/proc/no-volume/cache", "HOME": str(tmp_path)})
+    assert run.returncode == 0 and run.stderr == ""
+    assert run.stdout.strip() == f"{tmp_path}/.cache/huggingface|{tmp_path}/.cache"
+
+
+def test_entrypoint_keeps_a_writable_volume_quietly(tmp_path):
+    env = {"HF_HOME": str(tmp_path / "volume" / "hf"), "HVS_CACHE": str(tmp_path / "volume" / "cache")}
+    run = _entrypoint(env)
+    assert run.stdout.strip() == f"{env['HF_HOME']}|{env['HVS_CACHE']}" and run.stderr == ""
+    assert (tmp_path / "volume" / "hf").is_dir()
 
 
 def test_preload_finds_the_audio_tokenizer(tmp_path):

@@ -17,6 +17,7 @@ import numpy as np
 import openai
 import pytest
 
+from studio.lengths import NOISE_MAX_TOKENS
 from studio.openai_voices import OPENAI_NAMES
 from tests.doors_support import API_KEY
 from tests.studio_server import healthz
@@ -312,3 +313,11 @@ def test_a_full_queue_is_429_and_callers_that_leave_the_queue_free_it(doors_stud
     speech = client.audio.speech.create(model="m", input="Back to normal.", voice="smart", response_format="wav",
                                         extra_body=SHORT)
     assert _seconds(speech.content, "wav") > 1.0
+
+
+def test_a_take_without_a_length_is_4_s_on_the_noise_model(client):
+    """tiny-random never ends a take: without max_new_tokens this door made 2048 steps (82 s of noise) while the
+    page started at 100. The studio's one rule (studio/lengths.py) gives every door the page's short default."""
+    speech = client.audio.speech.create(model="higgs", input="Hi.", voice="smart", response_format="wav",
+                                        extra_body={"seed": 3})
+    assert _seconds(speech.content, "wav") == pytest.approx((NOISE_MAX_TOKENS - 8) * 0.04, abs=0.05)  # 3.7 s

@@ -182,3 +182,17 @@ def test_a_cancelled_job_stops_its_take(engine, monkeypatch):
         return False
 
     assert asyncio.run(cancel_mid_take()), "the cancelled job's take kept generating"
+
+
+def test_a_job_without_a_length_is_4_s_on_the_noise_model(engine):
+    """A job that gave no max_new_tokens ran 2048 steps (82 s of noise) on tiny-random; the studio's one rule
+    (studio/lengths.py) keeps it to the page's short default, streamed or not. A given length is kept."""
+    from studio.lengths import NOISE_MAX_TOKENS
+
+    seconds = (NOISE_MAX_TOKENS - 8) * 0.04  # 3.68 s: the stream-start row and 7 delay rows hold no frame
+    (plain,) = Worker(engine).run({"id": "n", "input": {"text": "Hi.", "seed": 1}})
+    assert plain["duration_s"] == pytest.approx(seconds, abs=0.05), plain
+    *_, streamed = Worker(engine).run({"id": "s", "input": {"text": "Hi.", "seed": 1, "stream": True}})
+    assert streamed["duration_s"] == pytest.approx(seconds, abs=0.05), streamed
+    (given,) = Worker(engine).run({"id": "g", "input": {"text": "Hi.", "seed": 1, "max_new_tokens": 40}})
+    assert given["duration_s"] == pytest.approx(32 * 0.04, abs=0.05)

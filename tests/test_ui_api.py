@@ -334,3 +334,12 @@ def test_an_api_caller_that_disconnects_stops_its_take(studio):
         caller.wait()
     assert wait_until(lambda: _idle(url), 45), healthz(url)  # Gradio notices a dropped connection within ~10 s
     assert sf.info(_speak(Client(url, verbose=False), text="Next caller.", seed=3)).samplerate == 24_000
+
+
+def test_the_start_up_log_names_our_share_flag_not_gradios_argument(guarded):
+    """Gradio's launch() printed "set `share=True` in `launch()`", where the docs say --share."""
+    *_, log = guarded
+    text = log.read_text()
+    assert "* Running on local URL:  http://127.0.0.1:" in text
+    assert "* To create a public link, start with --share (or HVS_SHARE=1)." in text
+    assert "share=True" not in text and "launch()" not in text

@@ -66,7 +66,7 @@ Args:
     top_p: Nucleus sampling 0-1; default 0.95.
     top_k: Top-k sampling (0 turns it off); default 50.
     seed: Whole number; the same seed and inputs give the same take. Empty draws a fresh seed.
-    max_new_tokens: Length limit in audio frames, 25 per second of audio; default 2048.
+    max_new_tokens: Length limit in audio frames, 25 per second of audio; default 2048 (100 on tiny-random).
     tone: A tone preset name (see the API page), or empty.
     setting: A recording-setting preset name (see the API page), or empty.
     voice: A voice name (smart, a preset, a described voice, or an OpenAI name such as alloy) or several words describing a voice. A reference clip wins over a name's clip. Empty: the model picks a voice.

@@ -22,11 +22,11 @@ from inference.contract.request import (
 )
 from inference.prompting.script import MAX_SPEAKERS
 from studio.dialogue import DialogueTake
+from studio.lengths import NOISE_MAX_TOKENS
 from studio.service import Stopped, Studio, take_info
 
 from . import dialogue, library
 from .errors import problem_line
-from .sampling_panel import NOISE_MAX_TOKENS
 
 NO_PRESET = "none"
 GENERATE, GENERATING = "Generate the dialogue", "Generating…"

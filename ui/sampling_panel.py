@@ -6,8 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from inference.contract.request import FRAME_RATE, MAX_SEED, SamplingOptions
-
-NOISE_MAX_TOKENS = 100  # 4 s: a random-weight model never ends a take on its own
+from studio.lengths import NOISE_MAX_TOKENS
 
 SLIDER_LABELS = {
     "temperature": "Temperature", "top_p": "Top-p", "top_k": "Top-k",

@@ -25,16 +25,37 @@ def pick_device(requested: str = "auto") -> torch.device:
             return torch.device("cuda")
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
+        if torch.version.cuda:  # a CUDA build with no usable GPU: say so, the CPU is far slower
+            log.warning(cuda_missing(lead="--device auto found no usable CUDA GPU and runs on the CPU"))
         return torch.device("cpu")
     try:
         device = torch.device(requested)
     except RuntimeError as err:
         raise ModelLoadError(f"Unknown device {requested!r}: use auto, cpu, cuda, cuda:N or mps.") from err
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError("Device 'cuda' was requested but no CUDA GPU is available (use --device cpu).")
+        raise ModelLoadError(cuda_missing())
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise ModelLoadError("Device 'mps' was requested but Apple's MPS backend is not available.")
     return device
+
+
+# The oldest driver each CUDA major version runs on (NVIDIA's minor-version compatibility).
+MIN_DRIVER = {"11": "450", "12": "525", "13": "580"}
+
+
+def cuda_missing(cuda: str | None = None, lead: str = "Device 'cuda' was requested but no CUDA GPU is available"
+                 ) -> str:
+    """Why 'cuda' cannot be used, naming what the host needs: a GPU and a driver for this torch's CUDA."""
+    cuda = cuda if cuda is not None else torch.version.cuda
+    if not cuda:
+        return (f"{lead}: this torch is a CPU-only build. "
+                "Install torch with CUDA (see requirements.txt), or use --device cpu (HVS_DEVICE=cpu).")
+    driver = MIN_DRIVER.get(cuda.split(".")[0])
+    needs = f" (version {driver} or newer)" if driver else ""
+    return (f"{lead}: this torch build uses CUDA {cuda} and "
+            f"needs an NVIDIA GPU and an NVIDIA driver that supports CUDA {cuda}{needs}. Check `nvidia-smi` on "
+            "the host (it shows the driver and the highest CUDA version it supports) and that the container "
+            "sees the GPU (docker run --gpus all); or use --device cpu (HVS_DEVICE=cpu).")
 
 
 def pick_dtype(requested: str, device: torch.device) -> torch.dtype:
