@@ -26,6 +26,7 @@ from studio.service import Stopped, Studio, take_info
 
 from . import dialogue, library
 from .errors import problem_line
+from .voice_events import SILENCE_JS, UNMUTE_JS
 from .voice_tab import NOISE_MAX_TOKENS
 
 NO_PRESET = "none"
@@ -204,10 +205,10 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
         return {c.progress: "Stopping…"}
 
     outputs = {c.live, c.output, c.progress, c.seed, c.turns, c.turn_pick, c.turn_audio, c.subtitle_files}
-    c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output}, **QUICK) \
+    c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output}, js=UNMUTE_JS, **QUICK) \
         .then(run, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate, c.stop}, **QUICK)
-    c.stop.click(stop, None, c.progress, **QUICK)  # not queued: it must run while the dialogue holds the queue
+    c.stop.click(stop, None, c.progress, js=SILENCE_JS, **QUICK)  # not queued: it must run while the dialogue holds the queue
 
     def play_turn(label: str | None, known: list) -> str | None:
         return next((path for name, path in known or [] if name == label), None)

@@ -50,6 +50,11 @@ COUNTER_JS = f"""(text) => {{
 
 
 GENERATE, GENERATING = "Generate", "Generating…"
+# Stop silences the live players at once, in the page: what they had buffered would play on for seconds.
+SILENCE_JS = """() => { document.querySelectorAll('#hvs-live audio, #hvs-dlg-live audio').forEach(a => {
+  a.pause(); a.muted = true; }); }"""
+UNMUTE_JS = """() => { document.querySelectorAll('#hvs-live audio, #hvs-dlg-live audio').forEach(a => {
+  a.muted = false; }); }"""
 PRIVATE = {"api_visibility": "private"}
 QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 
@@ -113,11 +118,17 @@ def _history_updates(c: Controls, history: list[dict]) -> dict:
     for i, player in enumerate(c.players):
         if i < len(history):
             take = history[i]
-            label = f"{take['text'][:40]}{'…' if len(take['text']) > 40 else ''} · {take['voice']} · seed {take['seed']}"
+            label = f"{take['text'][:40]}{'…' if len(take['text']) > 40 else ''} · {take['voice']} · {_take_note(take)}"
             updates[player] = gr.Audio(take["path"], label=label, visible=True)
         else:
             updates[player] = gr.Audio(None, visible=False)
     return updates
+
+
+def _take_note(take: dict) -> str:
+    seed = f"seed {take['seed']}" if take.get("seed") is not None else ""
+    stopped = f"stopped at {take['stopped_at']:.1f} s" if take.get("stopped_at") is not None else ""
+    return " · ".join(note for note in (stopped, seed) if note)
 
 
 def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None:
@@ -161,7 +172,10 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
                 else:
                     finished = item
         except Stopped as err:
-            yield {c.status: str(err)}
+            part = err.part
+            kept = {c.output: str(part.path), c.history: part.history, **_history_updates(c, part.history)} \
+                if part is not None else {}
+            yield {c.status: str(err), **kept}
             return
         except Exception as err:  # noqa: BLE001 - every failure becomes a message, cleared by the next action
             yield {c.status: problem_line(err)}
@@ -186,10 +200,10 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
     outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, *c.players}
     busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output}
     # Progress and problems show in the status line only: no overlay or badge left on the players.
-    c.generate_btn.click(begin, None, busy, **QUICK) \
+    c.generate_btn.click(begin, None, busy, js=UNMUTE_JS, **QUICK) \
         .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
-    c.stop_btn.click(stop, None, c.status, **QUICK)  # not queued: it must run while the take holds the queue
+    c.stop_btn.click(stop, None, c.status, js=SILENCE_JS, **QUICK)  # not queued: it must run while the take holds the queue
 
     def full_prompt(v: dict) -> dict:
         try:
