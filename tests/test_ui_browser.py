@@ -345,11 +345,11 @@ def test_every_section_fits_a_phone(studio, browser, output_dir):
         for section in ("Save or manage my voices", "Advanced", "What the model is given"):
             page.get_by_text(section).click()
         page.get_by_label("Describe a voice").check()
-        page.locator("#hvs-voice-note").get_by_text("Describe a voice").wait_for(timeout=10_000)
+        page.locator("#hvs-voice-note").get_by_text("The voice you describe speaks").wait_for(timeout=10_000)
         _assert_no_overlaps(page, "sections open, described voice")
         page.screenshot(path=str(output_dir / "phone-open.png"), full_page=True)
         page.get_by_label("Preset voice").first.check()
-        page.locator("#hvs-voice-note").get_by_text("Preset voice").wait_for(timeout=10_000)
+        page.locator("#hvs-voice-note").get_by_text("A preset voice speaks").wait_for(timeout=10_000)
         _assert_no_overlaps(page, "preset voice")
         page.screenshot(path=str(output_dir / "phone-preset.png"), full_page=True)
         # At desktop width every tag stays on one line.

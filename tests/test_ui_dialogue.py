@@ -48,7 +48,7 @@ def test_dialogue_api_with_two_clips_returns_the_take_and_subtitles(studio, spee
     ({"script": SCRIPT, "speakers": "{not json"}, "speakers is not valid JSON"),
     ({"script": SCRIPT, "speakers": json.dumps({"Alice": {"clip": 2}})}, "speakers.Alice.clip is 2, but 0 clip(s)"),
     ({"script": "Laugh: ha."}, "is also a sound-effect tag ([laugh])"),
-    ({"script": ""}, "there is no text to speak"),
+    ({"script": ""}, "There is no script to speak"),
     ({"script": SCRIPT, "pause_s": True}, "pause_s must be a number, not true"),
 ])
 def test_dialogue_api_errors_are_readable_and_the_server_keeps_serving(studio, fields, message):

@@ -26,7 +26,7 @@ from studio.service import Stopped, Studio, take_info
 
 from . import dialogue, library
 from .errors import problem_line
-from .voice_events import SILENCE_JS, UNMUTE_JS
+from .voice_events import SILENCE_JS, UNMUTE_JS, clear_problem
 from .voice_tab import NOISE_MAX_TOKENS
 
 NO_PRESET = "none"
@@ -143,6 +143,8 @@ def _wire_script(c: DialogueControls, studio: Studio) -> None:
 
     listing = [c.found, *[part for group, picker, _, _ in c.slots for part in (group, picker)]]
     c.script.change(list_speakers, [c.script, c.saved_voices], listing, trigger_mode="always_last", **QUICK)
+    for event in (c.script.change, c.consent.input):  # a problem in the status line goes when its input changes
+        event(clear_problem, c.progress, c.progress, **QUICK)
 
     for _group, picker, clip, text in c.slots:
         picker.change(lambda choice: (gr.Audio(visible=choice == dialogue.CLIP_CHOICE),

@@ -14,8 +14,9 @@ import gradio as gr
 
 from inference.contract.errors import StudioError
 from inference.contract.request import MAX_TEXT_CHARS
+from studio.clip_check import ClipVerdict, check_reference
 from studio.service import Stopped, Studio, is_user_error, timing_line
-from studio.voices import DESCRIBED, SMART, Voice, VoiceSpec
+from studio.voices import DESCRIBED, PRESET, SMART, Voice, VoiceSpec
 
 from .errors import problem_line, readable
 from .take_report import report_markdown
@@ -62,13 +63,40 @@ QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 def who_speaks(clip: str | None, mode: str | None, name: str | None) -> str:
     if clip:
         return f"**Cloning {name or 'your clip'}.** Remove the clip (×) to use another voice."
-    return f"**{mode or SMART}** speaks. Upload or record a clip above to clone a voice."
+    return f"{_SPEAKS.get(mode, _SPEAKS[SMART])} Upload or record a clip above to clone a voice."
+
+
+_SPEAKS = {SMART: "**A smart voice** speaks: the model picks one that suits the text.",
+           DESCRIBED: "**The voice you describe** speaks.", PRESET: "**A preset voice** speaks."}
+
+
+def clear_problem(status: str | None):
+    """The status line's problem (a line starting with the warning sign) goes when an input changes."""
+    return "" if (status or "").startswith("⚠️") else gr.skip()
+
+
+def _wire_clip_check(c: Controls) -> None:
+    """A clip is read when it arrives: one that cannot be read is dropped with a plain sentence, a short or
+    long one gets a warning. Consent is for one clip: removing it (to swap in another) unticks the box."""
+
+    def check(clip: str | None) -> dict:
+        verdict = check_reference(clip) if clip else ClipVerdict()
+        if verdict.problem:
+            return {c.clip: None, c.consent: False, c.status: f"⚠️ {verdict.problem}"}
+        return {c.status: f"⚠️ {verdict.warning}" if verdict.warning else ""}
+
+    for event in (c.clip.upload, c.clip.stop_recording):
+        event(check, c.clip, {c.clip, c.consent, c.status}, **QUICK)
+    c.clip.clear(lambda: False, None, c.consent, **QUICK)
 
 
 def _wire_page(c: Controls, studio: Studio, tag_buttons: list, counter: gr.Markdown) -> None:
     for button, tag in tag_buttons:
         button.click(None, inputs=c.text, outputs=c.text, js=_insert_tag_js(tag), **PRIVATE)
     c.text.change(None, inputs=c.text, outputs=counter, js=COUNTER_JS, **PRIVATE)
+    for event in (c.text.change, c.mode.change, c.consent.input):  # consent: by hand only (a bad clip unticks it)
+        event(clear_problem, c.status, c.status, **QUICK)
+    _wire_clip_check(c)
 
     def show_mode(v: dict) -> dict:
         return {c.voice_note: who_speaks(v[c.clip], v[c.mode], v[c.voices.loaded]),
@@ -151,6 +179,9 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
             if voice.is_own_clip and not v[c.consent]:
                 raise gr.Error("Please tick the box under the clip to confirm that you have the right to use "
                                "this voice before cloning it.")
+            if v[c.consent] and not v[c.clip]:  # never another voice in place of the one meant to be cloned
+                raise gr.Error("The box for cloning is ticked, but there is no clip to clone: upload or record "
+                               "one (the last file could not be used), or untick the box to let another voice speak.")
             if voice.is_own_clip and not voice.reference_text and studio.transcriber is not None \
                     and studio.transcriber.enabled:
                 yield {c.status: "Transcribing the reference clip…"}

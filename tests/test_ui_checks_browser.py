@@ -1,0 +1,81 @@
+"""Issue 20 in a real browser: a clip checked when it arrives, problems in one status line that clear when the
+input changes, Check a clip's two signals, one click to hear an example, the API linked on every screen."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.test_ui_browser import _status, _studio_page, browser, mic_wav, studio  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
+
+
+def _toasts(page) -> int:
+    return page.locator(".toast-body:visible").count()
+
+
+def test_a_file_that_is_not_audio_is_refused_when_it_arrives(studio, browser, output_dir, tmp_path):  # noqa: F811
+    url, _ = studio
+    fake = tmp_path / "notes.wav"
+    fake.write_text("This is a text file renamed to look like audio.")
+    with _studio_page(browser, url, output_dir) as page:
+        page.locator("#hvs-consent input").check()
+        page.locator("#hvs-clip input[type=file]").set_input_files(str(fake))
+        page.locator("#hvs-status").get_by_text("This file is not audio we can read").wait_for(timeout=30_000)
+        assert not page.locator("#hvs-consent input").is_checked()  # consent was for that clip
+        page.wait_for_function("() => !document.querySelector('#hvs-voice-note').innerText.includes('Cloning')",
+                               timeout=10_000)  # the unreadable clip was dropped
+        # Consent ticked without a clip: Generate says so, and no other voice speaks in its place.
+        page.locator("#hvs-consent input").check()
+        page.locator("#hvs-text textarea").fill("Who speaks now?")
+        page.locator("#hvs-generate").click()
+        page.locator("#hvs-status").get_by_text("there is no clip to clone").wait_for(timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=30_000)
+        assert page.locator(".hvs-history:visible").count() == 0 and _toasts(page) == 0
+        # Editing the text clears the problem.
+        page.locator("#hvs-text textarea").fill("Who speaks now, then?")
+        page.wait_for_function("() => !document.querySelector('#hvs-status').innerText.includes('⚠️')",
+                               timeout=10_000)
+
+
+def test_a_short_clip_is_warned_about_on_arrival(studio, browser, output_dir, tmp_path):  # noqa: F811
+    url, _ = studio
+    short = tmp_path / "short.wav"
+    raw = tmp_path / "raw.wav"
+    subprocess.run(["espeak-ng", "-w", str(raw), "Hi there."], check=True)
+    wave, rate = sf.read(raw)
+    sf.write(short, np.asarray(wave[: int(1.5 * rate)]), rate)
+    with _studio_page(browser, url, output_dir) as page:
+        page.locator("#hvs-clip input[type=file]").set_input_files(str(short))
+        page.locator("#hvs-status").get_by_text("is only").wait_for(timeout=30_000)
+        assert "5-15 s" in _status(page)
+        page.locator("#hvs-voice-note").get_by_text("Cloning your clip").wait_for(timeout=10_000)
+
+
+def test_problems_use_the_status_line_and_go_when_the_input_changes(studio, browser, output_dir, tmp_path):  # noqa: F811
+    url, _ = studio
+    with _studio_page(browser, url, output_dir) as page:
+        page.locator("#hvs-generate").click()  # no text
+        page.locator("#hvs-status").get_by_text("no text to speak").wait_for(timeout=30_000)
+        page.locator("#hvs-text textarea").fill("Fixed.")
+        page.wait_for_function("() => !document.querySelector('#hvs-status').innerText.includes('no text')",
+                               timeout=10_000)
+        # Dialogue: an empty script is called a script, and the problem goes once one is typed.
+        page.get_by_role("tab", name="Dialogue").click()
+        page.locator("#hvs-dlg-generate").click()
+        progress = page.locator("#hvs-dlg-progress")
+        progress.get_by_text("There is no script to speak").wait_for(timeout=30_000)
+        page.locator("#hvs-dlg-script textarea").fill("Alice: Hello.")
+        page.wait_for_function("() => !document.querySelector('#hvs-dlg-progress').innerText.includes('⚠️')",
+                               timeout=10_000)
+        # Check a clip: a bad file is said in the tab's own line, not in a toast that vanishes.
+        fake = tmp_path / "notes.mp3"
+        fake.write_text("not audio")
+        page.get_by_role("tab", name="Check a clip").click()
+        page.locator("#hvs-check").click()
+        page.locator("#hvs-check-result").get_by_text("Upload or record a clip first").wait_for(timeout=30_000)
+        assert _toasts(page) == 0
