@@ -79,3 +79,40 @@ def test_problems_use_the_status_line_and_go_when_the_input_changes(studio, brow
         page.locator("#hvs-check").click()
         page.locator("#hvs-check-result").get_by_text("Upload or record a clip first").wait_for(timeout=30_000)
         assert _toasts(page) == 0
+
+
+def test_try_an_example_hears_a_preset_voice_in_one_click(studio, browser, output_dir):  # noqa: F811
+    url, _ = studio
+    with _studio_page(browser, url, output_dir, width=390) as page:
+        page.locator("#hvs-example").click()  # the one action
+        page.locator("#hvs-info").get_by_text("real-time factor").wait_for(timeout=120_000)
+        assert page.locator("#hvs-text textarea").input_value().startswith("Hello! This is Higgs Voice Studio")
+        labels = page.locator(".hvs-history:visible [data-testid='block-label']").all_inner_texts()
+        assert len(labels) == 1 and "Robot" in labels[0], labels
+        # the shipped voice says what it is (its license note)
+        page.locator("#hvs-voice-note").get_by_text("Not a real person").wait_for(timeout=10_000)
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_the_api_is_linked_on_every_screen(studio, browser, output_dir, width):  # noqa: F811
+    url, _ = studio
+    import json
+    import urllib.request
+
+    with _studio_page(browser, url, output_dir, width=width) as page:
+        footer = page.locator("#hvs-footer")
+        footer.scroll_into_view_if_needed()
+        assert footer.is_visible()
+        panel, docs = footer.get_by_role("link", name="API panel"), footer.get_by_role("link", name="its reference")
+        assert panel.is_visible() and docs.is_visible()
+        assert panel.get_attribute("href").endswith("?view=api") and docs.get_attribute("href") == "docs"
+        page.goto(f"{url}/{docs.get_attribute('href')}")  # (Gradio opens a Markdown link in a new tab)
+        page.get_by_role("heading", name="POST /v1/audio/speech").wait_for(timeout=30_000)
+        assert "reference_audio" in page.content()
+    with urllib.request.urlopen(f"{url}/v1/openapi.json", timeout=10) as response:
+        schema = json.loads(response.read())
+    assert "/v1/audio/speech" in schema["paths"] and "SpeechBody" in schema["components"]["schemas"]
+    with urllib.request.urlopen(f"{url}/gradio_api/info", timeout=10) as response:
+        info = json.loads(response.read())
+    example = info["named_endpoints"]["/detect"]["parameters"][0]["example_input"]
+    assert "robot_en.wav" in json.dumps(example) and ".pdf" not in json.dumps(example)

@@ -23,6 +23,13 @@ DETECT_DESCRIPTION = (
 )
 
 
+EXAMPLE_CLIP = "assets/voices/robot_en.wav"  # a shipped preset voice, in the repository
+
+
+def _example_clip() -> dict:
+    return {"path": EXAMPLE_CLIP, "orig_name": EXAMPLE_CLIP.rsplit("/", 1)[1], "meta": {"_type": "gradio.FileData"}}
+
+
 def check_clip(path: str | None) -> dict:
     """Both signals for an uploaded file; raises StudioError (InvalidAudio, InvalidRequest) for a bad one."""
     if not path:
@@ -67,6 +74,7 @@ def build_check_tab() -> None:
     button.click(check_on_page, clip, result, api_visibility="private")
     with gr.Column(visible=False):  # the API takes a plain file, not the page's audio component
         audio = gr.File(label="audio", type="filepath")
+        audio.example_payload = audio.example_value = _example_clip  # the API panel's example: not Gradio's PDF
         found = gr.JSON(label="result")
         trigger = gr.Button()
 

@@ -99,11 +99,14 @@ def _wire_page(c: Controls, studio: Studio, tag_buttons: list, counter: gr.Markd
     _wire_clip_check(c)
 
     def show_mode(v: dict) -> dict:
-        return {c.voice_note: who_speaks(v[c.clip], v[c.mode], v[c.voices.loaded]),
-                **{col: gr.Column(visible=v[c.mode] == name) for name, col in c.groups.items()}}
+        note = who_speaks(v[c.clip], v[c.mode], v[c.voices.loaded])
+        if not v[c.clip] and v[c.mode] == PRESET and v[c.preset]:
+            note += f"\n\n{_preset_note(studio, v[c.preset])}"
+        return {c.voice_note: note, **{col: gr.Column(visible=v[c.mode] == name) for name, col in c.groups.items()}}
 
-    for component in (c.mode, c.clip, c.voices.loaded):
-        component.change(show_mode, {c.clip, c.mode, c.voices.loaded}, {c.voice_note, *c.groups.values()}, **QUICK)
+    for component in (c.mode, c.clip, c.voices.loaded, c.preset):
+        component.change(show_mode, {c.clip, c.mode, c.voices.loaded, c.preset}, {c.voice_note, *c.groups.values()},
+                         **QUICK)
 
     def preview(name: str | None):
         try:
@@ -159,7 +162,19 @@ def _take_note(take: dict) -> str:
     return " · ".join(note for note in (stopped, seed) if note)
 
 
-def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None:
+def _preset_note(studio: Studio, name: str) -> str:
+    """A shipped voice says what it is and where it comes from (its license note)."""
+    try:
+        voice = studio.voices.get(name)
+    except StudioError:
+        return ""
+    return f"*{voice.label}.* {voice.description}".strip()
+
+
+EXAMPLE_TEXT = "Hello! This is Higgs Voice Studio. Type your own words, or clone your own voice with a short clip."
+
+
+def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button, example_btn: gr.Button) -> None:
     """Generate -> (busy button, Stop shown, last take's info cleared) -> the take, streamed, with its progress
     in the status line -> (button back). Stop sets the take's cancel event; the engine ends the take at once."""
     inputs = {c.mode, c.description, c.preset, c.clip, c.clip_text, c.consent, c.voices.loaded, c.tone, c.setting,
@@ -231,7 +246,16 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None
     outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, *c.players}
     busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output}
     # Progress and problems show in the status line only: no overlay or badge left on the players.
+    def fill_example() -> dict:
+        """Try an example: a shipped preset voice (its transcript and note come with it), a text, then Generate."""
+        voice = studio.voices.all()[0]
+        return {c.clip: None, c.consent: False, c.mode: PRESET, c.preset: voice.name, c.text: EXAMPLE_TEXT}
+
     c.generate_btn.click(begin, None, busy, js=UNMUTE_JS, **QUICK) \
+        .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
+        .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
+    example_btn.click(fill_example, None, {c.clip, c.consent, c.mode, c.preset, c.text}, **QUICK) \
+        .then(begin, None, busy, js=UNMUTE_JS, **QUICK) \
         .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
     c.stop_btn.click(stop, None, c.status, js=SILENCE_JS, **QUICK)  # not queued: it must run while the take holds the queue
@@ -259,7 +283,7 @@ def _wire_transcribe(c: Controls, studio: Studio, transcribe_btn: gr.Button) -> 
 
 
 def wire(c: Controls, studio: Studio, *, tag_buttons: list, counter: gr.Markdown, prompt_btn: gr.Button,
-         transcribe_btn: gr.Button) -> None:
+         transcribe_btn: gr.Button, example_btn: gr.Button) -> None:
     _wire_page(c, studio, tag_buttons, counter)
-    _wire_generation(c, studio, prompt_btn)
+    _wire_generation(c, studio, prompt_btn, example_btn)
     _wire_transcribe(c, studio, transcribe_btn)

@@ -94,6 +94,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
             gr.Markdown("### 1 · Voice")
+            example_btn = gr.Button("▶ Try an example", size="sm", elem_id="hvs-example", visible=bool(preset_voices))
             voices = my_voices.build_picker(browser_secret)
             clip = gr.Audio(sources=["upload", "microphone"], type="filepath", elem_id="hvs-clip", editable=True,
                             label="Voice to clone: upload or record 5-15 s of clear speech",
@@ -165,6 +166,6 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                  setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, live, output,
                  info, prompt_view, history, players, {DESCRIBED: described_col, PRESET: preset_col}, take_options)
     voice_events.wire(c, studio, tag_buttons=tag_buttons, counter=counter, prompt_btn=prompt_btn,
-                      transcribe_btn=transcribe_btn)
+                      transcribe_btn=transcribe_btn, example_btn=example_btn)
     my_voices.wire(voices, demo, clip, clip_text, consent)
     return c
