@@ -88,6 +88,8 @@ def _studio_page(browser, url: str, output_dir: Path, width: int | None = None):
         page.set_viewport_size({"width": width, "height": 844})
     try:
         page.goto(url)
+        page.evaluate("() => localStorage.removeItem('hvs-last-text')")  # no text kept from an earlier test
+        page.reload()
         page.wait_for_selector("#hvs-generate", timeout=60_000)
         yield page
     except Exception:

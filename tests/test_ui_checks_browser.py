@@ -116,3 +116,13 @@ def test_the_api_is_linked_on_every_screen(studio, browser, output_dir, width): 
         info = json.loads(response.read())
     example = info["named_endpoints"]["/detect"]["parameters"][0]["example_input"]
     assert "robot_en.wav" in json.dumps(example) and ".pdf" not in json.dumps(example)
+
+
+def test_the_text_comes_back_after_a_reload(studio, browser, output_dir):  # noqa: F811
+    url, _ = studio
+    with _studio_page(browser, url, output_dir) as page:
+        page.locator("#hvs-text textarea").fill("Words worth keeping.")
+        page.wait_for_timeout(1_000)  # BrowserState writes localStorage after the event
+        page.reload()
+        page.wait_for_function(
+            "() => document.querySelector('#hvs-text textarea')?.value === 'Words worth keeping.'", timeout=30_000)

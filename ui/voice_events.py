@@ -287,3 +287,9 @@ def wire(c: Controls, studio: Studio, *, tag_buttons: list, counter: gr.Markdown
     _wire_page(c, studio, tag_buttons, counter)
     _wire_generation(c, studio, prompt_btn, example_btn)
     _wire_transcribe(c, studio, transcribe_btn)
+
+
+def keep_text(demo: gr.Blocks, text: gr.Textbox, last_text: gr.BrowserState) -> None:
+    """The text to speak is kept in the visitor's browser and comes back after a reload."""
+    text.change(lambda value: value, text, last_text, trigger_mode="always_last", **QUICK)
+    demo.load(lambda saved: saved or gr.skip(), last_text, text, queue=False, **PRIVATE)

@@ -104,9 +104,9 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                                         "agreed to this use).", elem_id="hvs-consent")
             with gr.Row(equal_height=False):
                 clip_text = gr.Textbox(label="What the clip says (transcript)", lines=2, max_lines=4, scale=4,
-                                       placeholder="Left empty, it is transcribed automatically.",
-                                       elem_id="hvs-clip-text")
-                transcribe_btn = gr.Button("Transcribe", size="sm", scale=1, min_width=90)
+                                       placeholder=_transcript_hint(studio), elem_id="hvs-clip-text")
+                transcribe_btn = gr.Button("Transcribe", size="sm", scale=1, min_width=90,
+                                           visible=_can_transcribe(studio))
             my_voices.build_manager(voices)
             voice_note = gr.Markdown(voice_events.who_speaks(None, SMART, ""), elem_id="hvs-voice-note")
             mode = gr.Radio(list(MODES), value=SMART, label="No clip? Another voice", elem_id="hvs-mode",
@@ -165,7 +165,19 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
     c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, voices, voice_note, tone,
                  setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, live, output,
                  info, prompt_view, history, players, {DESCRIBED: described_col, PRESET: preset_col}, take_options)
+    last_text = gr.BrowserState("", storage_key="hvs-last-text", secret=browser_secret)  # kept over a reload
+    voice_events.keep_text(demo, text, last_text)
     voice_events.wire(c, studio, tag_buttons=tag_buttons, counter=counter, prompt_btn=prompt_btn,
                       transcribe_btn=transcribe_btn, example_btn=example_btn)
     my_voices.wire(voices, demo, clip, clip_text, consent)
     return c
+
+
+def _can_transcribe(studio: Studio) -> bool:
+    return studio.transcriber is not None and studio.transcriber.enabled
+
+
+def _transcript_hint(studio: Studio) -> str:
+    if _can_transcribe(studio):
+        return "Left empty, it is transcribed automatically."
+    return "Transcription is turned off on this server: type what the clip says (the clone is closer with it)."
