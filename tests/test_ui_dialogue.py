@@ -35,7 +35,7 @@ def test_dialogue_api_with_two_clips_returns_the_take_and_subtitles(studio, spee
     data, rate = sf.read(audio)
     assert rate == 24_000 and len(data) == 2 * 12 * 960 + 12_000
     assert Path(vtt).read_text() == ("WEBVTT\n\n00:00:00.000 --> 00:00:00.480\n<v Alice>Hello Bob, how are you?\n\n"
-                                "00:00:00.980 --> 00:00:01.460\n<v Bob>Fine, thanks [Laughter].\n")
+                                "00:00:00.980 --> 00:00:01.460\n<v Bob>Fine, thanks [laugh].\n")
     assert Path(srt).read_text().startswith("1\n00:00:00,000 --> 00:00:00,480\nAlice: Hello Bob, how are you?\n")
     # a preset and a described voice by name, as /synthesize's `voice`
     again, _, _ = client.predict(script=SCRIPT, speakers=json.dumps({"Alice": "robot_en", "Bob": "calm, low voice"}),

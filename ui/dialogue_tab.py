@@ -202,15 +202,15 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
         studio.end_take(_key(request))
         return {c.generate: gr.Button(GENERATE, interactive=True), c.stop: gr.Button(visible=False)}
 
-    def stop(request: gr.Request) -> dict:
+    def stop(request: gr.Request) -> None:
         studio.stop_take(_key(request))
-        return {c.progress: "Stopping…"}
 
     outputs = {c.live, c.output, c.progress, c.seed, c.turns, c.turn_pick, c.turn_audio, c.subtitle_files}
     c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output}, js=UNMUTE_JS, **QUICK) \
         .then(run, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate, c.stop}, **QUICK)
-    c.stop.click(stop, None, c.progress, js=SILENCE_JS, **QUICK)  # not queued: it must run while the dialogue holds the queue
+    c.stop.click(None, None, c.progress, js=SILENCE_JS, **PRIVATE)  # silence, and "Stopping…" said in the page
+    c.stop.click(stop, None, None, **QUICK)  # not queued: it must run while the dialogue holds the queue
 
     def play_turn(label: str | None, known: list) -> str | None:
         return next((path for name, path in known or [] if name == label), None)

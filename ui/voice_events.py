@@ -51,9 +51,10 @@ COUNTER_JS = f"""(text) => {{
 
 
 GENERATE, GENERATING = "Generate", "Generating…"
-# Stop silences the live players at once, in the page: what they had buffered would play on for seconds.
+# Stop silences the live players at once, in the page (what they had buffered would play on for seconds), and
+# says "Stopping…" there too: said by the server, it could arrive after the take's own "Stopped at…" line.
 SILENCE_JS = """() => { document.querySelectorAll('#hvs-live audio, #hvs-dlg-live audio').forEach(a => {
-  a.pause(); a.muted = true; }); }"""
+  a.pause(); a.muted = true; }); return 'Stopping…'; }"""
 UNMUTE_JS = """() => { document.querySelectorAll('#hvs-live audio, #hvs-dlg-live audio').forEach(a => {
   a.muted = false; }); }"""
 PRIVATE = {"api_visibility": "private"}
@@ -239,9 +240,8 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button, example
         studio.end_take(request.session_hash)
         return {c.generate_btn: gr.Button(GENERATE, interactive=True), c.stop_btn: gr.Button(visible=False)}
 
-    def stop(request: gr.Request) -> dict:
+    def stop(request: gr.Request) -> None:
         studio.stop_take(request.session_hash)
-        return {c.status: "Stopping…"}
 
     outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, *c.players}
     busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output}
@@ -258,7 +258,8 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button, example
         .then(begin, None, busy, js=UNMUTE_JS, **QUICK) \
         .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
-    c.stop_btn.click(stop, None, c.status, js=SILENCE_JS, **QUICK)  # not queued: it must run while the take holds the queue
+    c.stop_btn.click(None, None, c.status, js=SILENCE_JS, **PRIVATE)
+    c.stop_btn.click(stop, None, None, **QUICK)  # not queued: it must run while the take holds the queue
 
     def full_prompt(v: dict) -> dict:
         try:
