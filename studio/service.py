@@ -58,7 +58,7 @@ class PartTake:
 
 
 class Stopped(StudioError):
-    """The visitor stopped the take. `part`: the audio made before Stop, kept as a take (None when there was none)."""
+    """The visitor stopped the take or dialogue. `part`: the audio made before Stop, kept (None when there was none)."""
 
     def __init__(self, message: str, part: PartTake | None = None) -> None:
         super().__init__(message)
@@ -189,14 +189,19 @@ class Studio:
     def _keep_part(self, request: SynthesisRequest, pieces: list[StreamChunk], voice_label: str,
                    history: list[dict] | None) -> PartTake | None:
         """The audio streamed before Stop, saved as a take labelled "stopped at 12.5 s"; None when there was none."""
+        part = self._save_part(pieces, "take")
+        if part is None:
+            return None
+        take = Take(str(part.path), request.text, request.seed, voice_label, part.seconds, stopped_at=part.seconds)
+        part.history = add_take(history, take, self.history_size)
+        return part
+
+    def _save_part(self, pieces: list[StreamChunk], stem: str) -> PartTake | None:
         if not pieces:
             return None
         rate = pieces[0].sample_rate
         waveform = np.concatenate([piece.waveform for piece in pieces])
-        seconds = round(len(waveform) / rate, 1)
-        path = self.takes.save(waveform, rate)
-        take = Take(str(path), request.text, request.seed, voice_label, seconds, stopped_at=seconds)
-        return PartTake(path, seconds, add_take(history, take, self.history_size))
+        return PartTake(self.takes.save(waveform, rate, stem=stem), round(len(waveform) / rate, 1), [])
 
     def synthesize_file(self, request: SynthesisRequest, cancel: threading.Event | None = None, check: bool = False
                         ) -> tuple[Path, Takes]:
@@ -237,7 +242,7 @@ class Studio:
         subtitles. `on_progress(words)` hears "Turn 2 of 4 · 3.2 s of audio" as the audio comes. Like a
         take, it is refused while the studio drains, and setting `cancel` stops it (raises Stopped)."""
         self.admit()
-        progress, result = TurnProgress(), None
+        progress, result, pieces = TurnProgress(), None, []
         try:
             with contextlib.closing(self.stream(request, cancel)) as chunks:
                 for chunk in chunks:
@@ -245,11 +250,14 @@ class Studio:
                     if on_progress is not None:
                         on_progress(words)
                     if len(chunk.waveform):
+                        pieces.append(chunk)
                         yield wav_bytes(chunk.waveform, chunk.sample_rate)
                     result = chunk.result or result
         except Cancelled:
-            raise Stopped(f"Stopped in turn {progress.turn} of {progress.turns}. The model is free for the "
-                          "next take.") from None
+            part = self._save_part(pieces, "dialogue")  # what was heard so far, kept
+            kept = f" The {part.seconds:.1f} s made so far are kept." if part else ""
+            raise Stopped(f"Stopped in turn {progress.turn} of {progress.turns}.{kept} The model is free for the "
+                          "next take.", part) from None
         if result is None:
             raise StudioError("The generation ended without a result.")
         yield save_dialogue(self.takes, result, stem="dialogue")

@@ -185,8 +185,8 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
                     take = item
                 else:
                     yield {c.live: item, c.progress: f"▶ {now['words']}"}
-        except Stopped as err:
-            yield {c.progress: str(err)}
+        except Stopped as err:  # the part made so far plays as the take
+            yield {c.progress: str(err), **({c.output: str(err.part.path)} if err.part else {})}
             return
         except Exception as err:  # noqa: BLE001 - every failure becomes a message in the status line
             yield {c.progress: problem_line(err)}
