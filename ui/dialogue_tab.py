@@ -25,8 +25,9 @@ from studio.dialogue import DialogueTake
 from studio.service import Stopped, Studio, take_info
 
 from . import dialogue, library
+from .clip_events import clear_problem
 from .errors import problem_line
-from .voice_events import SILENCE_JS, UNMUTE_JS, clear_problem
+from .voice_events import SILENCE_JS, UNMUTE_JS
 from .voice_tab import NOISE_MAX_TOKENS
 
 NO_PRESET = "none"

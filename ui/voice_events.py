@@ -14,10 +14,10 @@ import gradio as gr
 
 from inference.contract.errors import StudioError
 from inference.contract.request import MAX_TEXT_CHARS
-from studio.clip_check import ClipVerdict, check_reference
 from studio.service import Stopped, Studio, is_user_error, timing_line
 from studio.voices import DESCRIBED, PRESET, SMART, Voice, VoiceSpec
 
+from .clip_events import clear_problem, wire_clip_check
 from .errors import problem_line, readable
 from .take_report import report_markdown
 from .voice_panel import pick_voice
@@ -71,33 +71,13 @@ _SPEAKS = {SMART: "**A smart voice** speaks: the model picks one that suits the 
            DESCRIBED: "**The voice you describe** speaks.", PRESET: "**A preset voice** speaks."}
 
 
-def clear_problem(status: str | None):
-    """The status line's problem (a line starting with the warning sign) goes when an input changes."""
-    return "" if (status or "").startswith("⚠️") else gr.skip()
-
-
-def _wire_clip_check(c: Controls) -> None:
-    """A clip is read when it arrives: one that cannot be read is dropped with a plain sentence, a short or
-    long one gets a warning. Consent is for one clip: removing it (to swap in another) unticks the box."""
-
-    def check(clip: str | None) -> dict:
-        verdict = check_reference(clip) if clip else ClipVerdict()
-        if verdict.problem:
-            return {c.clip: None, c.consent: False, c.status: f"⚠️ {verdict.problem}"}
-        return {c.status: f"⚠️ {verdict.warning}" if verdict.warning else ""}
-
-    for event in (c.clip.upload, c.clip.stop_recording):
-        event(check, c.clip, {c.clip, c.consent, c.status}, **QUICK)
-    c.clip.clear(lambda: False, None, c.consent, **QUICK)
-
-
 def _wire_page(c: Controls, studio: Studio, tag_buttons: list, counter: gr.Markdown) -> None:
     for button, tag in tag_buttons:
         button.click(None, inputs=c.text, outputs=c.text, js=_insert_tag_js(tag), **PRIVATE)
     c.text.change(None, inputs=c.text, outputs=counter, js=COUNTER_JS, **PRIVATE)
     for event in (c.text.change, c.mode.change, c.consent.input):  # consent: by hand only (a bad clip unticks it)
         event(clear_problem, c.status, c.status, **QUICK)
-    _wire_clip_check(c)
+    wire_clip_check(c)
 
     def show_mode(v: dict) -> dict:
         note = who_speaks(v[c.clip], v[c.mode], v[c.voices.loaded])
@@ -175,12 +155,54 @@ def _preset_note(studio: Studio, name: str) -> str:
 EXAMPLE_TEXT = "Hello! This is Higgs Voice Studio. Type your own words, or clone your own voice with a short clip."
 
 
-def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button, example_btn: gr.Button) -> None:
+def _inputs(c: Controls) -> set:
+    return {c.mode, c.description, c.preset, c.clip, c.clip_text, c.consent, c.voices.loaded, c.tone, c.setting,
+            c.scene_text, c.text, c.seed, c.randomize, c.history, *c.sampling.values(), c.takes.candidates,
+            c.takes.check}
+
+
+def _finished_updates(c: Controls, finished, notes: list[str]) -> dict:
+    """A finished take on the page: Result, the timing line with the notes not said yet, the history."""
+    result = finished.result
+    said = ("random weights", "No transcript was given") if notes else ("random weights",)
+    notes += [w for w in result.warnings if not any(words in w for words in said)]
+    info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
+    info += f"\n\n{report_markdown(finished.takes, info)}" if finished.takes and finished.takes.score else ""
+    shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
+    return {c.status: "", c.output: str(finished.path), c.info: info, c.seed: result.seed,
+            c.history: finished.history, **shown, **_history_updates(c, finished.history)}
+
+
+def _ready_voice(c: Controls, studio: Studio, v: dict, notes: list[str]):
+    """The voice of the take, its consent checked and its clip transcribed when no transcript was typed
+    (a generator: yields the page's updates meanwhile, returns the voice)."""
+    voice = _voice_of(c, studio, v)
+    if voice.is_own_clip and not v[c.consent]:
+        raise gr.Error("Please tick the box under the clip to confirm that you have the right to use "
+                       "this voice before cloning it.")
+    if v[c.consent] and not v[c.clip]:  # never another voice in place of the one meant to be cloned
+        raise gr.Error("The box for cloning is ticked, but there is no clip to clone: upload or record "
+                       "one (the last file could not be used), or untick the box to let another voice speak.")
+    if voice.is_own_clip and not voice.reference_text and studio.transcriber is not None \
+            and studio.transcriber.enabled:
+        yield {c.status: "Transcribing the reference clip…"}
+        try:
+            words = studio.transcribe(voice.reference_audio)
+            voice = Voice(voice.label, voice.reference_audio, words or None, is_own_clip=True)
+            yield {c.clip_text: words}
+        except StudioError as err:
+            if is_user_error(err):
+                raise
+            notes.append(f"{readable(err)} Cloned without a transcript.")
+            yield {c.status: f"⚠️ {notes[-1]}"}
+    return voice
+
+
+def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> None:
     """Generate -> (busy button, Stop shown, last take's info cleared) -> the take, streamed, with its progress
-    in the status line -> (button back). Stop sets the take's cancel event; the engine ends the take at once."""
-    inputs = {c.mode, c.description, c.preset, c.clip, c.clip_text, c.consent, c.voices.loaded, c.tone, c.setting,
-              c.scene_text, c.text, c.seed, c.randomize, c.history, *c.sampling.values(), c.takes.candidates,
-              c.takes.check}
+    in the status line -> (button back). Stop sets the take's cancel event; the engine ends the take at once.
+    Try an example fills a shipped preset voice and a text first, then does the same."""
+    inputs = _inputs(c)
 
     def begin(request: gr.Request) -> dict:
         studio.begin_take(request.session_hash)
@@ -191,25 +213,7 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button, example
         cancel = studio.cancel_event(request.session_hash)
         notes = []
         try:
-            voice = _voice_of(c, studio, v)
-            if voice.is_own_clip and not v[c.consent]:
-                raise gr.Error("Please tick the box under the clip to confirm that you have the right to use "
-                               "this voice before cloning it.")
-            if v[c.consent] and not v[c.clip]:  # never another voice in place of the one meant to be cloned
-                raise gr.Error("The box for cloning is ticked, but there is no clip to clone: upload or record "
-                               "one (the last file could not be used), or untick the box to let another voice speak.")
-            if voice.is_own_clip and not voice.reference_text and studio.transcriber is not None \
-                    and studio.transcriber.enabled:
-                yield {c.status: "Transcribing the reference clip…"}
-                try:
-                    words = studio.transcribe(voice.reference_audio)
-                    voice = Voice(voice.label, voice.reference_audio, words or None, is_own_clip=True)
-                    yield {c.clip_text: words}
-                except StudioError as err:
-                    if is_user_error(err):
-                        raise
-                    notes.append(f"{readable(err)} Cloned without a transcript.")
-                    yield {c.status: f"⚠️ {notes[-1]}"}
+            voice = yield from _ready_voice(c, studio, v, notes)
             request_ = _request_of(c, studio, v, voice)
             progress = {"words": "Generating…"}
             for item in studio.generate(request_, voice.label, v[c.history], cancel=cancel, check=v[c.takes.check],
@@ -218,23 +222,15 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button, example
                     yield {c.live: item, c.status: progress["words"]}
                 else:
                     finished = item
-        except Stopped as err:
+        except Stopped as err:  # the part made so far is kept, in Result and the history
             part = err.part
-            kept = {c.output: str(part.path), c.history: part.history, **_history_updates(c, part.history)} \
-                if part is not None else {}
-            yield {c.status: str(err), **kept}
+            yield {c.status: str(err), **({c.output: str(part.path), c.history: part.history,
+                                           **_history_updates(c, part.history)} if part is not None else {})}
             return
         except Exception as err:  # noqa: BLE001 - every failure becomes a message, cleared by the next action
             yield {c.status: problem_line(err)}
             return
-        result = finished.result
-        said = ("random weights", "No transcript was given") if notes else ("random weights",)
-        notes += [w for w in result.warnings if not any(words in w for words in said)]
-        info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
-        info += f"\n\n{report_markdown(finished.takes, info)}" if finished.takes and finished.takes.score else ""
-        shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
-        yield {c.status: "", c.output: str(finished.path), c.info: info, c.seed: result.seed,
-               c.history: finished.history, **shown, **_history_updates(c, finished.history)}
+        yield _finished_updates(c, finished, notes)
 
     def end(request: gr.Request) -> dict:
         studio.end_take(request.session_hash)
@@ -245,12 +241,12 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button, example
 
     outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, *c.players}
     busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output}
-    # Progress and problems show in the status line only: no overlay or badge left on the players.
+
     def fill_example() -> dict:
-        """Try an example: a shipped preset voice (its transcript and note come with it), a text, then Generate."""
-        voice = studio.voices.all()[0]
+        voice = studio.voices.all()[0]  # a shipped preset: its transcript and note come with it
         return {c.clip: None, c.consent: False, c.mode: PRESET, c.preset: voice.name, c.text: EXAMPLE_TEXT}
 
+    # Progress and problems show in the status line only: no overlay or badge left on the players.
     c.generate_btn.click(begin, None, busy, js=UNMUTE_JS, **QUICK) \
         .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
@@ -261,6 +257,8 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button, example
     c.stop_btn.click(None, None, c.status, js=SILENCE_JS, **PRIVATE)
     c.stop_btn.click(stop, None, None, **QUICK)  # not queued: it must run while the take holds the queue
 
+
+def _wire_prompt(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None:
     def full_prompt(v: dict) -> dict:
         try:
             voice = _voice_of(c, studio, v)
@@ -269,7 +267,7 @@ def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button, example
         except Exception as err:  # noqa: BLE001
             return {c.status: problem_line(err)}
 
-    prompt_btn.click(full_prompt, inputs, {c.prompt_view, c.status}, show_progress="hidden", **PRIVATE)
+    prompt_btn.click(full_prompt, _inputs(c), {c.prompt_view, c.status}, show_progress="hidden", **PRIVATE)
 
 
 def _wire_transcribe(c: Controls, studio: Studio, transcribe_btn: gr.Button) -> None:
@@ -286,11 +284,6 @@ def _wire_transcribe(c: Controls, studio: Studio, transcribe_btn: gr.Button) -> 
 def wire(c: Controls, studio: Studio, *, tag_buttons: list, counter: gr.Markdown, prompt_btn: gr.Button,
          transcribe_btn: gr.Button, example_btn: gr.Button) -> None:
     _wire_page(c, studio, tag_buttons, counter)
-    _wire_generation(c, studio, prompt_btn, example_btn)
+    _wire_generation(c, studio, example_btn)
+    _wire_prompt(c, studio, prompt_btn)
     _wire_transcribe(c, studio, transcribe_btn)
-
-
-def keep_text(demo: gr.Blocks, text: gr.Textbox, last_text: gr.BrowserState) -> None:
-    """The text to speak is kept in the visitor's browser and comes back after a reload."""
-    text.change(lambda value: value, text, last_text, trigger_mode="always_last", **QUICK)
-    demo.load(lambda saved: saved or gr.skip(), last_text, text, queue=False, **PRIVATE)

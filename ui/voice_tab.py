@@ -15,7 +15,7 @@ from inference.prompting.text import ALL_TAGS
 from studio.service import Studio
 from studio.voices import DESCRIBED, MODES, PRESET, SMART
 
-from . import my_voices, voice_events
+from . import clip_events, my_voices, voice_events
 from .take_report import TakeOptions, build_take_options
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                  setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, live, output,
                  info, prompt_view, history, players, {DESCRIBED: described_col, PRESET: preset_col}, take_options)
     last_text = gr.BrowserState("", storage_key="hvs-last-text", secret=browser_secret)  # kept over a reload
-    voice_events.keep_text(demo, text, last_text)
+    clip_events.keep_text(demo, text, last_text)
     voice_events.wire(c, studio, tag_buttons=tag_buttons, counter=counter, prompt_btn=prompt_btn,
                       transcribe_btn=transcribe_btn, example_btn=example_btn)
     my_voices.wire(voices, demo, clip, clip_text, consent)
