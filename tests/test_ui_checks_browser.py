@@ -126,3 +126,21 @@ def test_the_text_comes_back_after_a_reload(studio, browser, output_dir):  # noq
         page.reload()
         page.wait_for_function(
             "() => document.querySelector('#hvs-text textarea')?.value === 'Words worth keeping.'", timeout=30_000)
+
+
+def test_a_text_file_never_lets_another_voice_speak(studio, browser, output_dir, tmp_path):  # noqa: F811
+    """A .txt upload, consent ticked: before, Generate quietly used the smart voice."""
+    url, _ = studio
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Not a recording.")
+    with _studio_page(browser, url, output_dir) as page:
+        page.locator("#hvs-consent input").check()
+        page.locator("#hvs-clip input[type=file]").set_input_files(str(notes))
+        page.wait_for_timeout(1_500)
+        page.locator("#hvs-text textarea").fill("Who speaks?")
+        page.locator("#hvs-generate").click()
+        page.wait_for_function("() => document.querySelector('#hvs-status').innerText.includes('⚠️')",
+                               timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=30_000)
+        assert "no clip to clone" in _status(page) and page.locator(".hvs-history:visible").count() == 0
+        page.screenshot(path=str(output_dir / "text-file.png"), full_page=True)  # (Gradio's own toast stays)
