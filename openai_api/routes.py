@@ -31,6 +31,7 @@ from studio.cancel import stream_cancellable
 from studio.service import Studio
 from studio.throttle import Throttle
 
+from .docs import SPEECH_DOC, docs_routes
 from .speech import EXTENSIONS, SpeechBody, synthesis_request, voice_list
 
 log = logging.getLogger(__name__)
@@ -350,8 +351,10 @@ def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "",
         return ApiError(405, f"{request.method} is not allowed here: send the request with POST.",
                         code="method_not_allowed").response()
 
-    return [APIRoute("/v1/audio/speech", speech, methods=["POST"]),
-            APIRoute("/v1/audio/speech", other_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
-            APIRoute("/v1/models", models, methods=["GET"]),
-            APIRoute("/v1/audio/voices", voices, methods=["GET"])]
+    routes = [APIRoute("/v1/audio/speech", speech, methods=["POST"], **SPEECH_DOC),
+              APIRoute("/v1/audio/speech", other_method, methods=["GET", "PUT", "PATCH", "DELETE"],
+                       include_in_schema=False),
+              APIRoute("/v1/models", models, methods=["GET"], summary="The model served (OpenAI's list shape)"),
+              APIRoute("/v1/audio/voices", voices, methods=["GET"], summary="The voices a request may name")]
+    return [*routes, *docs_routes(routes, lambda request: _authorized(request, api_key))]
 

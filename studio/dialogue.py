@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.audio import subtitles
+from inference.contract.errors import InvalidRequest
 from inference.contract.request import SynthesisRequest
 from inference.contract.result import SynthesisResult
 from studio.scene import ScenePresets, compose_scene
@@ -31,6 +32,8 @@ def dialogue_request(presets: ScenePresets, script: str, voices: dict[str, Voice
                      setting: str | None = None, scene: str | None = None, seed: int | None = None,
                      **options) -> SynthesisRequest:
     """One typed request, the same for the tab and the API. A speaker left out gets a smart voice."""
+    if not (script or "").strip():
+        raise InvalidRequest("There is no script to speak: write one line per turn, e.g. 'Alice: Hello there.'")
     speakers = {name: voice.fields() for name, voice in voices.items()}
     options = {k: v for k, v in options.items() if v is not None}
     return SynthesisRequest.parse(text=script, speakers=speakers, seed=seed,

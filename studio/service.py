@@ -49,8 +49,21 @@ class Finished:
     takes: Takes | None = None  # scores of the take (or of every candidate) when it was checked
 
 
+@dataclass
+class PartTake:
+    """What a stopped take had made: saved and added to the visitor's history like a take."""
+
+    path: Path
+    seconds: float
+    history: list[dict]
+
+
 class Stopped(StudioError):
-    """The visitor stopped the take."""
+    """The visitor stopped the take or dialogue. `part`: the audio made before Stop, kept (None when there was none)."""
+
+    def __init__(self, message: str, part: PartTake | None = None) -> None:
+        super().__init__(message)
+        self.part = part
 
 
 @dataclass
@@ -143,7 +156,7 @@ class Studio:
             return
         result = None
         budget_s = request.sampling.max_new_tokens / FRAME_RATE
-        produced_s = 0.0
+        produced_s, pieces = 0.0, []  # the audio so far: kept as a part-take if the visitor stops
         if cancel is not None and cancel.is_set():
             raise Stopped("Stopped before the take began.")
         try:
@@ -155,12 +168,15 @@ class Studio:
                         on_progress(min(produced_s / budget_s, 0.99),
                                     f"{produced_s:.1f} s of audio so far (at most {budget_s:.0f} s{part})")
                     if len(chunk.waveform):
+                        pieces.append(chunk)
                         yield wav_bytes(chunk.waveform, chunk.sample_rate)
                     if chunk.result is not None:
                         result = chunk.result
         except Cancelled:  # the engine's word for a take whose cancel event was set
-            raise Stopped(f"Stopped after {produced_s:.1f} s of audio. The model is free for the next take.") \
-                from None
+            part = self._keep_part(request, pieces, voice_label, history)
+            kept = " The part made so far is kept in Result and in your takes." if part else ""
+            raise Stopped(f"Stopped at {produced_s:.1f} s of audio.{kept} The model is free for the next take.",
+                          part) from None
         if result is None:  # the engine contract says the last chunk carries it
             raise StudioError("The generation ended without a result.")
         scores = [None]
@@ -176,6 +192,23 @@ class Studio:
         path = self.takes.save(result.waveform, result.sample_rate)
         take = Take(str(path), request.text, result.seed, voice_label, result.duration_s)
         return Finished(path, result, add_take(history, take, self.history_size), takes)
+
+    def _keep_part(self, request: SynthesisRequest, pieces: list[StreamChunk], voice_label: str,
+                   history: list[dict] | None) -> PartTake | None:
+        """The audio streamed before Stop, saved as a take labelled "stopped at 12.5 s"; None when there was none."""
+        part = self._save_part(pieces, "take")
+        if part is None:
+            return None
+        take = Take(str(part.path), request.text, request.seed, voice_label, part.seconds, stopped_at=part.seconds)
+        part.history = add_take(history, take, self.history_size)
+        return part
+
+    def _save_part(self, pieces: list[StreamChunk], stem: str) -> PartTake | None:
+        if not pieces:
+            return None
+        rate = pieces[0].sample_rate
+        waveform = np.concatenate([piece.waveform for piece in pieces])
+        return PartTake(self.takes.save(waveform, rate, stem=stem), round(len(waveform) / rate, 1), [])
 
     def synthesize_file(self, request: SynthesisRequest, cancel: threading.Event | None = None, check: bool = False
                         ) -> tuple[Path, Takes]:
@@ -217,7 +250,7 @@ class Studio:
         subtitles. `on_progress(words)` hears "Turn 2 of 4 · 3.2 s of audio" as the audio comes. Like a
         take, it is refused while the studio drains, and setting `cancel` stops it (raises Stopped)."""
         self.admit()
-        progress, result = TurnProgress(), None
+        progress, result, pieces = TurnProgress(), None, []
         try:
             with contextlib.closing(self.stream(request, cancel)) as chunks:
                 for chunk in chunks:
@@ -225,11 +258,14 @@ class Studio:
                     if on_progress is not None:
                         on_progress(words)
                     if len(chunk.waveform):
+                        pieces.append(chunk)
                         yield wav_bytes(chunk.waveform, chunk.sample_rate)
                     result = chunk.result or result
         except Cancelled:
-            raise Stopped(f"Stopped in turn {progress.turn} of {progress.turns}. The model is free for the "
-                          "next take.") from None
+            part = self._save_part(pieces, "dialogue")  # what was heard so far, kept
+            kept = f" The {part.seconds:.1f} s made so far are kept." if part else ""
+            raise Stopped(f"Stopped in turn {progress.turn} of {progress.turns}.{kept} The model is free for the "
+                          "next take.", part) from None
         if result is None:
             raise StudioError("The generation ended without a result.")
         yield save_dialogue(self.takes, result, stem="dialogue")

@@ -70,9 +70,10 @@ class TakeStore:
 class Take:
     path: str
     text: str
-    seed: int
+    seed: int | None  # None: a stopped take whose random seed the engine had not reported yet
     voice: str
     audio_s: float
+    stopped_at: float | None = None  # seconds of audio made before Stop: the part kept
 
 
 def add_take(history: list[dict] | None, take: Take, size: int = HISTORY_SIZE) -> list[dict]:

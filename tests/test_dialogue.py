@@ -87,7 +87,7 @@ def test_two_speaker_take_with_pauses_subtitles_and_clean_seams(engine, speech_w
                                                   "Bob": {"reference_audio": speech_wav}}, pause_s=0.5))
     segments = result.segments
     assert [(s.speaker, s.text) for s in segments] == [
-        ("Alice", "Hello there, Bob [Laughter]."), ("Bob", "Hi Alice!\nHow are you?"), ("Alice", "Fine, thanks.")]
+        ("Alice", "Hello there, Bob [laugh]."), ("Bob", "Hi Alice!\nHow are you?"), ("Alice", "Fine, thanks.")]
     # 20 steps = 12 frames of 960 samples per turn, 0.5 s pauses between turns
     assert [round(s.end_s - s.start_s, 3) for s in segments] == [0.48] * 3
     assert [round(b.start_s - a.end_s, 3) for a, b in itertools.pairwise(segments)] == [0.5, 0.5]
@@ -96,9 +96,9 @@ def test_two_speaker_take_with_pauses_subtitles_and_clean_seams(engine, speech_w
     assert np.all(result.waveform[int(0.48 * SAMPLE_RATE):int(0.98 * SAMPLE_RATE)] == 0)  # the pause is silent
     assert result.chunks == 3
     vtt, srt = to_vtt(segments), to_srt(segments)
-    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:00.480\n<v Alice>Hello there, Bob [Laughter].")
+    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:00.480\n<v Alice>Hello there, Bob [laugh].")
     assert "00:00:01.960 --> 00:00:02.440\n<v Alice>Fine, thanks." in vtt
-    assert srt.startswith("1\n00:00:00,000 --> 00:00:00,480\nAlice: Hello there, Bob [Laughter].\n\n2\n")
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:00,480\nAlice: Hello there, Bob [laugh].\n\n2\n")
     assert_no_clicks(result.waveform, segments)
 
 

@@ -39,7 +39,7 @@ def test_cli_script_with_two_cloned_voices_and_subtitles(tmp_path, speech_wav):
     data, rate = sf.read(out)
     assert rate == 24_000 and len(data) == 2 * 12 * 960 + 6000  # two turns of 12 frames, one 0.25 s pause
     assert vtt.read_text() == ("WEBVTT\n\n00:00:00.000 --> 00:00:00.480\n<v Alice>Hello Bob, how are you?\n\n"
-                               "00:00:00.730 --> 00:00:01.210\n<v Bob>Fine, thanks [Laughter].\n")
+                               "00:00:00.730 --> 00:00:01.210\n<v Bob>Fine, thanks [laugh].\n")
     assert "wrote" in run.stderr and "(2 cues)" in run.stderr
 
 
@@ -103,7 +103,7 @@ def test_worker_dialogue_job_with_base64_and_preset_voices(worker_url, speech_wa
     assert [(s["speaker"], s["start_s"], s["end_s"]) for s in result["segments"]] == [
         ("Alice", 0.0, 0.48), ("Bob", 0.98, 1.46)]
     assert result["subtitles"]["vtt"].startswith("WEBVTT\n\n00:00:00.000 --> 00:00:00.480\n<v Alice>Hello Bob")
-    assert "2\n00:00:00,980 --> 00:00:01,460\nBob: Fine, thanks [Laughter].\n" in result["subtitles"]["srt"]
+    assert "2\n00:00:00,980 --> 00:00:01,460\nBob: Fine, thanks [laugh].\n" in result["subtitles"]["srt"]
     assert any("'Carol', who never speaks" in w for w in result["warnings"])
     (single,) = runsync(worker_url, {"text": "One voice.", "max_new_tokens": 20})
     assert single["subtitles"]["srt"] == "1\n00:00:00,000 --> 00:00:00,480\nOne voice.\n"

@@ -58,10 +58,13 @@ def test_the_cancel_event_stops_a_dialogue_within_a_step(studio):
     assert isinstance(next(made), bytes)  # under way
     cancel.set()
     started = time.monotonic()
-    with pytest.raises(Stopped, match="Stopped in turn 1 of 2. The model is free"):
+    with pytest.raises(Stopped, match=r"Stopped in turn 1 of 2. The \d+\.\d s made so far are kept. The model is "
+                                      "free") as stopped:
         for _ in made:
             pass
     assert time.monotonic() - started < 5
+    part = stopped.value.part  # what was heard is kept (before: thrown away)
+    assert part.path.is_file() and sf.info(str(part.path)).duration == pytest.approx(part.seconds, abs=0.06)
     assert not studio.engine.status()["busy"]
     stopped = threading.Event()
     stopped.set()

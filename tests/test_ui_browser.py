@@ -88,6 +88,8 @@ def _studio_page(browser, url: str, output_dir: Path, width: int | None = None):
         page.set_viewport_size({"width": width, "height": 844})
     try:
         page.goto(url)
+        page.evaluate("() => localStorage.removeItem('hvs-last-text')")  # no text kept from an earlier test
+        page.reload()
         page.wait_for_selector("#hvs-generate", timeout=60_000)
         yield page
     except Exception:
@@ -242,7 +244,9 @@ def test_clone_from_an_uploaded_clip_in_four_actions(studio, browser, output_dir
         page.screenshot(path=str(output_dir / f"cloned-{width}.png"), full_page=True)
 
 
-def test_stop_frees_the_model_and_the_next_take_starts(studio, browser, output_dir):
+def test_stop_silences_the_player_keeps_the_part_and_frees_the_model(studio, browser, output_dir):
+    """Stop: the live player goes quiet at once (it played on for 3 s of its buffer before), the part made so
+    far is kept in Result and in the history, labelled "stopped at", and the next take starts."""
     url, _ = studio
     from tests.studio_server import healthz
 
@@ -254,16 +258,37 @@ def test_stop_frees_the_model_and_the_next_take_starts(studio, browser, output_d
         generate, stop = page.locator("#hvs-generate"), page.locator("#hvs-stop")
         page.locator("#hvs-status").get_by_text("s of audio so far").wait_for(timeout=60_000)
         assert generate.is_disabled() and "Generating" in generate.inner_text() and stop.is_visible()
+        # the live player is playing what streamed in
+        page.wait_for_function("() => { const a = document.querySelector('#hvs-live audio');"
+                               " return a && !a.paused && a.currentTime > 0.3; }", timeout=60_000)
         page.screenshot(path=str(output_dir / "busy.png"), full_page=True)
         stop.click()
-        page.locator("#hvs-status").get_by_text("Stopped after").wait_for(timeout=30_000)
+        page.wait_for_timeout(300)
+        before = page.evaluate(_PLAYER_JS)
+        page.wait_for_timeout(1_500)
+        after = page.evaluate(_PLAYER_JS)
+        assert all(a["silent"] for a in before + after), (before, after)
+        assert all(a["time"] - b["time"] < 0.2 for a, b in zip(after, before, strict=False)), (before, after)
+        status = page.locator("#hvs-status")
+        status.get_by_text("Stopped at").wait_for(timeout=30_000)
         page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=10_000)
         assert healthz(url)["busy"] is False and stop.is_hidden()
-        assert page.locator(".hvs-history:visible").count() == 0  # a stopped take is not kept
+        # the part is kept: in Result, and first in the history with the second it stopped at
+        assert "kept in Result" in _status(page)
+        href = page.locator("#hvs-output a[download]").first.get_attribute("href", timeout=10_000)
+        assert href and href.endswith(".wav"), href
+        labels = page.locator(".hvs-history:visible [data-testid='block-label']").all_inner_texts()
+        assert len(labels) == 1 and "stopped at" in labels[0], labels
         _set_slider(page, "number input for Max length", 40)
         page.locator("#hvs-generate").click()
         page.locator("#hvs-info").get_by_text("real-time factor").wait_for(timeout=60_000)
         assert "Stopped" not in _status(page)
+        # the next take's live player is not left muted
+        assert page.evaluate("() => !document.querySelector('#hvs-live audio')?.muted")
+
+
+_PLAYER_JS = """() => [...document.querySelectorAll('#hvs-live audio')].map(a => ({
+  silent: a.paused || a.muted || a.volume === 0, time: a.currentTime}))"""
 
 
 def test_errors_are_plain_and_clear_on_the_next_action(studio, browser, output_dir, mic_wav):
@@ -323,11 +348,11 @@ def test_every_section_fits_a_phone(studio, browser, output_dir):
         for section in ("Save or manage my voices", "Advanced", "What the model is given"):
             page.get_by_text(section).click()
         page.get_by_label("Describe a voice").check()
-        page.locator("#hvs-voice-note").get_by_text("Describe a voice").wait_for(timeout=10_000)
+        page.locator("#hvs-voice-note").get_by_text("The voice you describe speaks").wait_for(timeout=10_000)
         _assert_no_overlaps(page, "sections open, described voice")
         page.screenshot(path=str(output_dir / "phone-open.png"), full_page=True)
         page.get_by_label("Preset voice").first.check()
-        page.locator("#hvs-voice-note").get_by_text("Preset voice").wait_for(timeout=10_000)
+        page.locator("#hvs-voice-note").get_by_text("A preset voice speaks").wait_for(timeout=10_000)
         _assert_no_overlaps(page, "preset voice")
         page.screenshot(path=str(output_dir / "phone-preset.png"), full_page=True)
         # At desktop width every tag stays on one line.

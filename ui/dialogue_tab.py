@@ -26,7 +26,9 @@ from studio.lengths import NOISE_MAX_TOKENS
 from studio.service import Stopped, Studio, take_info
 
 from . import dialogue, library
+from .clip_events import clear_problem
 from .errors import problem_line
+from .voice_events import SILENCE_JS, UNMUTE_JS
 
 NO_PRESET = "none"
 GENERATE, GENERATING = "Generate the dialogue", "Generating…"
@@ -144,6 +146,8 @@ def _wire_script(c: DialogueControls, studio: Studio) -> None:
 
     listing = [c.found, *[part for group, picker, _, _ in c.slots for part in (group, picker)]]
     c.script.change(list_speakers, [c.script, c.saved_voices], listing, trigger_mode="always_last", **QUICK)
+    for event in (c.script.change, c.consent.input):  # a problem in the status line goes when its input changes
+        event(clear_problem, c.progress, c.progress, **QUICK)
 
     for _group, picker, clip, text in c.slots:
         picker.change(lambda choice: (gr.Audio(visible=choice == dialogue.CLIP_CHOICE),
@@ -184,8 +188,8 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
                     take = item
                 else:
                     yield {c.live: item, c.progress: f"▶ {now['words']}"}
-        except Stopped as err:
-            yield {c.progress: str(err)}
+        except Stopped as err:  # the part made so far plays as the take
+            yield {c.progress: str(err), **({c.output: str(err.part.path)} if err.part else {})}
             return
         except Exception as err:  # noqa: BLE001 - every failure becomes a message in the status line
             yield {c.progress: problem_line(err)}
@@ -201,15 +205,15 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
         studio.end_take(_key(request))
         return {c.generate: gr.Button(GENERATE, interactive=True), c.stop: gr.Button(visible=False)}
 
-    def stop(request: gr.Request) -> dict:
+    def stop(request: gr.Request) -> None:
         studio.stop_take(_key(request))
-        return {c.progress: "Stopping…"}
 
     outputs = {c.live, c.output, c.progress, c.seed, c.turns, c.turn_pick, c.turn_audio, c.subtitle_files}
-    c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output}, **QUICK) \
+    c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output}, js=UNMUTE_JS, **QUICK) \
         .then(run, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate, c.stop}, **QUICK)
-    c.stop.click(stop, None, c.progress, **QUICK)  # not queued: it must run while the dialogue holds the queue
+    c.stop.click(None, None, c.progress, js=SILENCE_JS, **PRIVATE)  # silence, and "Stopping…" said in the page
+    c.stop.click(stop, None, None, **QUICK)  # not queued: it must run while the dialogue holds the queue
 
     def play_turn(label: str | None, known: list) -> str | None:
         return next((path for name, path in known or [] if name == label), None)

@@ -40,7 +40,7 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         wire_api(studio)
         wire_dialogue_api(studio)
         gr.Markdown(f"Model `{engine_status['model']}` on {engine_status['device']} ({engine_status['dtype']}). "
-                    "Use the studio from code: see *Use via API* below (endpoints `/synthesize`, "
+                    "Use the studio from code: the [API panel](?view=api) (endpoints `/synthesize`, "
                     "`/synthesize_stream`, `/synthesize_checked`, `/dialogue`, `/detect`) or the "
-                    "OpenAI-compatible `/v1/audio/speech`.")
+                    "OpenAI-compatible `/v1/audio/speech` ([its reference](docs)).", elem_id="hvs-footer")
     return demo

@@ -1,5 +1,6 @@
 """The Voice tab: one voice speaks a text. Clone-first: the reference clip comes first, and a clip present
-means cloning it; without a clip, a smart, described or preset voice speaks. Layout and event wiring.
+means cloning it; without a clip, a smart, described or preset voice speaks. The layout; its
+callbacks and event wiring are in ui/voice_events.py and ui/clip_events.py.
 
 Callbacks take their inputs as one dict (Gradio passes a dict when `inputs` is a set) and return a
 dict of the outputs they change, so no callback has a long positional signature.
@@ -12,23 +13,19 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from inference.contract.errors import StudioError
 from inference.contract.request import MAX_TEXT_CHARS
 from inference.prompting.text import ALL_TAGS
-from studio.service import Stopped, Studio, is_user_error, timing_line
-from studio.voices import DESCRIBED, SMART, Voice, VoiceSpec
+from studio.service import Studio
+from studio.voices import SMART
 
-from . import my_voices
-from .errors import problem_line, readable
-from .page_js import COUNTER_JS, insert_tag_js
+from . import clip_events, my_voices, voice_events
 from .sampling_panel import build_sampling
-from .take_report import TakeOptions, build_take_options, report_markdown
-from .voice_panel import build_other_voices, pick_voice
+from .take_report import TakeOptions, build_take_options
+from .voice_panel import build_other_voices
 
 log = logging.getLogger(__name__)
 
 NO_PRESET = "none"
-GENERATE, GENERATING = "Generate", "Generating…"
 
 
 @dataclass
@@ -69,6 +66,8 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
             gr.Markdown("### 1 · Voice")
+            example_btn = gr.Button("▶ Try an example", size="sm", elem_id="hvs-example",
+                                    visible=bool(studio.voices.all()))
             voices = my_voices.build_picker(browser_secret)
             clip = gr.Audio(sources=["upload", "microphone"], type="filepath", elem_id="hvs-clip", editable=True,
                             label="Voice to clone: 5-15 s of clear speech", elem_classes="hvs-audio",
@@ -79,11 +78,11 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
             gr.Markdown(elem_id="hvs-consent-note")  # the consent reminder shows here, beside the box (page_js)
             with gr.Row(equal_height=False):
                 clip_text = gr.Textbox(label="What the clip says (transcript)", lines=2, max_lines=4, scale=4,
-                                       placeholder="Left empty, it is transcribed automatically.",
-                                       elem_id="hvs-clip-text")
-                transcribe_btn = gr.Button("Transcribe", size="sm", scale=1, min_width=90)
+                                       placeholder=_transcript_hint(studio), elem_id="hvs-clip-text")
+                transcribe_btn = gr.Button("Transcribe", size="sm", scale=1, min_width=90,
+                                           visible=_can_transcribe(studio))
             my_voices.build_manager(voices)
-            voice_note = gr.Markdown(_who_speaks(None, SMART, ""), elem_id="hvs-voice-note")
+            voice_note = gr.Markdown(voice_events.who_speaks(None, SMART, ""), elem_id="hvs-voice-note")
             mode, description, preset, preset_preview, groups = build_other_voices(studio)
 
         with gr.Column(scale=3, min_width=320):
@@ -100,7 +99,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                 scene_text = gr.Textbox(label="Describe the tone or scene in your own words", lines=2,
                                         placeholder="e.g. Whispering, as if telling a secret.")
             with gr.Row(elem_id="hvs-actions"):  # sticky at the bottom of a phone's screen (ui/style.py)
-                generate_btn = gr.Button(GENERATE, variant="primary", elem_id="hvs-generate", scale=3)
+                generate_btn = gr.Button(voice_events.GENERATE, variant="primary", elem_id="hvs-generate", scale=3)
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="hvs-stop", visible=False, scale=1, min_width=80)
             status = gr.Markdown(elem_id="hvs-status")
             live = gr.Audio(label="Live: plays while generating", streaming=True, autoplay=True,
@@ -125,172 +124,19 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
     c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, voices, voice_note, tone,
                  setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, live, output,
                  info, prompt_view, history, players, groups, take_options)
-    _wire_page(c, studio, tag_buttons, counter)
-    _wire_generation(c, studio, prompt_btn)
-    _wire_transcribe(c, studio, transcribe_btn)
+    last_text = gr.BrowserState("", storage_key="hvs-last-text", secret=browser_secret)  # kept over a reload
+    clip_events.keep_text(demo, text, last_text)
+    voice_events.wire(c, studio, tag_buttons=tag_buttons, counter=counter, prompt_btn=prompt_btn,
+                      transcribe_btn=transcribe_btn, example_btn=example_btn)
     my_voices.wire(voices, demo, clip, clip_text, consent)
     return c
 
 
-# ---- wiring ----------------------------------------------------------------------------------
-PRIVATE = {"api_visibility": "private"}
-QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+def _can_transcribe(studio: Studio) -> bool:
+    return studio.transcriber is not None and studio.transcriber.enabled
 
 
-def _who_speaks(clip: str | None, mode: str | None, name: str | None) -> str:
-    if clip:
-        return f"**Cloning {name or 'your clip'}.** Remove the clip (×) to use another voice."
-    return f"**{mode or SMART}** speaks. Upload or record a clip above to clone a voice."
-
-
-def _wire_page(c: Controls, studio: Studio, tag_buttons: list, counter: gr.Markdown) -> None:
-    for button, tag in tag_buttons:
-        button.click(None, inputs=c.text, outputs=c.text, js=insert_tag_js(tag), **PRIVATE)
-    c.text.change(None, inputs=c.text, outputs=counter, js=COUNTER_JS, **PRIVATE)
-
-    def show_mode(v: dict) -> dict:
-        return {c.voice_note: _who_speaks(v[c.clip], v[c.mode], v[c.voices.loaded]),
-                **{col: gr.Column(visible=v[c.mode] == name) for name, col in c.groups.items()}}
-
-    for component in (c.mode, c.clip, c.voices.loaded):
-        component.change(show_mode, {c.clip, c.mode, c.voices.loaded}, {c.voice_note, *c.groups.values()}, **QUICK)
-
-    def preview(name: str | None):
-        try:
-            return str(studio.voices.get(name).audio_path) if name else None
-        except StudioError:
-            return None
-
-    c.preset.change(preview, c.preset, c.preset_preview, **QUICK)
-
-    scene_inputs = {c.clip, c.mode, c.description, c.tone, c.setting, c.scene_text, c.text}
-
-    def show_scene(v: dict) -> str:
-        """The scene turn and text as they will be sent (client-light preview, no model needed)."""
-        try:
-            voice = studio.voice(VoiceSpec(description=v[c.description])
-                                 if v[c.mode] == DESCRIBED and not v[c.clip] else None)
-            scene = studio.scene(voice, v[c.tone], v[c.setting], v[c.scene_text])
-        except StudioError as err:
-            return f"(not valid yet: {readable(err)})"
-        return f"[scene]\n{scene or '(none)'}\n\n[text]\n{v[c.text] or ''}"
-
-    for component in scene_inputs:
-        component.change(show_scene, scene_inputs, c.prompt_view, **QUICK)
-
-
-def _voice_of(c: Controls, studio: Studio, v: dict) -> Voice:
-    return pick_voice(studio.resolver, v[c.mode], description=v[c.description], preset=v[c.preset], clip=v[c.clip],
-                      clip_text=v[c.clip_text], clip_name=v[c.voices.loaded])
-
-
-def _request_of(c: Controls, studio: Studio, v: dict, voice: Voice):
-    seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
-    sampling = {name: v[slider] for name, slider in c.sampling.items()}
-    scene = studio.scene(voice, v[c.tone], v[c.setting], v[c.scene_text])
-    return studio.request(voice, v[c.text] or "", scene, seed, candidates=int(v[c.takes.candidates]), **sampling)
-
-
-def _history_updates(c: Controls, history: list[dict]) -> dict:
-    updates = {}
-    for i, player in enumerate(c.players):
-        if i < len(history):
-            take = history[i]
-            label = f"{take['text'][:40]}{'…' if len(take['text']) > 40 else ''} · {take['voice']} · seed {take['seed']}"
-            updates[player] = gr.Audio(take["path"], label=label, visible=True)
-        else:
-            updates[player] = gr.Audio(None, visible=False)
-    return updates
-
-
-def _wire_generation(c: Controls, studio: Studio, prompt_btn: gr.Button) -> None:
-    """Generate -> (busy button, Stop shown, last take's info cleared) -> the take, streamed, with its progress
-    in the status line -> (button back). Stop sets the take's cancel event; the engine ends the take at once."""
-    inputs = {c.mode, c.description, c.preset, c.clip, c.clip_text, c.consent, c.voices.loaded, c.tone, c.setting,
-              c.scene_text, c.text, c.seed, c.randomize, c.history, *c.sampling.values(), c.takes.candidates,
-              c.takes.check}
-
-    def begin(request: gr.Request) -> dict:
-        studio.begin_take(request.session_hash)
-        return {c.generate_btn: gr.Button(GENERATING, interactive=False), c.stop_btn: gr.Button(visible=True),
-                c.status: "Waiting for the model…", c.info: "", c.output: None}
-
-    def generate(v: dict, request: gr.Request):
-        cancel = studio.cancel_event(request.session_hash)
-        notes = []
-        try:
-            voice = _voice_of(c, studio, v)
-            if voice.is_own_clip and not v[c.consent]:
-                raise gr.Error("Please tick the box under the clip to confirm that you have the right to use "
-                               "this voice before cloning it.")
-            if voice.is_own_clip and not voice.reference_text and studio.transcriber is not None \
-                    and studio.transcriber.enabled:
-                yield {c.status: "Transcribing the reference clip…"}
-                try:
-                    words = studio.transcribe(voice.reference_audio)
-                    voice = Voice(voice.label, voice.reference_audio, words or None, is_own_clip=True)
-                    yield {c.clip_text: words}
-                except StudioError as err:
-                    if is_user_error(err):
-                        raise
-                    notes.append(f"{readable(err)} Cloned without a transcript.")
-                    yield {c.status: f"⚠️ {notes[-1]}"}
-            request_ = _request_of(c, studio, v, voice)
-            progress = {"words": "Generating…"}
-            for item in studio.generate(request_, voice.label, v[c.history], cancel=cancel, check=v[c.takes.check],
-                                        on_progress=lambda _f, words: progress.update(words=f"Generating… {words}")):
-                if isinstance(item, bytes):
-                    yield {c.live: item, c.status: progress["words"]}
-                else:
-                    finished = item
-        except Stopped as err:
-            yield {c.status: str(err)}
-            return
-        except Exception as err:  # noqa: BLE001 - every failure becomes a message, cleared by the next action
-            yield {c.status: problem_line(err)}
-            return
-        result = finished.result
-        said = ("random weights", "No transcript was given") if notes else ("random weights",)
-        notes += [w for w in result.warnings if not any(words in w for words in said)]
-        info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
-        info += f"\n\n{report_markdown(finished.takes, info)}" if finished.takes and finished.takes.score else ""
-        shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
-        yield {c.status: "", c.output: str(finished.path), c.info: info, c.seed: result.seed,
-               c.history: finished.history, **shown, **_history_updates(c, finished.history)}
-
-    def end(request: gr.Request) -> dict:
-        studio.end_take(request.session_hash)
-        return {c.generate_btn: gr.Button(GENERATE, interactive=True), c.stop_btn: gr.Button(visible=False)}
-
-    def stop(request: gr.Request) -> dict:
-        studio.stop_take(request.session_hash)
-        return {c.status: "Stopping…"}
-
-    outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, *c.players}
-    busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output}
-    # Progress and problems show in the status line only: no overlay or badge left on the players.
-    c.generate_btn.click(begin, None, busy, **QUICK) \
-        .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
-        .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
-    c.stop_btn.click(stop, None, c.status, **QUICK)  # not queued: it must run while the take holds the queue
-
-    def full_prompt(v: dict) -> dict:
-        try:
-            voice = _voice_of(c, studio, v)
-            return {c.prompt_view: studio.render_prompt(_request_of(c, studio, v, voice)).rendered,
-                    c.status: ""}
-        except Exception as err:  # noqa: BLE001
-            return {c.status: problem_line(err)}
-
-    prompt_btn.click(full_prompt, inputs, {c.prompt_view, c.status}, show_progress="hidden", **PRIVATE)
-
-
-def _wire_transcribe(c: Controls, studio: Studio, transcribe_btn: gr.Button) -> None:
-    def transcribe(clip: str | None):
-        yield {c.status: "Transcribing the clip…"}
-        try:
-            yield {c.clip_text: studio.transcribe(clip), c.status: ""}
-        except Exception as err:  # noqa: BLE001 - said in the status line, never over the transcript box
-            yield {c.status: problem_line(err)}
-
-    transcribe_btn.click(transcribe, c.clip, {c.clip_text, c.status}, show_progress="hidden", **PRIVATE)
+def _transcript_hint(studio: Studio) -> str:
+    if _can_transcribe(studio):
+        return "Left empty, it is transcribed automatically."
+    return "Transcription is turned off on this server: type what the clip says (the clone is closer with it)."

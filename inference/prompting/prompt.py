@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.prompting.longform import CONTEXT_CHUNKS
+from inference.prompting.text import ALL_TAGS
 
 SYSTEM_PROMPT = "Generate audio following instruction."
 
@@ -108,7 +109,10 @@ ConversationBuilder = Callable[[list[Part], int, list[tuple[int, np.ndarray]]], 
 
 
 def caption_of(text: str) -> str:
-    """Subtitle text of a normalized part: sound-effect markup back to a plain [Laughter]."""
+    """Subtitle text of a normalized part: sound-effect markup back to the tag as it was typed ([laugh]; a
+    caption in the person's words, not the model's [Laughter])."""
+    for tag, markup in ALL_TAGS.items():
+        text = text.replace(markup, tag)
     return _EFFECT_MARKUP.sub("", text).strip()
 
 
