@@ -8,7 +8,7 @@ import html
 from collections.abc import Callable
 
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 
@@ -39,17 +39,16 @@ def openapi_schema(routes: list[APIRoute]) -> dict:
     return schema
 
 
-def docs_routes(routes: list[APIRoute], allowed: Callable[[Request], bool]) -> list[APIRoute]:
-    """GET /docs (the page) and GET /v1/openapi.json (the schema) for `routes`; `allowed` is the routes' check."""
+def docs_routes(routes: list[APIRoute], refusal: Callable[[Request], Response | None]) -> list[APIRoute]:
+    """GET /docs (the page) and GET /v1/openapi.json (the schema) for `routes`; `refusal` is the routes' own
+    access check: the answer to a caller who may not see them (401, 429), or None."""
     schema = openapi_schema(routes)
-    refused = {"error": {"message": "Missing or wrong API key: send 'Authorization: Bearer <key>' (HVS_API_KEY).",
-                         "type": "invalid_request_error", "code": "invalid_api_key"}}
 
     def as_json(request: Request):
-        return JSONResponse(schema) if allowed(request) else JSONResponse(refused, status_code=401)
+        return refusal(request) or JSONResponse(schema)
 
     def page(request: Request):
-        return HTMLResponse(docs_page(schema)) if allowed(request) else JSONResponse(refused, status_code=401)
+        return refusal(request) or HTMLResponse(docs_page(schema))
 
     return [APIRoute("/v1/openapi.json", as_json, methods=["GET"], include_in_schema=False),
             APIRoute("/docs", page, methods=["GET"], include_in_schema=False)]

@@ -356,5 +356,12 @@ def speech_routes(studio: Studio, gate: Gate | None = None, api_key: str = "",
                        include_in_schema=False),
               APIRoute("/v1/models", models, methods=["GET"], summary="The model served (OpenAI's list shape)"),
               APIRoute("/v1/audio/voices", voices, methods=["GET"], summary="The voices a request may name")]
-    return [*routes, *docs_routes(routes, lambda request: _authorized(request, api_key))]
+    def refusal(request: Request) -> Response | None:
+        try:
+            guard(request)
+        except ApiError as err:
+            return err.response()
+        return None
+
+    return [*routes, *docs_routes(routes, refusal)]
 
