@@ -261,7 +261,9 @@ async def _read_json(request: Request) -> object:
         raise ApiError(499, "The client disconnected.") from None
     try:
         return json.loads(body, parse_int=_whole_number)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # (RecursionError: arrays nested 10^5 deep)
+    except RecursionError:  # arrays nested 10^5 deep: JSON, but no request
+        raise ApiError(400, "The request body is nested too deeply to be a speech request.") from None
+    except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "The request body is not valid JSON.") from None
 
 

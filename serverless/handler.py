@@ -112,7 +112,14 @@ def build_worker(env: Mapping[str, str] | None = None) -> Worker:
 def run_test_input(raw: str) -> int:
     """`--test_input '{"input": {...}}'`: one job, its outputs as JSON on stdout. The SDK's own test mode does
     not iterate generator handlers, so it is done here. Exit code 1 when the job failed."""
-    job = json.loads(raw)
+    try:
+        job = json.loads(raw)
+    except (ValueError, RecursionError):
+        job = None
+    if not isinstance(job, dict):
+        print(json.dumps([{"error": '--test_input takes a JSON object such as \'{"input": {"text": "Hello."}}\'.',
+                           "error_type": "invalid_request"}], indent=2))
+        return 1
     outputs = list(get_worker().run({"id": job.get("id", "local_test"), "input": job.get("input")}))
     print(json.dumps(outputs, indent=2))
     return 1 if any("error" in item for item in outputs) else 0

@@ -16,7 +16,8 @@ from pathlib import Path
 from inference.contract.errors import BadSetting
 
 SHIPPED_TABLE = Path(__file__).resolve().parent.parent / "assets" / "openai_voices.json"
-OPENAI_NAMES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse")
+OPENAI_NAMES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse",
+                "marin", "cedar")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

@@ -196,3 +196,15 @@ def test_a_job_without_a_length_is_4_s_on_the_noise_model(engine):
     assert streamed["duration_s"] == pytest.approx(seconds, abs=0.05), streamed
     (given,) = Worker(engine).run({"id": "g", "input": {"text": "Hi.", "seed": 1, "max_new_tokens": 40}})
     assert given["duration_s"] == pytest.approx(32 * 0.04, abs=0.05)
+
+
+def test_test_input_that_is_no_job_is_one_error_line(capsys):
+    """`--test_input 'not json'` printed a traceback (a break-test found it); it is the usual error item now."""
+    import json
+
+    from serverless import handler
+
+    for raw in ("not json", "[1, 2]"):
+        assert handler.main(["--test_input", raw]) == 1
+        outputs = json.loads(capsys.readouterr().out)
+        assert outputs[0]["error_type"] == "invalid_request" and "JSON object" in outputs[0]["error"]

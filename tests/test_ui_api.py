@@ -126,6 +126,7 @@ def test_bad_options_are_readable_errors(studio, fields, words):
     ({"script": 123}, "script has the wrong type"),
     ({"speakers": {"Alice": "robot_en"}}, "speakers has the wrong type"),
     ({"speakers": '{"Alice": {"clip": 0, "reference_text": 5}}'}, "speakers.Alice.reference_text has the wrong type"),
+    ({"speakers": "[" * 100_000 + "]" * 100_000}, "speakers is nested too deeply"),  # was RecursionError, a 500
 ])
 def test_dialogue_refuses_wrong_types_in_words(studio, speech_wav, fields, words):
     url, client, takes = studio

@@ -145,3 +145,18 @@ def test_the_wire_needs_no_torch_and_no_web_framework():
             "print(sorted({'torch', 'gradio', 'fastapi', 'transformers'} & {m.split('.')[0] for m in sys.modules}))")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stderr
+
+
+def test_break_test_findings_get_sentences():
+    """From a break-test: a speaker's voice in OpenAI's object form, an empty detect job, a huge number."""
+    from inference.contract.errors import InvalidRequest
+    from inference.contract.request import SynthesisRequest
+    from wire.openai_speech import SpeechBody
+    from wire.runpod_job import DetectJob
+
+    body = SpeechBody.read({"input": "A: Hi.\nB: Yo.", "speakers": {"A": {"voice": {"id": "nova"}}}})
+    assert body.speakers["A"].voice == "nova"
+    with pytest.raises(InvalidRequest, match="got an empty string"):
+        DetectJob.model_validate({"detect": "  "})
+    with pytest.raises(InvalidRequest, match="seed is far too large"):
+        SynthesisRequest.parse(text="Hi.", seed=1e308)

@@ -258,6 +258,8 @@ def wire_dialogue_api(studio: Studio) -> None:
                 given = json.loads(speakers) if speakers and speakers.strip() else {}
             except json.JSONDecodeError as err:
                 raise InvalidRequest(f"speakers is not valid JSON ({err.msg} at character {err.pos}).") from None
+            except RecursionError:  # arrays nested 10^5 deep
+                raise InvalidRequest("speakers is nested too deeply to be a speaker list.") from None
             if not isinstance(given, dict):
                 raise InvalidRequest('speakers must be a JSON object, e.g. {"Alice": "robot_en", "Bob": "calm voice"}.')
             voices = dialogue_tab.api_speakers(studio, given, clips)

@@ -35,6 +35,20 @@ class SpeechSpeaker(BaseModel):
     reference_text: str | None = None
     description: str | None = None
 
+    @field_validator("voice", mode="before")
+    @classmethod
+    def _voice_id(cls, value: Any) -> Any:
+        return voice_id(value)
+
+
+def voice_id(value: Any) -> Any:
+    """OpenAI's custom-voice form {"id": "..."} names the same voices as a plain name."""
+    if isinstance(value, dict):
+        if set(value) != {"id"} or not isinstance(value["id"], str):
+            raise ValueError('must be a voice name or {"id": "<voice name>"}')
+        return value["id"]
+    return value
+
 
 class SpeechBody(BaseModel):
     """The request body of POST /v1/audio/speech. Unknown fields are refused."""
@@ -60,12 +74,7 @@ class SpeechBody(BaseModel):
     @field_validator("voice", mode="before")
     @classmethod
     def _voice_id(cls, value: Any) -> Any:
-        """OpenAI's custom-voice form {"id": "..."} names the same voices."""
-        if isinstance(value, dict):
-            if set(value) != {"id"} or not isinstance(value["id"], str):
-                raise ValueError('must be a voice name or {"id": "<voice name>"}')
-            return value["id"]
-        return value
+        return voice_id(value)
 
     @field_validator("speakers", mode="before")
     @classmethod

@@ -183,5 +183,6 @@ class DetectJob(BaseModel):
                                  f"with no other fields (got {got}).")
         value = payload["detect"]
         if not isinstance(value, str) or not value.strip():
-            raise InvalidRequest(f"detect must be the audio as base64 or an http(s) URL (got {kind_of(value)}).")
+            got = "an empty string" if isinstance(value, str) else kind_of(value)
+            raise InvalidRequest(f"detect must be the audio as base64 or an http(s) URL (got {got}).")
         return {"detect": value.strip()}

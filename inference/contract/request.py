@@ -239,6 +239,8 @@ def describe_validation_error(err: ValidationError) -> str:
             sentences.append(f"{name} {message}" if message.startswith("must be") else message)
         elif kind == "int_from_float":
             sentences.append(f"{name} must be a whole number (got {_show(got)})")
+        elif kind == "int_parsing_size":  # e.g. 1e308: a number far past any limit
+            sentences.append(f"{name} is far too large (got {_show(got)})")
         elif kind == "string_unicode":
             sentences.append(f"{name} {_NOT_TEXT}")  # pydantic's own check, on optional strings
         elif kind.endswith("_type") or kind.endswith("_parsing"):
