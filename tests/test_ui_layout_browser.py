@@ -103,7 +103,7 @@ def test_keyboard_path_and_consent_beside_the_box(studio, browser, output_dir, m
         # one Tab stop for the three voice modes; the arrow key moves the choice
         page.locator("#hvs-mode input").first.focus()
         page.keyboard.press("ArrowRight")
-        page.locator("#hvs-voice-note").get_by_text("Describe a voice").wait_for(timeout=10_000)
+        page.locator("#hvs-voice-note").get_by_text("The voice you describe").wait_for(timeout=10_000)
         page.wait_for_timeout(300)
         page.keyboard.press("Tab")
         active = page.evaluate("() => document.activeElement.outerHTML.slice(0, 120)")
