@@ -61,16 +61,26 @@ def browser_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def waiting(demo, gate=None) -> int:
+    """Calls waiting to start: in the page's queue (Gradio) and in the speech API's (openai_api.Gate)."""
+    queued = len(demo._queue) if getattr(demo, "_queue", None) is not None else 0
+    return queued + (gate.waiting if gate is not None else 0)
+
+
+def under_way(status: dict, demo, gate=None) -> bool:
+    """Any take generating, being prepared or encoded, or waiting for its turn, through any door."""
+    page = any(job for job in getattr(getattr(demo, "_queue", None), "active_jobs", []) or [])
+    api = gate is not None and gate.inside > 0
+    return bool(status.get("busy") or status.get("pending") or waiting(demo, gate) or page or api)
+
+
 def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drain=None, gate=None):
     """GET /healthz: JSON a load balancer or a person can read."""
     from fastapi.routing import APIRoute
 
-    from studio.drain import under_way
-    from studio.drain import waiting as waiting_calls
-
     def healthz() -> dict:
         status = engine.status()
-        waiting = waiting_calls(demo, gate)
+        queued = waiting(demo, gate)
         ready = "ok" if status.get("loaded") and (status.get("warmed") or not needs_warm_up) else "starting"
         return {
             "status": "draining" if drain is not None and drain.draining.is_set() else ready,
@@ -79,7 +89,7 @@ def health_route(engine, demo, queue_size: int, needs_warm_up: bool = True, drai
             "busy": under_way(status, demo, gate),
             "generating": status.get("generating", 0), "max_batch": status.get("max_batch"),
             "peak_batch": status.get("peak_batch", 0), "batch_invariant": status.get("batch_invariant"),
-            "queue_depth": waiting + int(status.get("pending", 0)), "queue_size": queue_size,
+            "queue_depth": queued + int(status.get("pending", 0)), "queue_size": queue_size,
             "noise": status.get("noise", False), "watermark": status.get("watermark"),
         }
 
@@ -113,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     from inference.scoring.take_check import SpeakerEncoder, TakeChecker
     from inference.scoring.transcribe import Transcriber
     from openai_api import Gate, speech_routes
-    from studio.drain import Drain, under_way
+    from studio.drain import Drain
     from studio.scene import ScenePresets
     from studio.takes import TakeStore
     from studio.throttle import Throttle

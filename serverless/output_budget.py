@@ -2,7 +2,7 @@
 
 RunPod drops a job output over 20 MB (a plain result, and a streamed job's chunks, which /runsync and
 /status return all together). Without S3 a plain take comes back inline as base64: WAV, or MP3 when WAV
-would not fit (serverless/handler.py `_deliver`). A take that could not fit even as MP3 was refused only
+would not fit (serverless/worker.py `_deliver`). A take that could not fit even as MP3 was refused only
 after it was generated (a 1145 s take after 225 s of work); now the longest take a job can give (its parts
 times max_new_tokens, see `longest_take_s`) is checked first. Streamed chunks (WAV, always inline) are
 counted as they go out, and the take is stopped at the cap (a streamed job's answer reached 74.5 MB).
@@ -18,7 +18,7 @@ from inference.contract.request import SAMPLE_RATE
 from inference.contract.result import StreamChunk
 from inference.prompting.plan import longest_take_s
 
-INLINE_LIMIT = 16_000_000  # base64 characters in a plain result (as worker.INLINE_OUTPUT_LIMIT)
+INLINE_LIMIT = 16_000_000  # base64 characters in a plain result
 STREAM_LIMIT = 16_000_000  # base64 characters in all of a streamed job's chunks
 MP3_BYTES_PER_S = 128_000 // 8  # the worker's MP3 is 128 kbit/s
 MP3_OVERHEAD = 4096  # ID3 tags and the encoder's first frames (1.6 kB measured)

@@ -28,14 +28,15 @@ from wire.runpod_output import (
 )
 
 from .job import ParsedJob, check_health_job, detect_job_audio, is_detect_job, is_health_job, parse_job
-from .output_budget import capped, check_returnable
+from .output_budget import INLINE_LIMIT, STREAM_LIMIT, capped, check_returnable
 from .storage import Storage, inline
 
 log = logging.getLogger("serverless")
 
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9_.-]")
-STREAM_OUTPUT_LIMIT = 16_000_000  # base64 characters in one streamed job's output, chunks and final together
-INLINE_OUTPUT_LIMIT = 16_000_000  # base64 characters in one plain result: RunPod drops job outputs over 20 MB
+# RunPod drops job outputs over 20 MB: the limits are serverless/output_budget.py's (named here for the tests)
+STREAM_OUTPUT_LIMIT = STREAM_LIMIT  # base64 characters in one streamed job's output, chunks and final together
+INLINE_OUTPUT_LIMIT = INLINE_LIMIT  # base64 characters in one plain result
 
 
 class Worker:

@@ -29,19 +29,6 @@ LINGER_S = 2.0
 POLL_S = 0.2
 
 
-def waiting(demo, gate=None) -> int:
-    """Calls waiting to start: in the page's queue (Gradio) and in the speech API's (openai_api.Gate)."""
-    queued = len(demo._queue) if getattr(demo, "_queue", None) is not None else 0
-    return queued + (gate.waiting if gate is not None else 0)
-
-
-def under_way(status: dict, demo, gate=None) -> bool:
-    """Any take generating, being prepared or encoded, or waiting for its turn, through any door."""
-    page = any(job for job in getattr(getattr(demo, "_queue", None), "active_jobs", []) or [])
-    api = gate is not None and gate.inside > 0
-    return bool(status.get("busy") or status.get("pending") or waiting(demo, gate) or page or api)
-
-
 class Drain:
     """`busy()` says whether work is under way; `draining` is shared with whatever refuses new work."""
 
