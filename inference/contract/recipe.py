@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -179,6 +181,11 @@ class Recipe(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True)
+
+
+def clip_sha256(audio: Path | bytes) -> str:
+    """The hash that names a reference clip in a recipe: of the file's bytes, as the caller sent them."""
+    return hashlib.sha256(audio if isinstance(audio, bytes) else Path(audio).read_bytes()).hexdigest()
 
 
 def pause_samples(seconds: float) -> int:
