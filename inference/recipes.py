@@ -16,7 +16,7 @@ import torch
 from inference.audio.seams import silence, splice
 from inference.audio.watermark import watermarked
 from inference.contract.engine import NOISE_WARNING
-from inference.contract.errors import StudioError
+from inference.contract.errors import InvalidRequest, StudioError
 from inference.contract.recipe import Recipe, RecipePart, Variant, VoiceRef, clip_sha256, pack_codes
 from inference.contract.request import SAMPLE_RATE, SynthesisRequest
 from inference.contract.result import Segment, StreamChunk, SynthesisResult, Timings
@@ -84,6 +84,14 @@ def _render(engine, recipe: Recipe) -> Iterator[StreamChunk]:
     yield StreamChunk(whole, result=result, part=len(segments), parts=len(segments))
 
 
+def _check_voices(recipe: Recipe, plan: Plan) -> None:
+    """An untrusted recipe's parts must name the speakers its script has (a single voice's parts name none)."""
+    count = len(getattr(plan.conversation, "speakers", []))
+    if any((p.voice is None) == recipe.dialogue or (p.voice is not None and p.voice >= count) for p in recipe.parts):
+        raise InvalidRequest("This recipe's parts do not match its text: a dialogue's parts name its script's "
+                             "speakers, a single voice's parts name none.")
+
+
 def part_text(text: str, voice: int | None) -> tuple[str, str]:
     """A part's new words -> (what the model reads, the caption), as a take's plan writes them."""
     chunk = normalize_text(text)
@@ -101,6 +109,7 @@ def generate_part(engine, request: SynthesisRequest, recipe: Recipe, index: int,
     engine.load()
     plan = engine.plan(request)
     plan.parts = [Part(p.take.text, p.take.caption, p.speaker, p.voice, p.pause_before_s) for p in recipe.parts]
+    _check_voices(recipe, plan)
     if text is not None:
         words, caption = part_text(text, plan.parts[index].voice)
         plan.parts[index] = dataclasses.replace(plan.parts[index], text=words, caption=caption)

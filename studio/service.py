@@ -24,6 +24,7 @@ from inference.contract.result import StreamChunk, SynthesisResult
 from studio.best_of import Takes, make_takes, score_take
 from studio.dialogue import DialogueTake, TurnProgress, dialogue_request, save_dialogue
 from studio.lengths import default_length
+from studio.revise import Edit, EditedTake, render_take, revise_take, save_take
 from studio.scene import ScenePresets, compose_scene
 from studio.takes import HISTORY_SIZE, Take, TakeStore, add_take
 from studio.voice_library import VoiceLibrary
@@ -274,6 +275,18 @@ class Studio:
         """A whole dialogue, saved with its turns and subtitles; setting `cancel` stops it (raises Cancelled)."""
         self.admit()
         return save_dialogue(self.takes, self.engine.synthesize(self.sized(request), cancel), stem="api-dialogue")
+
+    # ---- recipes: a take rendered again, or edited part by part (studio/revise.py) -------------
+    def render(self, recipe: Any) -> EditedTake:
+        """The take a recipe (untrusted: JSON text, bytes or object) describes, saved with its subtitles."""
+        self.admit()
+        return save_take(self.takes, render_take(self.engine, recipe))
+
+    def revise(self, recipe: Any, edit: Edit, clips: list = (), cancel: threading.Event | None = None) -> EditedTake:
+        """The take edited (see Edit) and rendered; result.recipe is the new recipe. A part made anew needs the
+        take's clips again (`clips`, matched by their sha256). Raises InvalidRequest in words."""
+        self.admit()
+        return revise_take(self.engine, self.voices, self.takes, recipe, edit, clips, cancel)
 
     # ---- what a door may show of the engine ----------------------------------------------------
     @property
