@@ -50,7 +50,13 @@ class Edit:
 
 
 def revise_take(engine, library: VoiceLibrary, takes: TakeStore, recipe: Any, edit: Edit, clips: list[Clip] = (),
-           cancel: threading.Event | None = None) -> EditedTake:
+                cancel: threading.Event | None = None) -> EditedTake:
+    """The recipe edited and rendered, saved with its subtitles."""
+    return save_take(takes, edit_take(engine, library, recipe, edit, clips, cancel))
+
+
+def edit_take(engine, library: VoiceLibrary, recipe: Any, edit: Edit, clips: list[Clip] = (),
+              cancel: threading.Event | None = None) -> SynthesisResult:
     """The recipe (untrusted: any form load_recipe takes) edited and rendered. Raises InvalidRequest in words."""
     recipe = load_recipe(recipe)
     recipe.check_model(str(engine.model_id))
@@ -65,7 +71,7 @@ def revise_take(engine, library: VoiceLibrary, takes: TakeStore, recipe: Any, ed
         recipe = delete_part(recipe, index)
     else:
         recipe = _generate(engine, library, recipe, index, edit, clips, cancel)
-    return save_take(takes, render_take(engine, recipe))
+    return render_take(engine, recipe)
 
 
 def render_take(engine, recipe: Any) -> SynthesisResult:
