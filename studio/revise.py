@@ -10,6 +10,7 @@ is none of them is refused.
 from __future__ import annotations
 
 import functools
+import json
 import secrets
 import threading
 from dataclasses import dataclass
@@ -79,6 +80,11 @@ def render_take(engine, recipe: Any) -> SynthesisResult:
     recipe = load_recipe(recipe)
     recipe.check_model(str(engine.model_id))
     return _able(engine, "render").render(recipe)
+
+
+def recipe_object(result: SynthesisResult) -> dict | None:
+    """A take's recipe as a JSON object for a door to return (None from a backend that gives none)."""
+    return json.loads(result.recipe.to_json()) if result.recipe is not None else None
 
 
 def save_take(takes: TakeStore, result: SynthesisResult) -> EditedTake:
