@@ -350,6 +350,7 @@ def test_a_take_comes_with_its_recipe_and_revise_edits_one_part(studio, speech_w
     """/synthesize_recipe gives the take and its recipe; /revise makes part 1 anew (the clip sent again), then
     choosing variant 0 gives the first take back, sample for sample; bad recipes are sentences."""
     import json
+    from pathlib import Path
 
     _, client, _ = studio
     text = " ".join(["The river runs past the old mill and into the quiet valley below."] * 9)  # 117 words: 2 parts
@@ -359,7 +360,7 @@ def test_a_take_comes_with_its_recipe_and_revise_edits_one_part(studio, speech_w
     audio, vtt, srt, revised = client.predict(recipe=recipe, part=1, seed=8, clips=[handle_file(str(speech_wav))],
                                               api_name="/revise")
     assert [v["seed"] for v in revised["parts"][1]["variants"]] == [4, 8] and revised["parts"][1]["chosen"] == 1
-    assert open(vtt).read().count(" --> ") == 2 and open(srt).read().startswith("1\n")
+    assert Path(vtt).read_text().count(" --> ") == 2 and Path(srt).read_text().startswith("1\n")
     back = client.predict(recipe=json.dumps(revised), part=1, action="choose", variant=0, api_name="/revise")
     assert np.array_equal(sf.read(back[0])[0], sf.read(first)[0])
     with pytest.raises(Exception, match="send the same clip again"):
