@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from inference.audio.codec import decode_audio
+from inference.contract.recipe import pack_codes
 from serverless.worker import Worker
 
 SCRIPT = "Alice: Hello there, Bob.\nBob: Hello Alice, how are you?"
@@ -51,6 +52,9 @@ def test_a_revise_job_makes_a_part_anew_and_choosing_the_first_variant_gives_the
     (lambda r: {"recipe": r, "part": 0, "clips": ["bm90IGF1ZGlv"]}, "not one of this take's voices"),
     (lambda r: {"recipe": r, "part": 0, "clips": ["%%%"]}, "revise.clips\\[0\\]"),
     (lambda r: {"recipe": r, "part": 0, "colour": 1}, "Unknown field 'colour'"),
+    (lambda r: {"recipe": {**r, "parts": [{**r["parts"][0], "variants": [{**r["parts"][0]["variants"][0], "codes":
+                pack_codes(np.full((4, 8), 2000))}]}]}, "action": "delete", "part": 0}, "0\\.\\.1023"),
+    (lambda r: {"recipe": {**r, "parts": r["parts"] * 33}, "part": 0}, "at most 64"),
     (lambda r: {"recipe": r, "part": 0}, "send the same clip again"),
 ])
 def test_bad_revise_jobs_are_sentences(worker, take, change, words):
