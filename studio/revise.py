@@ -168,6 +168,15 @@ def match_clips(recipe: Recipe, clips: list[Clip], library: VoiceLibrary) -> dic
     return found
 
 
+def preset_names(recipe: Recipe, library: VoiceLibrary) -> dict[str | None, str]:
+    """Which of the take's voices are preset voices, by their clip's hash: voice key (None for a single voice, a
+    dialogue's speaker name) -> the preset's name. For a page that loads a recipe and picks the same voice."""
+    voices = {None: recipe.voice} if not recipe.dialogue else dict(recipe.speakers or {})
+    presets = _presets_by_hash(library)
+    return {key: presets[ref.clip_sha256].stem for key, ref in voices.items()
+            if ref is not None and ref.clip_sha256 in presets}
+
+
 def _presets_by_hash(library: VoiceLibrary) -> dict[str, Path]:
     return _hashes(tuple((p.audio_path, p.audio_path.stat().st_mtime_ns) for p in library.all()))
 
