@@ -51,7 +51,6 @@ class Controls:
     generate_btn: gr.Button
     stop_btn: gr.Button
     status: gr.Markdown
-    live: gr.Audio
     output: gr.Audio
     info: gr.Markdown
     prompt_view: gr.Code
@@ -102,11 +101,11 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                 generate_btn = gr.Button(voice_events.GENERATE, variant="primary", elem_id="hvs-generate", scale=3)
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="hvs-stop", visible=False, scale=1, min_width=80)
             status = gr.Markdown(elem_id="hvs-status")
-            live = gr.Audio(label="Live: plays while generating", streaming=True, autoplay=True,
-                            interactive=False, elem_id="hvs-live", buttons=[],
-                            elem_classes="hvs-audio")
-            output = gr.Audio(label="Result", type="filepath", interactive=False, elem_id="hvs-output",
-                              buttons=["download"], format="wav", elem_classes="hvs-audio")
+            # One player per take: it plays the take while it is made (streamed), then holds the finished take
+            # with its label and download; the take before it moves down to the earlier takes.
+            output = gr.Audio(label=voice_events.LIVE_LABEL, streaming=True, autoplay=True, type="filepath",
+                              interactive=False, elem_id="hvs-output", buttons=["download"], format="wav",
+                              elem_classes="hvs-audio")
             info = gr.Markdown(elem_id="hvs-info")
             with gr.Accordion("Advanced", open=False):
                 sampling, seed, randomize = build_sampling(studio.is_noise)
@@ -115,14 +114,14 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                 prompt_view = gr.Code(label="Scene + text (press 'Show full prompt' for the rendered prompt)",
                                       language=None, lines=8, interactive=False, elem_id="hvs-prompt", wrap_lines=True)
                 prompt_btn = gr.Button("Show full prompt", size="sm")
-            with gr.Accordion("Your last takes (this visit only)", open=True):
+            with gr.Accordion("Earlier takes (this visit only)", open=True, elem_id="hvs-earlier"):
                 history = gr.State([])
                 players = [gr.Audio(visible=False, interactive=False, type="filepath", buttons=["download"],
                                     elem_classes="hvs-history")
                            for _ in range(studio.history_size)]
 
     c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, voices, voice_note, tone,
-                 setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, live, output,
+                 setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, output,
                  info, prompt_view, history, players, groups, take_options)
     last_text = gr.BrowserState("", storage_key="hvs-last-text", secret=browser_secret)  # kept over a reload
     clip_events.keep_text(demo, text, last_text)
