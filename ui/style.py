@@ -20,7 +20,7 @@ CONTRAST = """
   --body-text-color-subdued: #a1a1aa; --block-info-text-color: #a1a1aa;
   --hvs-focus: #93c5fd;
 }
-footer, footer a, .show-api, .show-api * { color: var(--body-text-color-subdued) !important; opacity: 1 !important; }
+footer, .show-api, .show-api * { color: var(--body-text-color-subdued) !important; opacity: 1 !important; }
 /* a visible focus ring on the small controls the theme leaves without one */
 .gradio-container input[type=checkbox]:focus-visible, .gradio-container input[type=radio]:focus-visible,
 .gradio-container button:focus-visible, .gradio-container [role=tab]:focus-visible {
@@ -35,7 +35,7 @@ footer, footer a, .show-api, .show-api * { color: var(--body-text-color-subdued)
 # Tap targets of at least 24 px (WCAG 2.5.8); labels that wrap instead of running under the buttons beside them.
 TARGETS = """
 .hvs-tags > button { min-height: 28px !important; }
-.gradio-container button.label-wrap, .show-api, .built-with { min-height: 24px !important; }
+.gradio-container button.label-wrap, .show-api { min-height: 24px !important; }
 .gradio-container .icon-button-wrapper button, .gradio-container .controls button,
 .gradio-container [data-testid^=waveform] button, .gradio-container .file-preview button {
   min-width: 24px !important; min-height: 24px !important;
@@ -45,9 +45,18 @@ TARGETS = """
   position: static !important; max-width: calc(100% - 64px); white-space: normal !important;
   overflow-wrap: anywhere; height: auto !important; line-height: 1.3; border: none !important;
 }
+/* the chosen turn's text stops before the dropdown's arrow (Gradio lets it run under it) */
 #hvs-dlg-turns input { padding-right: 2.2em !important; text-overflow: ellipsis; }
-#hvs-dlg-subtitles .file-preview td.filename, #hvs-dlg-subtitles .file-preview .file-name {
-  white-space: normal !important; overflow-wrap: anywhere; max-width: none !important;
+/* subtitle files: the whole name, wrapped (Gradio cut it to "dialogue-…"), and a 24 px download link */
+#hvs-dlg-subtitles .file-preview td.filename, #hvs-dlg-subtitles .file-preview .stem {
+  white-space: normal !important; overflow-wrap: anywhere; word-break: break-all; max-width: none !important;
+  overflow: visible !important; text-overflow: clip !important;
+}
+#hvs-dlg-subtitles .file-preview td.filename { display: table-cell !important; }  /* the name's end stays with it */
+.gradio-container .file-preview a.download-link { display: inline-block; min-height: 24px; line-height: 24px; }
+@media (max-width: 640px) {  /* on a phone the name takes the row's whole width, the size and buttons go under it */
+  #hvs-dlg-subtitles .file-preview tr.file { display: flex; flex-wrap: wrap; align-items: center; }
+  #hvs-dlg-subtitles .file-preview td.filename { flex: 1 0 100%; }
 }
 """
 
@@ -55,7 +64,7 @@ LAYOUT = """
 #hvs-notice { font-size: .9em; }
 #hvs-notice p, #hvs-intro p { margin: 0; }
 /* the theme loads Source Sans Pro at 400 and 600 only: bold text at 700 would fall back to another font */
-.gradio-container strong, .gradio-container b { font-weight: 600; }
+.gradio-container strong { font-weight: 600; }
 #hvs-counter { text-align: right; font-size: .9em; }
 #hvs-counter .over { color: #b91c1c; font-weight: 600; }
 /* sound-effect tags: chips after the text; on a phone one row, scrolled sideways */

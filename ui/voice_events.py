@@ -29,11 +29,11 @@ log = logging.getLogger(__name__)
 
 GENERATE, GENERATING = "Generate", "Generating…"
 LIVE_LABEL = "Your take: plays while it is made"
-# Stop silences the live players at once, in the page (what they had buffered would play on for seconds), and
+# Stop silences the take players at once, in the page (what they had buffered would play on for seconds), and
 # says "Stopping…" there too: said by the server, it could arrive after the take's own "Stopped at…" line.
-SILENCE_JS = """() => { document.querySelectorAll('#hvs-output audio, #hvs-dlg-live audio').forEach(a => {
+SILENCE_JS = """() => { document.querySelectorAll('#hvs-output audio, #hvs-dlg-output audio').forEach(a => {
   a.pause(); a.muted = true; }); return 'Stopping…'; }"""
-UNMUTE_JS = """() => { document.querySelectorAll('#hvs-output audio, #hvs-dlg-live audio').forEach(a => {
+UNMUTE_JS = """() => { document.querySelectorAll('#hvs-output audio, #hvs-dlg-output audio').forEach(a => {
   a.muted = false; }); }"""
 PRIVATE = {"api_visibility": "private"}
 QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
