@@ -36,17 +36,19 @@ footer, .show-api, .show-api * { color: var(--body-text-color-subdued) !importan
 TARGETS = """
 .hvs-tags > button { min-height: 28px !important; }
 .gradio-container button.label-wrap, .show-api { min-height: 24px !important; }
+.gradio-container button[aria-label="Reset to default value"],
 .gradio-container .icon-button-wrapper button, .gradio-container .controls button,
 .gradio-container [data-testid^=waveform] button, .gradio-container .file-preview button {
   min-width: 24px !important; min-height: 24px !important;
 }
+.gradio-container label:has(> input[type=checkbox]) { min-height: 24px; align-items: center; }
 /* the label of an audio box sits in the flow above the player, not under its Download button */
 .hvs-audio [data-testid=block-label], .hvs-history [data-testid=block-label] {
   position: static !important; max-width: calc(100% - 64px); white-space: normal !important;
   overflow-wrap: anywhere; height: auto !important; line-height: 1.3; border: none !important;
 }
-/* the chosen turn's text stops before the dropdown's arrow (Gradio lets it run under it) */
-#hvs-dlg-turns input { padding-right: 2.2em !important; text-overflow: ellipsis; }
+/* a dropdown's chosen text stops before its arrow (Gradio lets it run under it: "Play one turn", the voice pickers) */
+.gradio-container .wrap-inner input { padding-right: 2.2em !important; text-overflow: ellipsis; }
 /* subtitle files: the whole name, wrapped (Gradio cut it to "dialogue-…"), and a 24 px download link */
 #hvs-dlg-subtitles .file-preview td.filename, #hvs-dlg-subtitles .file-preview .stem {
   white-space: normal !important; overflow-wrap: anywhere; word-break: break-all; max-width: none !important;
