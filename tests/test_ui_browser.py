@@ -196,10 +196,14 @@ def test_record_type_generate_and_play(studio, browser, output_dir):
                 "() => /0:0[1-9]|[1-9]:\\d\\d/.test(document.querySelector('#hvs-output').innerText)",
                 timeout=15_000)
         assert "real-time factor" in info.inner_text() and "seed" in info.inner_text()
-        # One player per take: it streamed the take (see the Stop test), and now holds the finished take, labelled;
-        # nothing repeats it (no other player, no earlier take yet).
+        # Streaming: the live player received the take while it was generated.
+        live = page.evaluate("() => { const a = document.querySelector('#hvs-live audio'); return a && a.src; }")
+        assert live, "the live player got no stream"
+        # One player per take on screen: once the live one is done, the finished take, labelled, in its place;
+        # nothing repeats it (no earlier take yet).
+        page.locator("#hvs-output").wait_for(state="visible", timeout=30_000)
+        assert page.locator("#hvs-live").is_hidden() and _earlier_labels(page) == []
         assert "Hello from the browser" in _take_label(page) and "seed" in _take_label(page)
-        assert page.locator("#hvs-live").count() == 0 and _earlier_labels(page) == []
         # "What the model is given": the rendered prompt with the tone's scene and the tagged text.
         page.get_by_text("What the model is given").click()
         page.get_by_role("button", name="Show full prompt").click()
@@ -276,10 +280,10 @@ def test_stop_silences_the_player_keeps_the_part_and_frees_the_model(studio, bro
         generate, stop = page.locator("#hvs-generate"), page.locator("#hvs-stop")
         page.locator("#hvs-status").get_by_text("s of audio so far").wait_for(timeout=60_000)
         assert generate.is_disabled() and "Generating" in generate.inner_text() and stop.is_visible()
-        # the take player is playing what streams in, while the take is made
-        page.wait_for_function("() => { const a = document.querySelector('#hvs-output audio');"
+        # the live player is playing what streamed in; it is the one take player on screen
+        page.wait_for_function("() => { const a = document.querySelector('#hvs-live audio');"
                                " return a && !a.paused && a.currentTime > 0.3; }", timeout=60_000)
-        assert page.locator("#hvs-status").get_by_text("s of audio so far").is_visible()
+        assert page.locator("#hvs-output").is_hidden()
         page.screenshot(path=str(output_dir / "busy.png"), full_page=True)
         stop.click()
         page.wait_for_timeout(300)
@@ -292,8 +296,10 @@ def test_stop_silences_the_player_keeps_the_part_and_frees_the_model(studio, bro
         status.get_by_text("Stopped at").wait_for(timeout=30_000)
         page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=10_000)
         assert healthz(url)["busy"] is False and stop.is_hidden()
-        # the part is kept: in the take player, labelled with the second it stopped at
+        # the part is kept: in the take player, in place of the silenced live one, labelled with where it stopped
         assert "kept" in _status(page)
+        page.locator("#hvs-output").wait_for(state="visible", timeout=10_000)
+        assert page.locator("#hvs-live").is_hidden()
         href = page.locator("#hvs-output a[download]").first.get_attribute("href", timeout=10_000)
         assert href and href.endswith(".wav"), href
         assert "stopped at" in _take_label(page) and _earlier_labels(page) == []
@@ -303,11 +309,11 @@ def test_stop_silences_the_player_keeps_the_part_and_frees_the_model(studio, bro
         assert "Stopped" not in _status(page) and "stopped at" not in _take_label(page)
         labels = _earlier_labels(page)  # the part moved down to the earlier takes
         assert len(labels) == 1 and "stopped at" in labels[0], labels
-        # the next take's player is not left muted
-        assert page.evaluate("() => !document.querySelector('#hvs-output audio')?.muted")
+        # the next take's live player is not left muted
+        assert page.evaluate("() => !document.querySelector('#hvs-live audio')?.muted")
 
 
-_PLAYER_JS = """() => [...document.querySelectorAll('#hvs-output audio')].map(a => ({
+_PLAYER_JS = """() => [...document.querySelectorAll('#hvs-live audio')].map(a => ({
   silent: a.paused || a.muted || a.volume === 0, time: a.currentTime}))"""
 
 

@@ -139,7 +139,8 @@ def test_keyboard_path_and_focus_during_a_take(studio, browser, output_dir, mic_
         page.locator("#hvs-generate").click()
         page.wait_for_function("() => document.activeElement?.id === 'hvs-stop'", timeout=30_000)
         page.locator("#hvs-info").get_by_text("real-time factor").wait_for(timeout=120_000)
-        page.wait_for_function("() => !!document.activeElement?.closest('#hvs-output')", timeout=10_000)
+        # (on the live player while it plays the take on, then on the finished take that replaces it)
+        page.wait_for_function("() => !!document.activeElement?.closest('#hvs-output')", timeout=30_000)
 
 
 @pytest.mark.parametrize("theme", THEMES)

@@ -32,7 +32,6 @@ from .voice_events import SILENCE_JS, UNMUTE_JS
 
 NO_PRESET = "none"
 GENERATE, GENERATING = "Generate the dialogue", "Generating…"
-LIVE_LABEL, TAKE_LABEL = "The dialogue: plays turn by turn while it is made", "The whole take"
 PRIVATE = {"api_visibility": "private"}
 QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 FORMAT_HELP = (
@@ -63,6 +62,7 @@ class DialogueControls:
     generate: gr.Button
     stop: gr.Button
     progress: gr.Markdown  # the status line: progress, then the take's timing
+    live: gr.Audio
     output: gr.Audio
     turn_pick: gr.Dropdown
     turn_audio: gr.Audio
@@ -105,9 +105,11 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
             generate = gr.Button(GENERATE, variant="primary", elem_id="hvs-dlg-generate", scale=3)
             stop = gr.Button("Stop", variant="stop", elem_id="hvs-dlg-stop", visible=False, scale=1, min_width=80)
         progress = gr.Markdown(elem_id="hvs-dlg-progress")
-        # One player for the take: turn by turn while it is made (streamed), then the whole take to download.
-        output = gr.Audio(label=LIVE_LABEL, streaming=True, autoplay=True, type="filepath", interactive=False,
-                          elem_id="hvs-dlg-output", buttons=["download"], format="wav", elem_classes="hvs-audio")
+        # One player on screen: the live one while the dialogue is made and heard, then the whole take (ui/page_js.py)
+        live = gr.Audio(label="The dialogue: plays turn by turn while it is made", streaming=True, autoplay=True,
+                        interactive=False, elem_id="hvs-dlg-live", buttons=[], elem_classes="hvs-audio")
+        output = gr.Audio(label="The whole take", type="filepath", interactive=False, elem_id="hvs-dlg-output",
+                          buttons=["download"], format="wav", elem_classes="hvs-audio")
         with gr.Row(equal_height=False):
             turn_pick = gr.Dropdown([], label="Play one turn", elem_id="hvs-dlg-turns", min_width=240)
             turn_audio = gr.Audio(label="Turn", type="filepath", interactive=False, elem_id="hvs-dlg-turn",
@@ -116,7 +118,7 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
                                  elem_id="hvs-dlg-subtitles")
         turns = gr.State([])
     c = DialogueControls(saved_voices, script, example, found, tone, setting, scene, slots, consent, pause, layout,
-                         length, seed, randomize, generate, stop, progress, output, turn_pick, turn_audio,
+                         length, seed, randomize, generate, stop, progress, live, output, turn_pick, turn_audio,
                          subtitle_files, turns)
     _wire_script(c, studio)
     _wire_generation(c, studio)
@@ -175,7 +177,7 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
     def begin(request: gr.Request) -> dict:
         studio.begin_take(_key(request))
         return {c.generate: gr.Button(GENERATING, interactive=False), c.stop: gr.Button(visible=True),
-                c.progress: "Waiting for the model…", c.output: gr.Audio(None, label=LIVE_LABEL, autoplay=True)}
+                c.progress: "Waiting for the model…", c.output: None}
 
     def run(v: dict, request: gr.Request):
         try:
@@ -185,9 +187,9 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
                 if isinstance(item, DialogueTake):
                     take = item
                 else:
-                    yield {c.output: item, c.progress: f"▶ {now['words']}"}
+                    yield {c.live: item, c.progress: f"▶ {now['words']}"}
         except Stopped as err:  # the part made so far plays as the take
-            yield {c.progress: str(err), **({c.output: _take(err.part.path)} if err.part else {})}
+            yield {c.progress: str(err), **({c.output: str(err.part.path)} if err.part else {})}
             return
         except Exception as err:  # noqa: BLE001 - every failure becomes a message in the status line
             yield {c.progress: problem_line(err)}
@@ -195,7 +197,7 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
         count = len(take.turns)
         info = f"**{count} turn{'s' if count != 1 else ''}** · {take_info(take.result)}"
         first = take.turns[0] if take.turns else (None, None)
-        yield {c.output: _take(take.path), c.progress: info, c.seed: take.result.seed, c.turns: take.turns,
+        yield {c.output: str(take.path), c.progress: info, c.seed: take.result.seed, c.turns: take.turns,
                c.turn_pick: gr.Dropdown([label for label, _ in take.turns], value=first[0]),
                c.turn_audio: first[1], c.subtitle_files: take.subtitle_files}
 
@@ -206,7 +208,7 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
     def stop(request: gr.Request) -> None:
         studio.stop_take(_key(request))
 
-    outputs = {c.output, c.progress, c.seed, c.turns, c.turn_pick, c.turn_audio, c.subtitle_files}
+    outputs = {c.live, c.output, c.progress, c.seed, c.turns, c.turn_pick, c.turn_audio, c.subtitle_files}
     c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output}, js=UNMUTE_JS, **QUICK) \
         .then(run, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate, c.stop}, **QUICK)
@@ -217,11 +219,6 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
         return next((path for name, path in known or [] if name == label), None)
 
     c.turn_pick.change(play_turn, [c.turn_pick, c.turns], c.turn_audio, **QUICK)
-
-
-def _take(path) -> gr.Audio:
-    """The finished take replaces the stream in the same player (a prop update), without autoplaying again."""
-    return gr.Audio(str(path), label=TAKE_LABEL, autoplay=False)
 
 
 def _key(request: gr.Request) -> str:

@@ -73,6 +73,7 @@ LAYOUT = """
 .hvs-tags { flex-wrap: wrap !important; gap: 6px !important; padding: 2px 0 4px; }
 .hvs-tags > button { flex: 0 0 auto !important; width: auto !important; white-space: nowrap; padding: 2px 10px; }
 #hvs-status, #hvs-voice-note { min-height: 1.5em; }
+.hvs-off { display: none !important; }  /* the take's live player or its result, whichever is not in use */
 @media (max-width: 640px) {
   .gradio-container h1 { font-size: 1.4em; margin: 0 0 .2em; }
   #hvs-intro p, #hvs-noise p, #hvs-notice p { font-size: 13px !important; line-height: 1.35; }

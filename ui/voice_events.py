@@ -28,12 +28,11 @@ log = logging.getLogger(__name__)
 
 
 GENERATE, GENERATING = "Generate", "Generating…"
-LIVE_LABEL = "Your take: plays while it is made"
 # Stop silences the take players at once, in the page (what they had buffered would play on for seconds), and
 # says "Stopping…" there too: said by the server, it could arrive after the take's own "Stopped at…" line.
-SILENCE_JS = """() => { document.querySelectorAll('#hvs-output audio, #hvs-dlg-output audio').forEach(a => {
+SILENCE_JS = """() => { document.querySelectorAll('#hvs-live audio, #hvs-dlg-live audio').forEach(a => {
   a.pause(); a.muted = true; }); return 'Stopping…'; }"""
-UNMUTE_JS = """() => { document.querySelectorAll('#hvs-output audio, #hvs-dlg-output audio').forEach(a => {
+UNMUTE_JS = """() => { document.querySelectorAll('#hvs-live audio, #hvs-dlg-live audio').forEach(a => {
   a.muted = false; }); }"""
 PRIVATE = {"api_visibility": "private"}
 QUICK = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
@@ -119,10 +118,9 @@ def _history_updates(c: Controls, earlier: list[dict]) -> dict:
 
 
 def _shown_take(c: Controls, history: list[dict]) -> dict:
-    """A finished (or stopped) take, the first of `history`, in the take player; the rest below it. Sent as a
-    prop update, the file replaces the stream in the same player, without autoplaying it again."""
+    """A finished (or stopped) take, the first of `history`, in the take player, labelled; the rest below it."""
     take = history[0]
-    return {c.output: gr.Audio(take["path"], label=_take_label(take), autoplay=False), c.history: history,
+    return {c.output: gr.Audio(take["path"], label=_take_label(take)), c.history: history,
             **_history_updates(c, history[1:])}
 
 
@@ -197,7 +195,7 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
         studio.begin_take(request.session_hash)
         return {c.generate_btn: gr.Button(GENERATING, interactive=False), c.stop_btn: gr.Button(visible=True),
                 c.status: "Waiting for the model…", c.info: "",
-                c.output: gr.Audio(None, label=LIVE_LABEL, autoplay=True), **_history_updates(c, history or [])}
+                c.output: None, **_history_updates(c, history or [])}
 
     def generate(v: dict, request: gr.Request):
         cancel = studio.cancel_event(request.session_hash)
@@ -209,7 +207,7 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
             for item in studio.generate(request_, voice.label, v[c.history], cancel=cancel, check=v[c.takes.check],
                                         on_progress=lambda _f, words: progress.update(words=f"Generating… {words}")):
                 if isinstance(item, bytes):
-                    yield {c.output: item, c.status: progress["words"]}
+                    yield {c.live: item, c.status: progress["words"]}
                 else:
                     finished = item
         except Stopped as err:  # the part made so far is kept as the take, in the take player
@@ -228,7 +226,7 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
     def stop(request: gr.Request) -> None:
         studio.stop_take(request.session_hash)
 
-    outputs = {c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, *c.players}
+    outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, *c.players}
     busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output, *c.players}
 
     def fill_example() -> dict:
@@ -236,17 +234,15 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
         return {c.clip: None, c.consent: False, c.mode: PRESET, c.preset: voice.name, c.text: EXAMPLE_TEXT}
 
     # Progress and problems show in the status line only: no overlay or badge left on the players.
-    for button in (c.generate_btn, example_btn):  # a new take is heard (after a Stop muted the player)
+    for button in (c.generate_btn, example_btn):  # a new take is heard (after a Stop muted the live player)
         button.click(None, None, None, js=UNMUTE_JS, **PRIVATE)
     c.generate_btn.click(begin, c.history, busy, **QUICK) \
         .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
-        .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK) \
-        .then(None, None, None, js=UNMUTE_JS, **PRIVATE)  # a part kept after Stop plays when asked
+        .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
     example_btn.click(fill_example, None, {c.clip, c.consent, c.mode, c.preset, c.text}, **QUICK) \
         .then(begin, c.history, busy, **QUICK) \
         .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
-        .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK) \
-        .then(None, None, None, js=UNMUTE_JS, **PRIVATE)
+        .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
     c.stop_btn.click(None, None, c.status, js=SILENCE_JS, **PRIVATE)
     c.stop_btn.click(stop, None, None, **QUICK)  # not queued: it must run while the take holds the queue
 

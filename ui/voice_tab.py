@@ -51,6 +51,7 @@ class Controls:
     generate_btn: gr.Button
     stop_btn: gr.Button
     status: gr.Markdown
+    live: gr.Audio
     output: gr.Audio
     info: gr.Markdown
     prompt_view: gr.Code
@@ -101,11 +102,12 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                 generate_btn = gr.Button(voice_events.GENERATE, variant="primary", elem_id="hvs-generate", scale=3)
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="hvs-stop", visible=False, scale=1, min_width=80)
             status = gr.Markdown(elem_id="hvs-status")
-            # One player per take: it plays the take while it is made (streamed), then holds the finished take
-            # with its label and download; the take before it moves down to the earlier takes.
-            output = gr.Audio(label=voice_events.LIVE_LABEL, streaming=True, autoplay=True, type="filepath",
-                              interactive=False, elem_id="hvs-output", buttons=["download"], format="wav",
-                              elem_classes="hvs-audio")
+            # One player per take on screen: the live one while the take is made and heard, then (swapped by the
+            # page script once the live one is not playing, ui/page_js.py) the finished take, labelled, to download.
+            live = gr.Audio(label="Your take: plays while it is made", streaming=True, autoplay=True,
+                            interactive=False, elem_id="hvs-live", buttons=[], elem_classes="hvs-audio")
+            output = gr.Audio(label="Your take", type="filepath", interactive=False, elem_id="hvs-output",
+                              buttons=["download"], format="wav", elem_classes="hvs-audio")
             info = gr.Markdown(elem_id="hvs-info")
             with gr.Accordion("Advanced", open=False):
                 sampling, seed, randomize = build_sampling(studio.is_noise)
@@ -121,7 +123,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                            for _ in range(studio.history_size)]
 
     c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, voices, voice_note, tone,
-                 setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, output,
+                 setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, live, output,
                  info, prompt_view, history, players, groups, take_options)
     last_text = gr.BrowserState("", storage_key="hvs-last-text", secret=browser_secret)  # kept over a reload
     clip_events.keep_text(demo, text, last_text)
