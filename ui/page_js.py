@@ -95,4 +95,27 @@ PAGE_JS = """() => {
     }
   };
   setInterval(tick, 200);
+  // A clip box takes any file: Gradio's audio box refuses a file whose type is not on its list of 14 with its own
+  // toast listing them, and the file never reaches the studio, whose check says in a plain sentence what is wrong
+  // (ui/clip_events.py; the server reads every clip itself, whatever the page sends). Relabelled as audio here,
+  // before Gradio's own listeners, a picked or dropped file goes up and is checked there.
+  const CLIP_BOXES = '#hvs-clip, #hvs-check-clip, [id^=hvs-dlg-clip-]';
+  const asAudio = (files) => {
+    const list = new DataTransfer();
+    for (const f of files) list.items.add(f.type.startsWith('audio/') ? f : new File([f], f.name, {type: 'audio/x-unchecked'}));
+    return list.files;
+  };
+  const foreign = (files) => [...(files || [])].some((f) => !f.type.startsWith('audio/'));
+  document.addEventListener('change', (e) => {
+    const input = e.target;
+    if (input.type === 'file' && input.closest(CLIP_BOXES) && foreign(input.files)) input.files = asAudio(input.files);
+  }, true);
+  document.addEventListener('drop', (e) => {
+    const box = e.target.closest && e.target.closest(CLIP_BOXES);
+    const input = box && box.querySelector('input[type=file]');
+    if (!input || !foreign(e.dataTransfer && e.dataTransfer.files)) return;
+    e.preventDefault(); e.stopPropagation();
+    input.files = asAudio(e.dataTransfer.files);
+    input.dispatchEvent(new Event('change', {bubbles: true}));
+  }, true);
 }""".replace("__TABS__", json.dumps(_TABS))
