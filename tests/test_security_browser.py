@@ -40,7 +40,7 @@ def test_the_live_stream_of_a_take_needs_the_login(guarded, browser, output_dir)
         page.get_by_label("number input for Max length", exact=False).first.fill("400")
         page.get_by_label("number input for Max length", exact=False).first.press("Enter")
         page.locator("#hvs-generate").click()
-        page.wait_for_function("() => document.querySelector('#hvs-output audio')?.src", timeout=60_000)
+        page.wait_for_function("() => document.querySelector('#hvs-live audio')?.src", timeout=60_000)
         cookies = {c["name"]: c["value"] for c in page.context.cookies() if c["domain"] in ("127.0.0.1", "localhost")}
         playlist = next(u for u in streamed if "playlist.m3u8" in u)
         segments: list[str] = []
