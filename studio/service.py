@@ -176,7 +176,7 @@ class Studio:
                         result = chunk.result
         except Cancelled:  # the engine's word for a take whose cancel event was set
             part = self._keep_part(request, pieces, voice_label, history)
-            kept = " The part made so far is kept in Result and in your takes." if part else ""
+            kept = " The part made so far is kept as the take." if part else ""
             raise Stopped(f"Stopped at {produced_s:.1f} s of audio.{kept} The model is free for the next take.",
                           part) from None
         if result is None:  # the engine contract says the last chunk carries it

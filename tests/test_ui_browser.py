@@ -114,11 +114,38 @@ def _visible_error_badges(page) -> int:
     return page.locator("[data-testid='status-tracker'] .error:visible").count()
 
 
+def _take_label(page) -> str:
+    """The label of the one take player (the take just made)."""
+    return page.locator("#hvs-output [data-testid='block-label']").inner_text()
+
+
+def _earlier_labels(page) -> list[str]:
+    return page.locator(".hvs-history:visible [data-testid='block-label']").all_inner_texts()
+
+
 def _generate(page, takes_before: int) -> None:
+    """Generate; the take before moves down to the earlier takes at once, and the new one fills the player."""
     page.locator("#hvs-generate").click()
     page.wait_for_function(
         "() => [...document.querySelectorAll('.hvs-history')].filter(e => e.offsetParent !== null).length"
-        f" > {takes_before}", timeout=120_000)
+        f" >= {takes_before}", timeout=120_000)
+    page.locator("#hvs-info").get_by_text("real-time factor").wait_for(timeout=120_000)
+
+
+# Opens "Save or manage my voices" and types into its name box the moment the box appears (before Gradio's page
+# settles); returns what the box holds a second later.
+_TYPE_AS_IT_OPENS_JS = """(typed) => new Promise(done => {
+  const typeIn = () => {
+    const box = document.querySelector('#hvs-voice-name input');
+    if (!box || box.dataset.typed) return;
+    box.dataset.typed = '1'; box.value = typed; box.dispatchEvent(new Event('input', {bubbles: true}));
+  };
+  const watch = new MutationObserver(typeIn);
+  watch.observe(document.body, {childList: true, subtree: true});
+  document.querySelector('#hvs-manage button').click();
+  typeIn();
+  setTimeout(() => { watch.disconnect(); done(document.querySelector('#hvs-voice-name input')?.value); }, 1000);
+})"""
 
 
 def test_record_type_generate_and_play(studio, browser, output_dir):
@@ -172,6 +199,11 @@ def test_record_type_generate_and_play(studio, browser, output_dir):
         # Streaming: the live player received the take while it was generated.
         live = page.evaluate("() => { const a = document.querySelector('#hvs-live audio'); return a && a.src; }")
         assert live, "the live player got no stream"
+        # One player per take on screen: once the live one is done, the finished take, labelled, in its place;
+        # nothing repeats it (no earlier take yet).
+        page.locator("#hvs-output").wait_for(state="visible", timeout=30_000)
+        assert page.locator("#hvs-live").is_hidden() and _earlier_labels(page) == []
+        assert "Hello from the browser" in _take_label(page) and "seed" in _take_label(page)
         # "What the model is given": the rendered prompt with the tone's scene and the tagged text.
         page.get_by_text("What the model is given").click()
         page.get_by_role("button", name="Show full prompt").click()
@@ -194,19 +226,16 @@ def test_record_type_generate_and_play(studio, browser, output_dir):
         page.locator("#hvs-my-voices").get_by_label("Test voice").check()
         page.wait_for_function("() => document.querySelector('#hvs-consent input').checked", timeout=30_000)
         page.locator("#hvs-generate").click()
-        _wait_for_takes(page, 1)
-        labels = page.locator(".hvs-history:visible [data-testid='block-label']").all_inner_texts()
-        assert "Test voice" in labels[0], labels
+        page.locator("#hvs-info").get_by_text("real-time factor").wait_for(timeout=120_000)
+        assert "Test voice" in _take_label(page), _take_label(page)
         page.screenshot(path=str(output_dir / "library.png"), full_page=True)
 
         # Rename and delete say what they did; delete can be undone and clears the name box.
-        page.get_by_text("Save or manage my voices").click()
+        # What the visitor types into the name box stays, even typed the instant the panel opens: picking the voice
+        # above no longer writes the box (a value sent to it while its accordion was closed was applied once the
+        # page settled after opening, over what had been typed; before, this read "Test voice").
+        assert page.evaluate(_TYPE_AS_IT_OPENS_JS, "Calm voice") == "Calm voice"
         name = page.locator("#hvs-voice-name input")
-        # The panel mounts with the picked voice's name in the box; type over it once it is there.
-        page.wait_for_function("() => document.querySelector('#hvs-voice-name input')?.value === 'Test voice'",
-                               timeout=30_000)
-        name.fill("Calm voice")
-        page.wait_for_timeout(300)
         assert name.input_value() == "Calm voice"
         page.get_by_role("button", name="Rename").click()
         page.locator("#hvs-library-note").get_by_text("Renamed Test voice to Calm voice").wait_for(timeout=30_000)
@@ -216,12 +245,6 @@ def test_record_type_generate_and_play(studio, browser, output_dir):
         page.get_by_role("button", name="Undo delete").click()
         page.locator("#hvs-library-note").get_by_text("Restored Calm voice").wait_for(timeout=30_000)
         assert page.locator("#hvs-my-voices").get_by_label("Calm voice").is_checked()
-
-
-def _wait_for_takes(page, count: int) -> None:
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.hvs-history')].filter(e => e.offsetParent !== null).length"
-        f" >= {count}", timeout=120_000)
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -234,8 +257,7 @@ def test_clone_from_an_uploaded_clip_in_four_actions(studio, browser, output_dir
         page.locator("#hvs-text textarea").fill("A cloned take in four actions.")  # 3. text
         page.locator("#hvs-generate").click()  # 4. generate (tiny-random starts with short takes)
         page.locator("#hvs-info").get_by_text("real-time factor").wait_for(timeout=120_000)
-        labels = page.locator(".hvs-history:visible [data-testid='block-label']").all_inner_texts()
-        assert len(labels) == 1 and "your clip" in labels[0], labels
+        assert "your clip" in _take_label(page) and _earlier_labels(page) == []
         # The reference keeps download only: Share would publish the visitor's voice.
         assert page.locator("#hvs-clip [aria-label='Download']").count() == 1
         assert page.locator("button[aria-label='Share'], [title='Share']").count() == 0
@@ -246,7 +268,7 @@ def test_clone_from_an_uploaded_clip_in_four_actions(studio, browser, output_dir
 
 def test_stop_silences_the_player_keeps_the_part_and_frees_the_model(studio, browser, output_dir):
     """Stop: the live player goes quiet at once (it played on for 3 s of its buffer before), the part made so
-    far is kept in Result and in the history, labelled "stopped at", and the next take starts."""
+    far is kept as the take in the one take player, labelled "stopped at", and the next take starts."""
     url, _ = studio
     from tests.studio_server import healthz
 
@@ -258,9 +280,10 @@ def test_stop_silences_the_player_keeps_the_part_and_frees_the_model(studio, bro
         generate, stop = page.locator("#hvs-generate"), page.locator("#hvs-stop")
         page.locator("#hvs-status").get_by_text("s of audio so far").wait_for(timeout=60_000)
         assert generate.is_disabled() and "Generating" in generate.inner_text() and stop.is_visible()
-        # the live player is playing what streamed in
+        # the live player is playing what streamed in; it is the one take player on screen
         page.wait_for_function("() => { const a = document.querySelector('#hvs-live audio');"
                                " return a && !a.paused && a.currentTime > 0.3; }", timeout=60_000)
+        assert page.locator("#hvs-output").is_hidden()
         page.screenshot(path=str(output_dir / "busy.png"), full_page=True)
         stop.click()
         page.wait_for_timeout(300)
@@ -273,16 +296,19 @@ def test_stop_silences_the_player_keeps_the_part_and_frees_the_model(studio, bro
         status.get_by_text("Stopped at").wait_for(timeout=30_000)
         page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=10_000)
         assert healthz(url)["busy"] is False and stop.is_hidden()
-        # the part is kept: in Result, and first in the history with the second it stopped at
-        assert "kept in Result" in _status(page)
+        # the part is kept: in the take player, in place of the silenced live one, labelled with where it stopped
+        assert "kept" in _status(page)
+        page.locator("#hvs-output").wait_for(state="visible", timeout=10_000)
+        assert page.locator("#hvs-live").is_hidden()
         href = page.locator("#hvs-output a[download]").first.get_attribute("href", timeout=10_000)
         assert href and href.endswith(".wav"), href
-        labels = page.locator(".hvs-history:visible [data-testid='block-label']").all_inner_texts()
-        assert len(labels) == 1 and "stopped at" in labels[0], labels
+        assert "stopped at" in _take_label(page) and _earlier_labels(page) == []
         _set_slider(page, "number input for Max length", 40)
         page.locator("#hvs-generate").click()
         page.locator("#hvs-info").get_by_text("real-time factor").wait_for(timeout=60_000)
-        assert "Stopped" not in _status(page)
+        assert "Stopped" not in _status(page) and "stopped at" not in _take_label(page)
+        labels = _earlier_labels(page)  # the part moved down to the earlier takes
+        assert len(labels) == 1 and "stopped at" in labels[0], labels
         # the next take's live player is not left muted
         assert page.evaluate("() => !document.querySelector('#hvs-live audio')?.muted")
 
@@ -376,9 +402,9 @@ def test_preset_described_and_smart_voices_fill_the_history(studio, browser, out
         _generate(page, 1)
         page.get_by_label("Smart voice").check()
         _generate(page, 2)
-        labels = page.locator(".hvs-history:visible [data-testid='block-label']").all_inner_texts()
-        assert len(labels) == 3 and "Smart voice" in labels[0] and "described" in labels[1], labels
-        assert "synthetic" in labels[2].lower(), labels
+        labels = _earlier_labels(page)  # the latest take is in the take player; the two before it below
+        assert "Smart voice" in _take_label(page), _take_label(page)
+        assert len(labels) == 2 and "described" in labels[0] and "synthetic" in labels[1].lower(), labels
         page.get_by_text("What the model is given").click()
         prompt = page.locator("#hvs-prompt").inner_text()
         assert "outdoors" in prompt and "The speaker's voice" not in prompt  # smart voice: setting, no description

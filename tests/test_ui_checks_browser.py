@@ -35,7 +35,7 @@ def test_a_file_that_is_not_audio_is_refused_when_it_arrives(studio, browser, ou
         page.locator("#hvs-generate").click()
         page.locator("#hvs-status").get_by_text("there is no clip to clone").wait_for(timeout=30_000)
         page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=30_000)
-        assert page.locator(".hvs-history:visible").count() == 0 and _toasts(page) == 0
+        assert page.locator("#hvs-output a[download]").count() == 0 and _toasts(page) == 0
         # Editing the text clears the problem.
         page.locator("#hvs-text textarea").fill("Who speaks now, then?")
         page.wait_for_function("() => !document.querySelector('#hvs-status').innerText.includes('⚠️')",
@@ -87,8 +87,8 @@ def test_try_an_example_hears_a_preset_voice_in_one_click(studio, browser, outpu
         page.locator("#hvs-example").click()  # the one action
         page.locator("#hvs-info").get_by_text("real-time factor").wait_for(timeout=120_000)
         assert page.locator("#hvs-text textarea").input_value().startswith("Hello! This is Higgs Voice Studio")
-        labels = page.locator(".hvs-history:visible [data-testid='block-label']").all_inner_texts()
-        assert len(labels) == 1 and "Robot" in labels[0], labels
+        label = page.locator("#hvs-output [data-testid='block-label']").inner_text()
+        assert "Robot" in label and page.locator(".hvs-history:visible").count() == 0, label
         # the shipped voice says what it is (its license note)
         page.locator("#hvs-voice-note").get_by_text("Not a real person").wait_for(timeout=10_000)
 
@@ -128,19 +128,34 @@ def test_the_text_comes_back_after_a_reload(studio, browser, output_dir):  # noq
             "() => document.querySelector('#hvs-text textarea')?.value === 'Words worth keeping.'", timeout=30_000)
 
 
-def test_a_text_file_never_lets_another_voice_speak(studio, browser, output_dir, tmp_path):  # noqa: F811
-    """A .txt upload, consent ticked: before, Generate quietly used the smart voice."""
+def test_a_text_file_gets_the_studios_sentence_only_and_never_lets_another_voice_speak(  # noqa: F811
+        studio, browser, output_dir, tmp_path):  # noqa: F811
+    """A .txt upload: before, Gradio's own toast listed 14 file types (the file never reached the studio) and
+    Generate, consent ticked, quietly used the smart voice. Now the studio's plain sentence is the one message,
+    picked or dropped, and Generate refuses."""
     url, _ = studio
     notes = tmp_path / "notes.txt"
     notes.write_text("Not a recording.")
     with _studio_page(browser, url, output_dir) as page:
         page.locator("#hvs-consent input").check()
         page.locator("#hvs-clip input[type=file]").set_input_files(str(notes))
-        page.wait_for_timeout(1_500)
-        page.locator("#hvs-text textarea").fill("Who speaks?")
+        page.locator("#hvs-status").get_by_text("This file is not audio we can read").wait_for(timeout=30_000)
+        assert _toasts(page) == 0 and "Invalid file type" not in page.content()
+        assert not page.locator("#hvs-consent input").is_checked()  # the refused clip took its consent with it
+        # dropped onto the box, the same: the sentence, no toast
+        page.locator("#hvs-text textarea").fill("Who speaks?")  # (clears the sentence: it is about the last input)
+        page.wait_for_function("() => !document.querySelector('#hvs-status').innerText.includes('⚠️')",
+                               timeout=10_000)
+        page.evaluate("""() => { const list = new DataTransfer();
+            list.items.add(new File(['Not a recording.'], 'dropped.txt', {type: 'text/plain'}));
+            document.querySelector('#hvs-clip .upload-container, #hvs-clip button, #hvs-clip')
+              .dispatchEvent(new DragEvent('drop', {dataTransfer: list, bubbles: true, cancelable: true})); }""")
+        page.locator("#hvs-status").get_by_text("This file is not audio we can read").wait_for(timeout=30_000)
+        assert _toasts(page) == 0
+        # consent ticked, no clip: Generate says so, no other voice speaks
+        page.locator("#hvs-consent input").check()
         page.locator("#hvs-generate").click()
-        page.wait_for_function("() => document.querySelector('#hvs-status').innerText.includes('⚠️')",
-                               timeout=30_000)
+        page.locator("#hvs-status").get_by_text("no clip to clone").wait_for(timeout=30_000)
         page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=30_000)
-        assert "no clip to clone" in _status(page) and page.locator(".hvs-history:visible").count() == 0
-        page.screenshot(path=str(output_dir / "text-file.png"), full_page=True)  # (Gradio's own toast stays)
+        assert page.locator("#hvs-output a[download]").count() == 0 and _toasts(page) == 0
+        page.screenshot(path=str(output_dir / "text-file.png"), full_page=True)

@@ -96,6 +96,9 @@ def test_dialogue_tab_lists_speakers_while_typing_and_plays_a_take(studio, brows
         assert duration == pytest.approx(2 * 0.48 + 0.3, abs=0.01)
         live = page.evaluate("() => { const a = document.querySelector('#hvs-dlg-live audio'); return a && a.src; }")
         assert live, "the live player got no stream"
+        # one player on screen: once the live one is done, the whole take in its place
+        page.locator("#hvs-dlg-output").wait_for(state="visible", timeout=30_000)
+        assert page.locator("#hvs-dlg-live").is_hidden()
         # each turn plays on its own; the subtitles are there to download
         assert page.locator("#hvs-dlg-turn a[download]").first.get_attribute("href", timeout=10_000).endswith(".wav")
         links = [a.get_attribute("href") or "" for a in page.locator("#hvs-dlg-subtitles a[download]").all()]
@@ -121,6 +124,9 @@ def test_dialogue_tab_is_busy_while_generating_and_stop_ends_it(studio, browser,
         progress.get_by_text("s of audio").wait_for(timeout=60_000)  # "▶ Turn 1 of 2 · 1.5 s of audio"
         assert "Turn 1 of 2" in progress.inner_text(), progress.inner_text()
         assert generate.is_disabled() and generate.inner_text().strip() == "Generating…" and stop.is_visible()
+        # the live player gets the turns as they stream in, and is the one player on screen
+        page.wait_for_function("() => document.querySelector('#hvs-dlg-live audio')?.src", timeout=30_000)
+        assert page.locator("#hvs-dlg-output").is_hidden()
         page.screenshot(path=str(output_dir / "dialogue-busy.png"), full_page=True)
         stop.click()
         started = time.monotonic()

@@ -105,9 +105,9 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
             generate = gr.Button(GENERATE, variant="primary", elem_id="hvs-dlg-generate", scale=3)
             stop = gr.Button("Stop", variant="stop", elem_id="hvs-dlg-stop", visible=False, scale=1, min_width=80)
         progress = gr.Markdown(elem_id="hvs-dlg-progress")
-        live = gr.Audio(label="Live: plays turn by turn while generating", streaming=True, autoplay=True,
-                        interactive=False, elem_id="hvs-dlg-live", buttons=[],
-                        elem_classes="hvs-audio")
+        # One player on screen: the live one while the dialogue is made and heard, then the whole take (ui/page_js.py)
+        live = gr.Audio(label="The dialogue: plays turn by turn while it is made", streaming=True, autoplay=True,
+                        interactive=False, elem_id="hvs-dlg-live", buttons=[], elem_classes="hvs-audio")
         output = gr.Audio(label="The whole take", type="filepath", interactive=False, elem_id="hvs-dlg-output",
                           buttons=["download"], format="wav", elem_classes="hvs-audio")
         with gr.Row(equal_height=False):

@@ -40,7 +40,8 @@ def build_picker(browser_secret: str | None) -> MyVoices:
 
 def build_manager(mv: MyVoices) -> None:
     with gr.Accordion("Save or manage my voices (kept only in this browser)", open=False, elem_id="hvs-manage"):
-        mv.name = gr.Textbox(label="Name", placeholder="e.g. My calm voice", max_lines=1, elem_id="hvs-voice-name")
+        mv.name = gr.Textbox(label="Name", max_lines=1, elem_id="hvs-voice-name",
+                             placeholder="A name to save this clip under, or a new name for the voice picked above")
         with gr.Row():
             mv.save_btn = gr.Button("Save this clip", size="sm", min_width=80)
             mv.rename_btn = gr.Button("Rename", size="sm", min_width=80)
@@ -59,16 +60,17 @@ def wire(mv: MyVoices, demo: gr.Blocks, clip: gr.Audio, clip_text: gr.Textbox, c
     demo.load(picker_update, mv.library, mv.picker, queue=False, **PRIVATE)  # the library arrives with the page
 
     def use(v: dict) -> dict:
+        """Picking a voice never writes the name box: the box sits in a closed accordion, and Gradio 6.31 keeps a
+        value sent to a component not yet shown and applies it only once the page settles after the accordion
+        opens, so it replaced what the visitor had typed by then. The box holds only what the visitor types."""
         try:
             entry = library.find(v[mv.library], v[mv.picker])
             return {clip: str(library.to_file(entry)), clip_text: entry.get("transcript", ""),
-                    consent: bool(entry.get("consent")), mv.name: entry["name"], mv.loaded: entry["name"],
-                    mv.note: ""}
+                    consent: bool(entry.get("consent")), mv.loaded: entry["name"], mv.note: ""}
         except Exception as err:  # noqa: BLE001
             return {mv.note: f"⚠️ {readable(err)}"}
 
-    mv.picker.input(use, {mv.library, mv.picker}, {clip, clip_text, consent, mv.name, mv.loaded, mv.note},
-                    **PRIVATE)
+    mv.picker.input(use, {mv.library, mv.picker}, {clip, clip_text, consent, mv.loaded, mv.note}, **PRIVATE)
 
     def new_clip(loaded: str) -> dict:
         """A clip recorded or uploaded over a saved voice is a new voice: its consent is asked again."""

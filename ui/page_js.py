@@ -1,6 +1,7 @@
 """Scripts that run in the visitor's browser: tag chips, the character counter, and the page script run
 once at load (accessibility attributes, one Tab stop per radio group, the consent reminder beside its box,
-focus kept on Stop during a take and then moved to the result). Client side only: no callback changes."""
+focus kept on Stop during a take and then moved to the result, one player per take on screen). Client side
+only: no callback changes."""
 
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ COUNTER_JS = f"""(text) => {{
   return n > limit ? `<span class="over">${{n}} / ${{limit}} characters: too long</span>` : `${{n}} / ${{limit}} characters`;
 }}"""
 
-# Each tab's status line, its consent box (and the note under it), its Stop button and its result.
+# Each tab's status line, its consent box (and the note under it), its Stop button, its live player and its result.
 _TABS = [
-    {"status": "#hvs-status", "consent": "#hvs-consent", "stop": "#hvs-stop", "result": "#hvs-output"},
-    {"status": "#hvs-dlg-progress", "consent": "#hvs-dlg-consent", "stop": "#hvs-dlg-stop",
+    {"status": "#hvs-status", "consent": "#hvs-consent", "stop": "#hvs-stop", "live": "#hvs-live",
+     "result": "#hvs-output"},
+    {"status": "#hvs-dlg-progress", "consent": "#hvs-dlg-consent", "stop": "#hvs-dlg-stop", "live": "#hvs-dlg-live",
      "result": "#hvs-dlg-output"},
     {"status": "#hvs-check-result"},
 ]
@@ -54,6 +56,17 @@ PAGE_JS = """() => {
     });
     for (const t of tabs) {
       const status = $(t.status);
+      if (t.live && $(t.live) && $(t.result)) {
+        // one player per take on screen: the live one while the take streams and is heard (the stream's own
+        // end, a pause or Stop), then the finished take in its place, labelled, with its download
+        const live = $(t.live), result = $(t.result);
+        const heard = [...live.querySelectorAll('audio')].some((a) => !a.paused && !a.ended && !a.muted);
+        const done = !!result.querySelector('a[download]');
+        const swap = done && !heard && !live.classList.contains('hvs-off');
+        live.classList.toggle('hvs-off', done && !heard);
+        result.classList.toggle('hvs-off', !done || heard);
+        if (swap && live.contains(document.activeElement)) { result.setAttribute('tabindex', '-1'); result.focus(); }
+      }
       if (status && !status.hasAttribute('aria-live')) { status.setAttribute('role', 'status'); status.setAttribute('aria-live', 'polite'); }
       if (t.consent) {
         // the consent refusal, wherever the server says it, is shown beside the box, which is scrolled into view
@@ -74,8 +87,7 @@ PAGE_JS = """() => {
         const stop = $(t.stop), now = shown(stop);
         if (now && !stopWasShown[t.stop] && (dropped() || document.activeElement.closest('button'))) stop.focus();
         if (!now && stopWasShown[t.stop] && (dropped() || document.activeElement === stop)) {
-          const result = $(t.result), target = result && result.querySelector('audio[src], button[aria-label=Play]')
-            ? result : status;
+          const target = [$(t.result), $(t.live)].find((p) => shown(p) && p.querySelector('audio')) || status;
           if (target) { target.setAttribute('tabindex', '-1'); target.focus(); }
         }
         stopWasShown[t.stop] = now;
@@ -83,4 +95,27 @@ PAGE_JS = """() => {
     }
   };
   setInterval(tick, 200);
+  // A clip box takes any file: Gradio's audio box refuses a file whose type is not on its list of 14 with its own
+  // toast listing them, and the file never reaches the studio, whose check says in a plain sentence what is wrong
+  // (ui/clip_events.py; the server reads every clip itself, whatever the page sends). Relabelled as audio here,
+  // before Gradio's own listeners, a picked or dropped file goes up and is checked there.
+  const CLIP_BOXES = '#hvs-clip, #hvs-check-clip, [id^=hvs-dlg-clip-]';
+  const asAudio = (files) => {
+    const list = new DataTransfer();
+    for (const f of files) list.items.add(f.type.startsWith('audio/') ? f : new File([f], f.name, {type: 'audio/x-unchecked'}));
+    return list.files;
+  };
+  const foreign = (files) => [...(files || [])].some((f) => !f.type.startsWith('audio/'));
+  document.addEventListener('change', (e) => {
+    const input = e.target;
+    if (input.type === 'file' && input.closest(CLIP_BOXES) && foreign(input.files)) input.files = asAudio(input.files);
+  }, true);
+  document.addEventListener('drop', (e) => {
+    const box = e.target.closest && e.target.closest(CLIP_BOXES);
+    const input = box && box.querySelector('input[type=file]');
+    if (!input || !foreign(e.dataTransfer && e.dataTransfer.files)) return;
+    e.preventDefault(); e.stopPropagation();
+    input.files = asAudio(e.dataTransfer.files);
+    input.dispatchEvent(new Event('change', {bubbles: true}));
+  }, true);
 }""".replace("__TABS__", json.dumps(_TABS))

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 GENERATE, GENERATING = "Generate", "Generating…"
-# Stop silences the live players at once, in the page (what they had buffered would play on for seconds), and
+# Stop silences the take players at once, in the page (what they had buffered would play on for seconds), and
 # says "Stopping…" there too: said by the server, it could arrive after the take's own "Stopped at…" line.
 SILENCE_JS = """() => { document.querySelectorAll('#hvs-live audio, #hvs-dlg-live audio').forEach(a => {
   a.pause(); a.muted = true; }); return 'Stopping…'; }"""
@@ -102,16 +102,26 @@ def _request_of(c: Controls, studio: Studio, v: dict, voice: Voice):
     return studio.request(voice, v[c.text] or "", scene, seed, candidates=int(v[c.takes.candidates]), **sampling)
 
 
-def _history_updates(c: Controls, history: list[dict]) -> dict:
+def _take_label(take: dict) -> str:
+    return f"{take['text'][:40]}{'…' if len(take['text']) > 40 else ''} · {take['voice']} · {_take_note(take)}"
+
+
+def _history_updates(c: Controls, earlier: list[dict]) -> dict:
+    """The earlier takes' players: the takes that are not in the take player above them."""
     updates = {}
     for i, player in enumerate(c.players):
-        if i < len(history):
-            take = history[i]
-            label = f"{take['text'][:40]}{'…' if len(take['text']) > 40 else ''} · {take['voice']} · {_take_note(take)}"
-            updates[player] = gr.Audio(take["path"], label=label, visible=True)
+        if i < len(earlier):
+            updates[player] = gr.Audio(earlier[i]["path"], label=_take_label(earlier[i]), visible=True)
         else:
             updates[player] = gr.Audio(None, visible=False)
     return updates
+
+
+def _shown_take(c: Controls, history: list[dict]) -> dict:
+    """A finished (or stopped) take, the first of `history`, in the take player, labelled; the rest below it."""
+    take = history[0]
+    return {c.output: gr.Audio(take["path"], label=_take_label(take)), c.history: history,
+            **_history_updates(c, history[1:])}
 
 
 def _take_note(take: dict) -> str:
@@ -139,15 +149,14 @@ def _inputs(c: Controls) -> set:
 
 
 def _finished_updates(c: Controls, finished, notes: list[str]) -> dict:
-    """A finished take on the page: Result, the timing line with the notes not said yet, the history."""
+    """A finished take on the page: the take player, the timing line with the notes not said yet, the history."""
     result = finished.result
     said = ("random weights", "No transcript was given") if notes else ("random weights",)
     notes += [w for w in result.warnings if not any(words in w for words in said)]
     info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
     info += f"\n\n{report_markdown(finished.takes, info)}" if finished.takes and finished.takes.score else ""
     shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
-    return {c.status: "", c.output: str(finished.path), c.info: info, c.seed: result.seed,
-            c.history: finished.history, **shown, **_history_updates(c, finished.history)}
+    return {c.status: "", c.info: info, c.seed: result.seed, **shown, **_shown_take(c, finished.history)}
 
 
 def _ready_voice(c: Controls, studio: Studio, v: dict, notes: list[str]):
@@ -181,10 +190,12 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
     Try an example fills a shipped preset voice and a text first, then does the same."""
     inputs = _inputs(c)
 
-    def begin(request: gr.Request) -> dict:
+    def begin(history: list[dict] | None, request: gr.Request) -> dict:
+        """The take player is emptied for the new take; the one it held moves down to the earlier takes."""
         studio.begin_take(request.session_hash)
         return {c.generate_btn: gr.Button(GENERATING, interactive=False), c.stop_btn: gr.Button(visible=True),
-                c.status: "Waiting for the model…", c.info: "", c.output: None}
+                c.status: "Waiting for the model…", c.info: "",
+                c.output: None, **_history_updates(c, history or [])}
 
     def generate(v: dict, request: gr.Request):
         cancel = studio.cancel_event(request.session_hash)
@@ -199,10 +210,9 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
                     yield {c.live: item, c.status: progress["words"]}
                 else:
                     finished = item
-        except Stopped as err:  # the part made so far is kept, in Result and the history
+        except Stopped as err:  # the part made so far is kept as the take, in the take player
             part = err.part
-            yield {c.status: str(err), **({c.output: str(part.path), c.history: part.history,
-                                           **_history_updates(c, part.history)} if part is not None else {})}
+            yield {c.status: str(err), **(_shown_take(c, part.history) if part is not None else {})}
             return
         except Exception as err:  # noqa: BLE001 - every failure becomes a message, cleared by the next action
             yield {c.status: problem_line(err)}
@@ -217,18 +227,20 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
         studio.stop_take(request.session_hash)
 
     outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, *c.players}
-    busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output}
+    busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output, *c.players}
 
     def fill_example() -> dict:
         voice = studio.voices.all()[0]  # a shipped preset: its transcript and note come with it
         return {c.clip: None, c.consent: False, c.mode: PRESET, c.preset: voice.name, c.text: EXAMPLE_TEXT}
 
     # Progress and problems show in the status line only: no overlay or badge left on the players.
-    c.generate_btn.click(begin, None, busy, js=UNMUTE_JS, **QUICK) \
+    for button in (c.generate_btn, example_btn):  # a new take is heard (after a Stop muted the live player)
+        button.click(None, None, None, js=UNMUTE_JS, **PRIVATE)
+    c.generate_btn.click(begin, c.history, busy, **QUICK) \
         .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
     example_btn.click(fill_example, None, {c.clip, c.consent, c.mode, c.preset, c.text}, **QUICK) \
-        .then(begin, None, busy, js=UNMUTE_JS, **QUICK) \
+        .then(begin, c.history, busy, **QUICK) \
         .then(generate, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate_btn, c.stop_btn}, **QUICK)
     c.stop_btn.click(None, None, c.status, js=SILENCE_JS, **PRIVATE)

@@ -102,10 +102,11 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                 generate_btn = gr.Button(voice_events.GENERATE, variant="primary", elem_id="hvs-generate", scale=3)
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="hvs-stop", visible=False, scale=1, min_width=80)
             status = gr.Markdown(elem_id="hvs-status")
-            live = gr.Audio(label="Live: plays while generating", streaming=True, autoplay=True,
-                            interactive=False, elem_id="hvs-live", buttons=[],
-                            elem_classes="hvs-audio")
-            output = gr.Audio(label="Result", type="filepath", interactive=False, elem_id="hvs-output",
+            # One player per take on screen: the live one while the take is made and heard, then (swapped by the
+            # page script once the live one is not playing, ui/page_js.py) the finished take, labelled, to download.
+            live = gr.Audio(label="Your take: plays while it is made", streaming=True, autoplay=True,
+                            interactive=False, elem_id="hvs-live", buttons=[], elem_classes="hvs-audio")
+            output = gr.Audio(label="Your take", type="filepath", interactive=False, elem_id="hvs-output",
                               buttons=["download"], format="wav", elem_classes="hvs-audio")
             info = gr.Markdown(elem_id="hvs-info")
             with gr.Accordion("Advanced", open=False):
@@ -115,7 +116,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
                 prompt_view = gr.Code(label="Scene + text (press 'Show full prompt' for the rendered prompt)",
                                       language=None, lines=8, interactive=False, elem_id="hvs-prompt", wrap_lines=True)
                 prompt_btn = gr.Button("Show full prompt", size="sm")
-            with gr.Accordion("Your last takes (this visit only)", open=True):
+            with gr.Accordion("Earlier takes (this visit only)", open=True, elem_id="hvs-earlier"):
                 history = gr.State([])
                 players = [gr.Audio(visible=False, interactive=False, type="filepath", buttons=["download"],
                                     elem_classes="hvs-history")
