@@ -80,6 +80,12 @@ class Trainer:
         self.step, self.best, self.bad_evals, self.history = 0, None, 0, []
 
     @property
+    def seconds(self) -> float:
+        """Audio in the dataset, from its frames (25 a second; a clip has K + 1 rows besides its frames)."""
+        rows = sum(ex["audio_input_ids"].shape[1] - self.codebooks - 1 for ex in self.train_set + self.held_out)
+        return rows / 25
+
+    @property
     def best_folder(self) -> Path:
         return self.work / "best"
 
