@@ -18,9 +18,8 @@ from inference.model.loading import DEFAULT_MODEL_ID
 from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL, SpeakerEncoder
 from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
 from inference.training.card import check_consent, consent_statement
-from inference.training.lora import DEFAULT_TARGETS
+from inference.training.options import DEFAULT_TARGETS, TrainOptions
 from inference.training.slicing import Slicing
-from inference.training.trainer import TrainOptions
 from settings import Settings
 
 

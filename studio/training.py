@@ -86,7 +86,11 @@ class VoiceTraining:
         known = {line.split(",", 1)[0] for line in (folder / "metadata.csv").read_text().splitlines()[1:]}
         if not rows or any(file not in known for file, _ in rows):
             raise InvalidRequest("The table does not match the clips of this voice: cut the recordings again.")
-        write_metadata(folder, rows)
+        write_metadata(folder, rows)  # kept as typed so far, even with words still missing
+        empty = [file for file, text in rows if not text.strip()]
+        if empty:
+            raise InvalidRequest(f"{len(empty)} clip(s) have no transcript (first: {empty[0]}); type their words "
+                                 "in the table.")
 
     def start(self, name: str, speaker: str, agreed: bool, options, resume: bool = False) -> None:
         """Start a run in the background (refused while one runs). `options`: inference.training TrainOptions."""

@@ -9,7 +9,7 @@ import pytest
 
 from inference.contract.errors import InvalidRequest
 from inference.training.data import read_metadata
-from inference.training.trainer import TrainOptions
+from inference.training.options import TrainOptions
 from studio.training import VoiceTraining
 from tests.test_training_data import recording
 

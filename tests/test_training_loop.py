@@ -11,7 +11,8 @@ from safetensors.torch import load_file
 from inference.audio.codec import decode_audio, encode_wav
 from inference.training.data import write_metadata
 from inference.training.lora import load_adapter_weights
-from inference.training.trainer import Trainer, TrainOptions
+from inference.training.options import TrainOptions
+from inference.training.trainer import Trainer
 
 OPTIONS = TrainOptions(steps=30, lr=3e-3, rank=8, alpha=16, eval_every=10, held_out=1)
 

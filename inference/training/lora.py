@@ -16,8 +16,6 @@ from pathlib import Path
 
 import torch
 
-DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
-
 
 def trainable_copy(model: torch.nn.Module) -> torch.nn.Module:
     """The same modules, copied, around the very same parameter and buffer tensors (no weights are copied)."""

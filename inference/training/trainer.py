@@ -27,21 +27,8 @@ from inference.prompting.inputs import encode
 from inference.training.data import read_metadata
 from inference.training.evaluation import teacher_forced
 from inference.training.examples import build_example
-from inference.training.lora import DEFAULT_TARGETS, attach_lora, load_adapter_weights, save_adapter, trainable_copy
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    steps: int = 300
-    rank: int = 16
-    alpha: int = 32
-    targets: tuple[str, ...] = DEFAULT_TARGETS
-    lr: float = 1e-4
-    eval_every: int = 25
-    patience: int = 3  # evals in a row without a better held-out loss end the run
-    held_out: int = 2  # clips kept out of training and scored
-    seed: int = 0
-    checkpointing: bool | None = None  # gradient checkpointing; None: on a GPU only
+from inference.training.lora import attach_lora, load_adapter_weights, save_adapter, trainable_copy
+from inference.training.options import TrainOptions
 
 
 @dataclass
@@ -95,13 +82,14 @@ class Trainer:
         if untranscribed:
             raise InvalidRequest(f"{len(untranscribed)} clip(s) have no transcript (first: {untranscribed[0]}); "
                                  "type their words in metadata.csv (or the page's table) before training.")
-        if len(rows) < self.options.held_out + 1:
-            raise InvalidRequest(f"There are {len(rows)} clips; training needs more than the "
-                                 f"{self.options.held_out} held out for scoring.")
+        if len(rows) < 2:
+            raise InvalidRequest(f"There are {len(rows)} clips; training needs at least 2 (one is held out to "
+                                 "score the training).")
+        held_out = min(self.options.held_out, max(1, len(rows) // 5))  # at most a fifth of the clips
         examples = [build_example(self.processor, text, encode(self.processor, decode_audio(folder / name),
                                                                SAMPLE_RATE)) for name, text in rows]
         order = random.Random(self.options.seed).sample(range(len(rows)), len(rows))
-        held = set(order[:self.options.held_out])
+        held = set(order[:held_out])
         return ([ex for i, ex in enumerate(examples) if i not in held], [ex for i, ex in enumerate(examples) if i in held])
 
     def score(self, examples: list[dict]) -> dict[str, float]:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from inference.training.card import make_card, now, publish, slug_of
 from inference.training.data import Prepared, prepare_dataset, read_metadata
+from inference.training.options import TrainOptions
 from inference.training.slicing import Slicing
-from inference.training.trainer import Outcome, Progress, Trainer, TrainOptions
+from inference.training.trainer import Outcome, Progress, Trainer
 
 
 @dataclass(frozen=True)
