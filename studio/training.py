@@ -19,7 +19,7 @@ from typing import Any
 
 from inference.contract.errors import InvalidRequest, StudioError
 from inference.training.card import check_consent, slug_of
-from inference.training.data import write_metadata
+from inference.training.data import read_metadata, write_metadata
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ class VoiceTraining:
     def save_transcripts(self, name: str, rows: list[tuple[str, str]]) -> None:
         """The table's (file_name, transcription) rows, as corrected by a person, into the dataset."""
         folder = self.trained / slug_of(name) / "dataset"
-        known = {line.split(",", 1)[0] for line in (folder / "metadata.csv").read_text().splitlines()[1:]}
+        if not (folder / "metadata.csv").is_file():
+            raise InvalidRequest("Cut the recordings into clips first (step 1).")
+        known = {file for file, _ in read_metadata(folder)}
         if not rows or any(file not in known for file, _ in rows):
             raise InvalidRequest("The table does not match the clips of this voice: cut the recordings again.")
         write_metadata(folder, rows)  # kept as typed so far, even with words still missing

@@ -9,6 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from inference.audio.codec import decode_audio, encode_wav
+from inference.contract.errors import InvalidRequest
 from inference.training.data import write_metadata
 from inference.training.lora import load_adapter_weights
 from inference.training.options import TrainOptions
@@ -77,3 +78,10 @@ def test_stop_then_resume_reaches_the_same_step_count(engine, dataset, tmp_path)
     resumed = _trainer(engine, dataset, tmp_path).run(resume=True)
     assert resumed.step == 30 and not resumed.stopped
     assert [h["step"] for h in resumed.history] == [10, 20, 30]  # the eval before the stop is kept
+
+
+def test_resuming_with_another_rank_is_refused_with_a_sentence(engine, dataset, tmp_path):
+    stop = threading.Event()
+    _trainer(engine, dataset, tmp_path).run(stop=stop, progress=lambda p: stop.set())
+    with pytest.raises(InvalidRequest, match="trained with other settings"):
+        _trainer(engine, dataset, tmp_path, TrainOptions(**{**OPTIONS.__dict__, "rank": 4})).run(resume=True)

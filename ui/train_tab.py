@@ -11,7 +11,7 @@ import pandas as pd
 
 from inference.training.card import consent_statement
 from inference.training.options import TrainOptions
-from studio.training import POLICY, VoiceTraining
+from studio.training import POLICY, RunState, VoiceTraining
 
 from .errors import problem_line
 
@@ -63,23 +63,27 @@ def build_train_tab(training: VoiceTraining, quick: bool = False) -> None:
 
     def start(voice: str, rows: list[list], who: str, agreed: bool, count: float, again: bool):
         try:
-            training.save_transcripts(voice, [(str(row[0]), str(row[2] or "")) for row in rows or []])
+            if rows or not again:  # a resume after a restart has no table: its dataset is on disk
+                training.save_transcripts(voice, [(str(row[0]), str(row[2] or "")) for row in rows or []])
             training.start(voice, who, agreed, TrainOptions(steps=int(count)), resume=again)
         except Exception as err:  # noqa: BLE001
             return problem_line(err), gr.Timer(active=False)
         return "Training…", gr.Timer(active=True)
 
     def watch():
-        state = training.state
-        curve = [("train", s, v) for s, v in state.losses] + [("held-out", s, v) for s, v in state.evals]
-        frame = pd.DataFrame(curve, columns=["curve", "step", "loss"])
-        minutes, seconds = divmod(int(state.seconds_left), 60)
-        line = {"training": f"Step {state.step} of {state.steps}, about {minutes}:{seconds:02d} left.",
-                "paused": f"Paused at step {state.step}: takes are being made, they go first."}.get(
-                    state.phase, state.message)
-        return line, frame, gr.Timer(active=state.phase in ACTIVE)
+        return run_view(training.state)
 
     cut.click(cut_clips, [files, mic, name], [table, notes], api_visibility="private")
     train.click(start, [name, table, speaker, consent, steps, resume], [status, timer], api_visibility="private")
     stop.click(training.stop, None, None, api_visibility="private")
     timer.tick(watch, None, [status, plot, timer], api_visibility="private")
+
+
+def run_view(state: RunState):
+    """The run as the tab shows it: a status line, the loss curves (train, held-out), and whether to keep polling."""
+    curve = [("train", s, v) for s, v in state.losses] + [("held-out", s, v) for s, v in state.evals]
+    minutes, seconds = divmod(int(state.seconds_left), 60)
+    line = {"training": f"Step {state.step} of {state.steps}, about {minutes}:{seconds:02d} left.",
+            "paused": f"Paused at step {state.step}: takes are being made, they go first."}.get(state.phase,
+                                                                                                 state.message)
+    return line, pd.DataFrame(curve, columns=["curve", "step", "loss"]), gr.Timer(active=state.phase in ACTIVE)

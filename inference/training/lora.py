@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from inference.contract.errors import InvalidRequest
+
 
 def trainable_copy(model: torch.nn.Module) -> torch.nn.Module:
     """The same modules, copied, around the very same parameter and buffer tensors (no weights are copied)."""
@@ -47,10 +49,15 @@ def load_adapter_weights(peft_model, folder: Path) -> None:
     from safetensors.torch import load_file
 
     state = load_file(str(folder / "adapter_model.safetensors"), device=str(_device(peft_model)))
-    result = set_peft_model_state_dict(peft_model, state)
+    try:
+        result = set_peft_model_state_dict(peft_model, state)
+    except RuntimeError as err:  # another rank: the shapes differ
+        raise InvalidRequest(f"The checkpoint in {folder} was trained with other settings (rank or model); resume "
+                             "with the same --rank and --targets, or start again without --resume.") from err
     missing = [key for key in result.missing_keys if "lora_" in key]
     if missing:
-        raise ValueError(f"the adapter in {folder} does not fit this model ({len(missing)} LoRA weights missing)")
+        raise InvalidRequest(f"The checkpoint in {folder} adapts other layers ({len(missing)} LoRA weights missing); "
+                             "resume with the same --targets, or start again without --resume.")
 
 
 def _device(model: torch.nn.Module) -> torch.device:
