@@ -157,10 +157,11 @@ def main(argv: list[str] | None = None) -> None:
     log.info("engine ready: %s", engine.status())
 
     transcriber, speaker = Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model)
-    studio = Studio(engine, resolver=voices, transcriber=transcriber, checker=TakeChecker(transcriber, speaker),
+    checker = TakeChecker(transcriber, speaker)
+    studio = Studio(engine, resolver=voices, transcriber=transcriber, checker=checker,
                     takes=TakeStore(args.takes_dir), zerogpu=args.spaces_zero_gpu)
     training = VoiceTraining(engine if args.backend == "local" else None, args.trained_folder,
-                             zerogpu=args.spaces_zero_gpu, transcriber=transcriber, speaker=speaker)
+                             zerogpu=args.spaces_zero_gpu, transcriber=transcriber, speaker=speaker, checker=checker)
     demo = build_ui(studio, browser_secret=browser_secret(args), training=training)
     hide_server_paths(demo)
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from inference.model.loading import DEFAULT_MODEL_ID
-from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL, SpeakerEncoder
+from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL, SpeakerEncoder, TakeChecker
 from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
 from inference.training.card import check_consent, consent_statement
 from inference.training.options import DEFAULT_TARGETS, TrainOptions
@@ -56,14 +56,15 @@ def build_parser(parser_class) -> argparse.ArgumentParser:
 
 
 def run(argv: list[str], settings: Settings, parser_class) -> int:
-    from inference.training.voice import VoiceRequest, load_for_training, prepare, train_voice
+    from inference.training.voice import VoiceRequest, load_for_training, prepare, samples_folder, train_voice
 
     args = build_parser(parser_class).parse_args(argv)
     speaker = args.speaker or args.name
     consent = check_consent(speaker, args.consent)
     trained = settings.trained_folder
-    prepared = prepare(args.data, trained, args.name, transcriber=Transcriber(args.asr_model),
-                       speaker=SpeakerEncoder(args.speaker_model), min_total_s=args.min_seconds, slicing=Slicing(),
+    transcriber, voice = Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model)
+    prepared = prepare(args.data, trained, args.name, transcriber=transcriber, speaker=voice,
+                       min_total_s=args.min_seconds, slicing=Slicing(),
                        progress=lambda line: print(line, file=sys.stderr))
     for line in prepared.refused + prepared.notes:
         print(f"note: {line}", file=sys.stderr)
@@ -78,13 +79,22 @@ def run(argv: list[str], settings: Settings, parser_class) -> int:
     processor, model = load_for_training(args.model, args.device, args.dtype)
     request = VoiceRequest(args.name, speaker, consent, args.model, options)
     with _ProgressBar(args.steps) as bar:  # Ctrl-C: the checkpoint of the last eval stays, for --resume
-        outcome, folder = train_voice(processor, model, trained, request, progress=bar.update, resume=args.resume)
+        outcome, folder = train_voice(processor, model, trained, request, progress=bar.update, resume=args.resume,
+                                      checker=TakeChecker(transcriber, voice))
     if outcome.early:
         print(f"stopped early at step {outcome.step}: the held-out score stopped improving", file=sys.stderr)
     best = outcome.best or {}
     print(f"trained voice {args.name!r} in {folder} (best at step {best.get('step')}: held-out loss "
-          f"{best.get('loss', float('nan')):.3f}, accuracy {best.get('accuracy', 0):.1%})", file=sys.stderr)
+          f"{best.get('loss', float('nan')):.3f}, accuracy {best.get('accuracy', 0):.1%}{_checked(best)}); "
+          f"hear it beside the base voice in {samples_folder(trained, args.name)}", file=sys.stderr)
     return 0
+
+
+def _checked(best: dict) -> str:
+    parts = [f", {label} {best[name]:.2f}" for name, label in (("words_right", "words right"),
+                                                               ("voice_similarity", "voice similarity"))
+             if best.get(name) is not None]
+    return "".join(parts)
 
 
 class _ProgressBar:

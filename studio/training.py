@@ -53,6 +53,7 @@ class VoiceTraining:
     zerogpu: bool = False
     transcriber: Any = None
     speaker: Any = None  # SpeakerEncoder: leaves out clips in another voice
+    checker: Any = None  # TakeChecker: scores held-out sentences at each eval (words, voice)
     min_total_s: float = 60.0
     state: RunState = field(default_factory=RunState)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -116,6 +117,15 @@ class VoiceTraining:
             self._thread.join(timeout)
         return self.state
 
+    def samples(self, name: str) -> tuple[str, Path, Path] | None:
+        """(held-out sentence, the trained voice saying it, the base voice saying it) once a run has saved them."""
+        from inference.training.voice import samples_folder
+
+        folder = samples_folder(self.trained, name)
+        if not (folder / "base.wav").is_file():
+            return None
+        return (folder / "sentence.txt").read_text(encoding="utf-8"), folder / "trained.wav", folder / "base.wav"
+
     def _check_can_train(self) -> None:
         if self.refusal:
             raise InvalidRequest(self.refusal)
@@ -144,7 +154,7 @@ class VoiceTraining:
             self.engine.load()
             outcome, folder = train_voice(self.engine.processor, self.engine.model, self.trained, request,
                                           stop=self._stop, progress=self._progress, pause=self._takes_waiting,
-                                          resume=resume)
+                                          resume=resume, checker=self.checker)
         except StudioError as err:
             self.state.phase, self.state.message = "failed", str(err)
             return

@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 
 from inference.audio.codec import decode_audio, encode_wav
 from inference.contract.errors import InvalidRequest
+from inference.scoring.take_check import TakeScore
 from inference.training.data import write_metadata
 from inference.training.lora import load_adapter_weights
 from inference.training.options import TrainOptions
@@ -32,8 +33,8 @@ def dataset(tmp_path_factory, speech_wav):
     return folder
 
 
-def _trainer(engine, dataset, work, options=OPTIONS):
-    return Trainer(engine.processor, engine.model, dataset, work, options, "tiny-random")
+def _trainer(engine, dataset, work, options=OPTIONS, checker=None):
+    return Trainer(engine.processor, engine.model, dataset, work, options, "tiny-random", checker=checker)
 
 
 def test_thirty_steps_lower_the_loss_and_raise_accuracy_on_a_training_clip(engine, dataset, tmp_path):
@@ -85,3 +86,24 @@ def test_resuming_with_another_rank_is_refused_with_a_sentence(engine, dataset, 
     _trainer(engine, dataset, tmp_path).run(stop=stop, progress=lambda p: stop.set())
     with pytest.raises(InvalidRequest, match="trained with other settings"):
         _trainer(engine, dataset, tmp_path, TrainOptions(**{**OPTIONS.__dict__, "rank": 4})).run(resume=True)
+
+
+class _Checker:
+    """Take-check scores that fall as training goes on (loss still falling): the real Whisper and WavLM cannot be
+    downloaded in tests, the rule that keeps the best adapter by these scores can be checked."""
+
+    enabled = True
+
+    def __init__(self):
+        self.calls = 0
+
+    def check(self, text, wave, sample_rate, seed, reference):
+        self.calls += 1
+        assert wave.size > 0 and reference.is_file() and text.startswith("Clip number")
+        return TakeScore(seed, words_right=1.0 / self.calls, voice_similarity=0.5)
+
+
+def test_with_a_take_check_the_best_adapter_is_the_best_scored_not_the_lowest_loss(engine, dataset, tmp_path):
+    outcome = _trainer(engine, dataset, tmp_path, checker=_Checker()).run()
+    assert [h["words_right"] for h in outcome.history] == pytest.approx([1.0, 1 / 2, 1 / 3])
+    assert outcome.best["step"] == 10 and outcome.history[-1]["loss"] < outcome.best["loss"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import gradio as gr
 
+from inference.audio.codec import decode_audio
 from studio.service import Studio
 from studio.training import VoiceTraining
 from tests.test_training_data import recording
@@ -34,7 +36,9 @@ def test_cut_correct_train_and_watch_until_the_voice_is_saved(engine, tmp_path):
     while (watched := page["watch"]())[2].active:
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    status, curve, _ = watched
+    status, curve, _, sentence, trained_take, base_take = watched
+    assert sentence.startswith("**Held-out sentence:** Words of clip") and trained_take.endswith("trained.wav")
+    assert decode_audio(Path(trained_take)).size > 0 and decode_audio(Path(base_take)).size > 0
     assert "Saved the voice 'Ada' after 6 steps" in status
     assert set(curve["curve"]) == {"train", "held-out"} and len(curve) == 7  # 6 steps, the eval at the last
     card = json.loads((tmp_path / "trained" / "ada" / "card.json").read_text())

@@ -47,6 +47,10 @@ def build_train_tab(training: VoiceTraining, quick: bool = False) -> None:
             stop = gr.Button("Stop", variant="stop", elem_id="hvs-train-stop")
         status = gr.Markdown(elem_id="hvs-train-status")
         plot = gr.LinePlot(x="step", y="loss", color="curve", label="Loss per codebook", elem_id="hvs-train-plot")
+        sentence = gr.Markdown(elem_id="hvs-train-sentence")
+        with gr.Row():
+            trained_take = gr.Audio(label="A held-out sentence in the new voice", interactive=False)
+            base_take = gr.Audio(label="The same sentence in the base voice", interactive=False)
         timer = gr.Timer(1.0, active=False)
 
     def cut_clips(paths: list[str] | None, recorded: str | None, voice: str):
@@ -71,12 +75,15 @@ def build_train_tab(training: VoiceTraining, quick: bool = False) -> None:
         return "Training…", gr.Timer(active=True)
 
     def watch():
-        return run_view(training.state)
+        state = training.state
+        heard = training.samples(state.name) if state.phase == "done" else None
+        said = f"**Held-out sentence:** {heard[0]}" if heard else ""
+        return *run_view(state), said, *(map(str, heard[1:]) if heard else (None, None))
 
     cut.click(cut_clips, [files, mic, name], [table, notes], api_visibility="private")
     train.click(start, [name, table, speaker, consent, steps, resume], [status, timer], api_visibility="private")
     stop.click(training.stop, None, None, api_visibility="private")
-    timer.tick(watch, None, [status, plot, timer], api_visibility="private")
+    timer.tick(watch, None, [status, plot, timer, sentence, trained_take, base_take], api_visibility="private")
 
 
 def run_view(state: RunState):

@@ -1,5 +1,7 @@
 """The training loop: LoRA on a private copy of the model (lora.py), one clip a step, held-out clips scored every
-`eval_every` steps; the best adapter by held-out loss is kept (not the last), training stops early after
+`eval_every` steps (teacher-forced loss and accuracy; with a take checker, the held-out sentences are also spoken
+and scored: words heard, voice similarity to their clips); the best adapter by those scores is kept (not the
+last; by held-out loss when the take check is off), training stops early after
 `patience` evals without a better score, a checkpoint is written at each eval (resume after a crash), the stop
 flag and the pause check are read between steps, and metrics go to TensorBoard event files (tensorboardX) in
 the run's own folder.
@@ -20,13 +22,14 @@ from pathlib import Path
 
 import torch
 
-from inference.audio.codec import decode_audio
+from inference.audio.codec import decode_audio, encode_wav
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SAMPLE_RATE
 from inference.prompting.inputs import encode
 from inference.training.data import read_metadata
 from inference.training.evaluation import teacher_forced
 from inference.training.examples import build_example
+from inference.training.listen import speak
 from inference.training.lora import attach_lora, load_adapter_weights, save_adapter, trainable_copy
 from inference.training.options import TrainOptions
 
@@ -53,8 +56,9 @@ class Outcome:
 class Trainer:
     """`Trainer(processor, model, dataset_folder, work_folder, options, base_model).run(stop, progress, pause)`."""
 
-    def __init__(self, processor, model, dataset: Path, work: Path, options: TrainOptions, base_model: str) -> None:
-        self.processor, self.options, self.work = processor, options, Path(work)
+    def __init__(self, processor, model, dataset: Path, work: Path, options: TrainOptions, base_model: str,
+                 checker=None) -> None:
+        self.processor, self.options, self.work, self.checker = processor, options, Path(work), checker
         self.codebooks = model.config.num_codebooks
         self.audio_ids = (processor.audio_token_id, processor.audio_delay_token_id)
         self.train_set, self.held_out = self._examples(Path(dataset))
@@ -90,6 +94,9 @@ class Trainer:
                                                                SAMPLE_RATE)) for name, text in rows]
         order = random.Random(self.options.seed).sample(range(len(rows)), len(rows))
         held = set(order[:held_out])
+        # the held-out sentences (text, clip, frames) the take check speaks and compares with their clips
+        self.sentences = [(rows[i][1], folder / rows[i][0], examples[i]["audio_input_ids"].shape[1])
+                          for i in sorted(held)]
         return ([ex for i, ex in enumerate(examples) if i not in held], [ex for i, ex in enumerate(examples) if i in held])
 
     def score(self, examples: list[dict]) -> dict[str, float]:
@@ -153,17 +160,45 @@ class Trainer:
         return self.step % self.options.eval_every == 0 or self.step == self.options.steps
 
     def _evaluate(self, writer) -> dict:
-        scores = {"step": self.step, **self.score(self.held_out)}
-        for name in ("loss", "accuracy"):
-            writer.add_scalar(f"eval/{name}", scores[name], self.step)
+        scores = {"step": self.step, **self.score(self.held_out), **self._take_check()}
+        for name in ("loss", "accuracy", "words_right", "voice_similarity"):
+            if scores.get(name) is not None:
+                writer.add_scalar(f"eval/{name}", scores[name], self.step)
         self.history.append(scores)
-        if self.best is None or scores["loss"] < self.best["loss"]:
+        if self.best is None or merit(scores) > merit(self.best):
             self.best, self.bad_evals = scores, 0
             save_adapter(self.model, self.best_folder)
         else:
             self.bad_evals += 1
         self._save_checkpoint()
         return scores
+
+    def _take_check(self) -> dict:
+        """The held-out sentences spoken by the model as it is now, scored by the take check (words heard, voice
+        similarity to the held-out clip): {} when the take check is off."""
+        if self.checker is None or not self.checker.enabled:
+            return {}
+        found: dict[str, list[float]] = {"words_right": [], "voice_similarity": []}
+        for text, clip, frames in self.sentences:
+            wave = speak(self.model, self.processor, text, max_frames=int(frames * 1.5) + 25)
+            score = self.checker.check(text, wave, SAMPLE_RATE, seed=0, reference=clip)
+            for name, values in found.items():
+                if getattr(score, name) is not None:
+                    values.append(getattr(score, name))
+        return {name: sum(values) / len(values) for name, values in found.items() if values}
+
+    def write_samples(self, folder: Path) -> list[Path]:
+        """The first held-out sentence in the trained voice (the best adapter) and in the base voice."""
+        load_adapter_weights(self.model, self.best_folder)
+        text, _, frames = self.sentences[0]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "sentence.txt").write_text(text, encoding="utf-8")
+        paths = []
+        for name, base in (("trained", False), ("base", True)):
+            wave = speak(self.model, self.processor, text, max_frames=int(frames * 1.5) + 25, base=base)
+            paths.append(folder / f"{name}.wav")
+            paths[-1].write_bytes(encode_wav(wave, SAMPLE_RATE))
+        return paths
 
     def _save_checkpoint(self) -> None:
         """The adapter, the optimizer and the counters, written beside and then swapped in (a crash mid-write
@@ -183,3 +218,10 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.best, self.bad_evals, self.history = (state["step"], state["best"], state["bad_evals"],
                                                               state["history"])
+
+
+def merit(scores: dict) -> float:
+    """Higher is better: words right plus voice similarity when the take check scored the held-out sentences
+    (each 0 to 1), else the held-out loss, negated."""
+    checked = [scores[name] for name in ("words_right", "voice_similarity") if scores.get(name) is not None]
+    return sum(checked) if checked else -scores["loss"]

@@ -52,18 +52,27 @@ def prepare(sources: list[Path], trained: Path, name: str, *, transcriber=None, 
 
 def train_voice(processor, model, trained: Path, request: VoiceRequest, *, stop: threading.Event | None = None,
                 progress: Callable[[Progress], None] | None = None, pause: Callable[[], bool] | None = None,
-                resume: bool = False) -> tuple[Outcome, Path | None]:
-    """Train on the voice's dataset; publish the best adapter with its card unless stopped. Returns the outcome and
-    the published folder (None when stopped: resume later)."""
+                resume: bool = False, checker=None) -> tuple[Outcome, Path | None]:
+    """Train on the voice's dataset; publish the best adapter with its card unless stopped, and write a held-out
+    sentence in the trained and the base voice (samples_folder). Returns the outcome and the published folder
+    (None when stopped: resume later). `checker`: a TakeChecker that scores held-out sentences at each eval."""
     folder = voice_folder(trained, request.name)
-    trainer = Trainer(processor, model, folder / "dataset", folder / "run", request.options, request.base_model)
+    trainer = Trainer(processor, model, folder / "dataset", folder / "run", request.options, request.base_model,
+                      checker=checker)
     outcome = trainer.run(stop=stop, progress=progress, pause=pause, resume=resume)
     if outcome.stopped or outcome.best is None:
         return outcome, None
     card = make_card(name=request.name, speaker=request.speaker, consent=request.consent, consent_at=request.consent_at,
                      minutes=trainer.seconds / 60, clips=len(trainer.train_set) + len(trainer.held_out),
                      steps=outcome.step, rank=request.options.rank, scores=outcome.best, base_model=request.base_model)
-    return outcome, publish(trainer.best_folder, folder, card)
+    published = publish(trainer.best_folder, folder, card)
+    trainer.write_samples(samples_folder(trained, request.name))
+    return outcome, published
+
+
+def samples_folder(trained: Path, name: str) -> Path:
+    """sentence.txt, trained.wav and base.wav: a held-out sentence in the new voice and in the base voice."""
+    return voice_folder(trained, name) / "run" / "samples"
 
 
 def load_for_training(model_id: str, device: str = "auto", dtype: str = "auto"):
