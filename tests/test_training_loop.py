@@ -4,6 +4,7 @@ model it trained beside is left as it was."""
 import json
 import threading
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -12,6 +13,7 @@ from inference.audio.codec import decode_audio, encode_wav
 from inference.contract.errors import InvalidRequest
 from inference.scoring.take_check import TakeScore
 from inference.training.data import write_metadata
+from inference.training.listen import speak
 from inference.training.lora import load_adapter_weights
 from inference.training.options import TrainOptions
 from inference.training.trainer import Trainer
@@ -53,6 +55,12 @@ def test_thirty_steps_lower_the_loss_and_raise_accuracy_on_a_training_clip(engin
     assert type(engine.model.model.layers[0].self_attn.q_proj) is torch.nn.Linear
     assert all(torch.equal(value, served[name]) for name, value in engine.model.state_dict().items())
     assert list((tmp_path / "logs").glob("events.out.tfevents.*"))  # metrics for TensorBoard
+    # the same seed, with the adapter and without it: another take
+    text = "Clip number 0 of my voice."
+    trained = speak(trainer.model, engine.processor, text, max_frames=30, seed=7)
+    base = speak(trainer.model, engine.processor, text, max_frames=30, seed=7, base=True)
+    assert np.array_equal(base, speak(trainer.model, engine.processor, text, max_frames=30, seed=7, base=True))
+    assert not np.array_equal(trained, base)
 
 
 def test_the_saved_adapter_is_peft_format_and_reloads_to_the_same_scores(engine, dataset, tmp_path):

@@ -30,8 +30,10 @@ def build_train_tab(training: VoiceTraining, quick: bool = False) -> None:
             return
         name = gr.Textbox(label="Voice name", placeholder="e.g. ada", max_length=60, elem_id="hvs-train-name")
         with gr.Row():
-            files = gr.File(file_count="multiple", type="filepath", label="Recordings (or a dataset's files)")
-            mic = gr.Audio(sources=["microphone"], type="filepath", label="Or record here")
+            files = gr.File(file_count="multiple", type="filepath", label="Recordings (or a dataset's files)",
+                            elem_id="hvs-train-files")
+            mic = gr.Audio(sources=["microphone"], type="filepath", label="Or record here", elem_id="hvs-train-mic",
+                           buttons=["download"])  # never "share": it would publish the speaker's recording
         cut = gr.Button("1. Cut into clips and transcribe", elem_id="hvs-train-cut")
         table = gr.Dataframe(headers=["clip", "seconds", "transcription"], datatype=["str", "number", "str"],
                              type="array", interactive=True, column_count=(3, "fixed"), label="Clips: correct the words",
@@ -49,8 +51,9 @@ def build_train_tab(training: VoiceTraining, quick: bool = False) -> None:
         plot = gr.LinePlot(x="step", y="loss", color="curve", label="Loss per codebook", elem_id="hvs-train-plot")
         sentence = gr.Markdown(elem_id="hvs-train-sentence")
         with gr.Row():
-            trained_take = gr.Audio(label="A held-out sentence in the new voice", interactive=False)
-            base_take = gr.Audio(label="The same sentence in the base voice", interactive=False)
+            trained_take = gr.Audio(label="A held-out sentence in the new voice", interactive=False,
+                                    buttons=["download"])
+            base_take = gr.Audio(label="The same sentence in the base voice", interactive=False, buttons=["download"])
         timer = gr.Timer(1.0, active=False)
 
     def cut_clips(paths: list[str] | None, recorded: str | None, voice: str):
