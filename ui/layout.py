@@ -35,9 +35,9 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         with gr.Tab("Voice"):
             voice = voice_tab.build_voice_tab(demo, studio, browser_secret=browser_secret)
         build_dialogue_tab(studio, voice.voices.library)  # a gr.Tab of its own
-        if training is not None:  # studio.training.VoiceTraining; before Check a clip, whose hidden API column
-            build_train_tab(training, quick=studio.is_noise)  # would start a second row of tabs
         build_check_tab()  # "Check a clip": is the watermark in it?
+        if training is not None:  # studio.training.VoiceTraining
+            build_train_tab(training, quick=studio.is_noise)
 
         demo.load(None, js=PAGE_JS)  # accessibility and focus, in the browser (ui/page_js.py)
         wire_api(studio)

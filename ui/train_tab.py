@@ -1,4 +1,4 @@
-"""The **Train a voice** tab: recordings -> clips and transcripts to correct -> consent -> training with a live
+"""The **Train** tab (*Train a voice*): recordings -> clips and transcripts to correct -> consent -> training with a live
 loss curve, Stop and resume -> the voice saved in the trained-voices folder. The run itself is the studio's
 (studio/training.py): one at a time, shown to whoever opens the tab."""
 
@@ -15,7 +15,7 @@ from studio.training import POLICY, RunState, VoiceTraining
 
 from .errors import problem_line
 
-INTRO = ("Learn a voice from **minutes** of recordings of one speaker (at least one minute; 2-30 minutes is "
+INTRO = ("### Train a voice\nLearn a voice from **minutes** of recordings of one speaker (at least one minute; 2-30 minutes is "
          "good). The recordings are cut at pauses into 3-15 s clips and transcribed; correct the words, confirm "
          "consent, and train. The best adapter by held-out score is kept as a voice. See docs/training.md.")
 ACTIVE = ("training", "paused")
@@ -23,7 +23,7 @@ ACTIVE = ("training", "paused")
 
 def build_train_tab(training: VoiceTraining, quick: bool = False) -> None:
     """The tab inside the page's Blocks. `quick`: the noise model's short default run."""
-    with gr.Tab("Train a voice", id="train"):
+    with gr.Tab("Train", id="train"):  # short: four tabs fit a 390 px phone; not "…voice" (the Voice tab)
         gr.Markdown(f"{INTRO}\n\n**GPU sharing:** {POLICY}", elem_id="hvs-train-intro")
         if training.refusal:
             gr.Markdown(f"⚠️ {training.refusal}", elem_id="hvs-train-refused")
