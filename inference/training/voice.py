@@ -42,8 +42,12 @@ def prepare(sources: list[Path], trained: Path, name: str, *, transcriber=None, 
         return Prepared(folder, [(file, text, 0.0) for file, text in read_metadata(folder)])
     staging = folder.with_name("dataset.new")
     shutil.rmtree(staging, ignore_errors=True)
-    prepared = prepare_dataset(sources, staging, transcriber=transcriber, speaker=speaker, min_total_s=min_total_s,
-                               slicing=slicing, progress=progress)
+    try:
+        prepared = prepare_dataset(sources, staging, transcriber=transcriber, speaker=speaker,
+                                   min_total_s=min_total_s, slicing=slicing, progress=progress)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
     prepared.folder = folder
