@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     from studio.scene import ScenePresets
     from studio.takes import TakeStore
     from studio.throttle import Throttle
+    from studio.training import VoiceTraining
     from studio.voice_library import VoiceLibrary
     from studio.voices import VoiceResolver
     from ui import CSS, Studio, build_ui
@@ -155,11 +156,13 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2 if isinstance(err, BadSetting) else 3) from None
     log.info("engine ready: %s", engine.status())
 
-    transcriber = Transcriber(args.asr_model)
-    studio = Studio(engine, resolver=voices, transcriber=transcriber,
-                    checker=TakeChecker(transcriber, SpeakerEncoder(args.speaker_model)),
+    transcriber, speaker = Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model)
+    checker = TakeChecker(transcriber, speaker)
+    studio = Studio(engine, resolver=voices, transcriber=transcriber, checker=checker,
                     takes=TakeStore(args.takes_dir), zerogpu=args.spaces_zero_gpu)
-    demo = build_ui(studio, browser_secret=browser_secret(args))
+    training = VoiceTraining(engine if args.backend == "local" else None, args.trained_folder,
+                             zerogpu=args.spaces_zero_gpu, transcriber=transcriber, speaker=speaker, checker=checker)
+    demo = build_ui(studio, browser_secret=browser_secret(args), training=training)
     hide_server_paths(demo)
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher
     running = getattr(engine, "max_batch", None) or 4

@@ -4,6 +4,7 @@
 #                                 (under 8 minutes on an H100/H200); the table goes to stdout and JSON
 #   bash bench/gpu.sh --dry-run   the same run on a scaled-down model on CPU (what the tests run)
 # Extra arguments go to bench/gpu.py (--batches, --tokens, --modes, --precisions, --json).
+# Then the LoRA line (bench/train.py): training step time and peak memory, full size, bf16, r=16, checkpointing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
@@ -17,3 +18,9 @@ if [ "${1:-}" != "--dry-run" ]; then
 fi
 out=${OUT:-.}
 "$python" bench/gpu.py --json "$out/gpu_bench.json" "$@" 2>&1 | tee "$out/gpu_bench.log"
+# LoRA training: seconds per step and peak GPU memory (full size, bf16, r=16 on q/k/v/o, checkpointing, 10 s clips)
+if [ "${1:-}" = "--dry-run" ]; then
+  "$python" bench/train.py --steps 3 --json "$out/train_bench.json" 2>&1 | tee "$out/train_bench.log"
+else
+  "$python" bench/train.py --full-size --json "$out/train_bench.json" 2>&1 | tee "$out/train_bench.log"
+fi

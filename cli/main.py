@@ -96,14 +96,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:  # the subcommand that trains a voice (cli/train.py)
+        from cli.train import run as train
+
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+        return _guarded(lambda: train(argv[1:], Settings.from_env(), _Parser))
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(levelname)s %(message)s")
     if args.quiet:  # before transformers is imported: no progress bars, no library notices (the libraries'
         # own variables, set for them here; the studio's own settings are read in settings.py only)
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    return _guarded(lambda: _run(args, Settings.from_env()))
+
+
+def _guarded(work) -> int:
+    """Run the command; a mistake or a failure ends with one line on stderr and its exit code."""
     try:
-        return _run(args, Settings.from_env())
+        return work()
     except (InvalidRequest, BadSetting, SettingError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

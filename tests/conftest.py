@@ -19,9 +19,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # The quick loop is `pytest -m "not slow"`: every test but those that start a studio, a worker, a browser or the
 # CLI in a process of its own (a minute of start-up is shared by a module's tests). CI runs everything.
 SLOW_MODULES = {
-    "test_access_doors", "test_cli", "test_dialogue_doors", "test_drain", "test_openai_api", "test_openai_backend", "test_remote_backend",
+    "test_access_doors", "test_cli", "test_cli_train", "test_dialogue_doors", "test_drain", "test_openai_api", "test_openai_backend", "test_remote_backend",
     "test_security_browser", "test_serverless_api", "test_serverless_s3", "test_stream_and_mcp", "test_trust_browser",
-    "test_trust_doors", "test_ui_api", "test_ui_browser", "test_ui_layout_browser", "test_ui_dialogue", "test_worker_drain",
+    "test_trust_doors", "test_ui_api", "test_ui_browser", "test_ui_layout_browser", "test_ui_dialogue", "test_worker_drain", "test_train_browser",
 }
 
 

@@ -96,4 +96,6 @@ def test_gpu_benchmark_dry_run(tmp_path):
         assert row["steps_per_s_per_take"] > 0 and row["steps_per_s_aggregate"] >= row["steps_per_s_per_take"]
         assert row["rtf"] > 0 and row["first_audio_s"] > 0
     assert (tmp_path / "gpu_bench.log").read_text().count("\n") >= 4
+    lora = json.loads((tmp_path / "train_bench.json").read_text())  # the LoRA training line
+    assert lora["steps_per_s"] > 0 and lora["rank"] == 16
     assert torch.cuda.is_available() or table["device"] == "cpu"

@@ -58,7 +58,7 @@ def verdict(found: dict) -> str:
 
 def build_check_tab() -> None:
     """The tab's components and wiring, inside the page's Blocks, and the `/detect` endpoint."""
-    with gr.Tab("Check a clip", id="check"):
+    with gr.Tab("Check a clip", id="check") as tab:
         gr.Markdown(INTRO)
         clip = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Clip to check",
                         elem_id="hvs-check-clip", elem_classes="hvs-audio",
@@ -73,7 +73,8 @@ def build_check_tab() -> None:
             return problem_line(err)
 
     button.click(check_on_page, clip, result, api_visibility="private")
-    with gr.Column(visible=False):  # the API takes a plain file, not the page's audio component
+    with tab, gr.Column(visible=False):  # the API takes a plain file, not the page's audio component; inside the
+        # tab, so that a tab after this one stays in the same row of tabs
         audio = gr.File(label="audio", type="filepath")
         audio.example_payload = audio.example_value = _example_clip  # the API panel's example: not Gradio's PDF
         found = gr.JSON(label="result")

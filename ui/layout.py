@@ -14,14 +14,15 @@ from .dialogue_tab import build_dialogue_tab
 from .page_js import PAGE_JS
 from .recipe_api import wire_revise_api
 from .style import CSS  # noqa: F401 - app.py passes it to launch()
+from .train_tab import build_train_tab
 
 TITLE = "Higgs Voice Studio"
 NOTICE = ("**Responsible use:** clone only voices you have the right to use (yours, or a speaker who agreed); "
           "never to mislead listeners. Takes are made by AI.")
 
 
-def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache: tuple[int, int] = (1800, 3600)
-             ) -> gr.Blocks:
+def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache: tuple[int, int] = (1800, 3600),
+             training=None) -> gr.Blocks:
     """The whole page. `studio` carries the engine and helpers; nothing per visitor is kept outside the page."""
     engine_status = studio.status()
     with gr.Blocks(title=TITLE, delete_cache=delete_cache, analytics_enabled=False) as demo:
@@ -36,6 +37,8 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
             voice = voice_tab.build_voice_tab(demo, studio, browser_secret=browser_secret)
         build_dialogue_tab(studio, voice.voices.library)  # a gr.Tab of its own
         build_check_tab()  # "Check a clip": is the watermark in it?
+        if training is not None:  # studio.training.VoiceTraining
+            build_train_tab(training, quick=studio.is_noise)
 
         demo.load(None, js=PAGE_JS)  # accessibility and focus, in the browser (ui/page_js.py)
         wire_api(studio)

@@ -1,0 +1,80 @@
+"""The studio's training job: one run at a time in the background, paused while takes wait, stopped and resumed,
+refused on ZeroGPU; transcripts corrected in the page's table reach the dataset."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from inference.contract.errors import InvalidRequest
+from inference.training.data import read_metadata
+from inference.training.options import TrainOptions
+from studio.training import VoiceTraining
+from tests.test_training_data import recording
+
+OPTIONS = TrainOptions(steps=6, eval_every=3, held_out=1, rank=4, alpha=8, lr=3e-3)
+
+
+class _Busy:
+    """The real engine, reporting takes under way until `released` is set (to see training give way)."""
+
+    def __init__(self, engine):
+        self.engine, self.released = engine, threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def status(self):
+        return {**self.engine.status(), "busy": not self.released.is_set()}
+
+
+@pytest.fixture
+def prepared(engine, tmp_path):
+    jobs = VoiceTraining(engine, tmp_path / "trained", min_total_s=5)
+    found = jobs.prepare([recording(tmp_path)], "Ada")
+    jobs.save_transcripts("Ada", [(file, f"Sentence number {i}.") for i, (file, _, _) in enumerate(found.rows)])
+    return jobs
+
+
+def _until(condition, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_run_trains_and_saves_the_voice_with_its_card(prepared):
+    assert read_metadata(prepared.trained / "ada" / "dataset")[0][1] == "Sentence number 0."
+    prepared.start("Ada", "Ada L.", True, OPTIONS)
+    with pytest.raises(InvalidRequest, match="one run at a time"):
+        prepared.start("Bob", "Bob", True, OPTIONS)
+    state = prepared.wait(120)
+    assert state.phase == "done", state.message
+    assert [step for step, _ in state.losses] == list(range(1, 7)) and [s for s, _ in state.evals] == [3, 6]
+    card = json.loads((prepared.trained / "ada" / "card.json").read_text())
+    assert card["speaker"] == "Ada L." and card["consent"]["statement"].startswith("I am Ada L.")
+
+
+def test_training_waits_while_takes_are_made_then_stops_and_resumes(prepared, engine):
+    prepared.engine = _Busy(engine)
+    prepared.start("Ada", "Ada", True, TrainOptions(**{**OPTIONS.__dict__, "steps": 40}))
+    _until(lambda: prepared.state.phase == "paused")
+    assert prepared.state.step == 0  # takes first: not one step while they are under way
+    prepared.engine.released.set()
+    _until(lambda: prepared.state.step >= 4)
+    prepared.stop()
+    state = prepared.wait(120)
+    assert state.phase == "stopped" and "Resume" in state.message and state.step < 40
+    prepared.start("Ada", "Ada", True, TrainOptions(**{**OPTIONS.__dict__, "steps": 40}), resume=True)
+    state = prepared.wait(300)
+    assert state.phase == "done" and state.step == 40
+
+
+def test_zerogpu_and_missing_consent_are_refused_with_a_sentence(engine, tmp_path):
+    with pytest.raises(InvalidRequest, match="ZeroGPU Space lends one for seconds"):
+        VoiceTraining(engine, tmp_path, zerogpu=True).start("Ada", "Ada", True, OPTIONS)
+    with pytest.raises(InvalidRequest, match="Training keeps a voice"):
+        VoiceTraining(engine, tmp_path).start("Ada", "Ada", False, OPTIONS)
+    with pytest.raises(InvalidRequest, match="remote backend"):
+        VoiceTraining(None, tmp_path).prepare([], "Ada")
