@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ from inference.generation.audio_tokens import AudioTokens
 from inference.generation.batcher import Batcher
 from inference.generation.decoding import Job
 from inference.generation.parts import failed_part, relay, until_done
+from inference.model.adapters import Adapters
 from inference.model.batching import batch_size, batch_window, threads_per_op
 from inference.model.loading import (
     DEFAULT_MODEL_ID,
@@ -59,8 +61,10 @@ class Engine:
 
     def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto",
                  max_batch: int | str | None = None, batch_window_ms: float = 20.0, compile: bool | str = False,
-                 quantize: str | None = None, watermark: bool = True, cpu_threads: int | str | None = None) -> None:
+                 quantize: str | None = None, watermark: bool = True, cpu_threads: int | str | None = None,
+                 trained_dir: Path | str | None = None, max_adapters: int = 8) -> None:
         self.model_id = model_id
+        self.adapters = Adapters(trained_dir, max_adapters)  # trained voices, loaded on first use
         self.watermarker = Watermarker(watermark)  # only the operator turns it off (--no-watermark)
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
@@ -148,6 +152,7 @@ class Engine:
             "pending": self._pending,
             "noise": self.is_noise,
             "watermark": self.watermarker.enabled,
+            "adapters": self.adapters.loaded,
         }
 
     # ---- prompt ------------------------------------------------------------------------------
@@ -200,6 +205,7 @@ class Engine:
         cancel = cancel or threading.Event()
         self.load()
         plan = self.plan(request)
+        adapter = self.adapters.get(request.adapter, self.model, self.model_id) if request.adapter else None
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         timings = Timings(load_s=self.load_s, reference_s=plan.reference_s)
         pieces: list[np.ndarray] = []  # the take: pauses and faded parts
@@ -214,7 +220,7 @@ class Engine:
                     first_prompt = first_prompt or prompt.rendered
                     timings.reference_s += prompt.encode_s
                     # each part has its own seed so that other visitors' turns cannot change this take
-                    job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel)
+                    job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel, adapter=adapter)
                     generation = self._generate(job, streaming, first_chunk_frames, chunk_frames)
                     (codes, emitted, generate_s), paused = yield from relay(generation, index + 1, count, pause)
                     started = time.perf_counter()

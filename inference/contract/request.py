@@ -103,6 +103,8 @@ class SynthesisRequest(BaseModel):
                              "'separate' = only the speaking voice in each turn's prompt")
     candidates: int = Field(1, ge=1, le=MAX_CANDIDATES,
                             description="takes to make with different seeds; the best-scored one is kept")
+    adapter: str | None = Field(None, description="a trained voice's name: its LoRA adapter speaks this take "
+                                                  "(with or without a reference clip)")
 
     @property
     def is_dialogue(self) -> bool:
@@ -123,6 +125,15 @@ class SynthesisRequest(BaseModel):
                 raise ValueError(f"speakers {first!r} and {name!r} name the same speaker; give one voice per speaker")
         parse_script(self.text)  # ScriptError is a ValueError: its sentence becomes the message
         return self
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter_is_a_name(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not _ADAPTER_NAME.match(value):
+            raise ValueError(f"adapter {_show(value)!r} is not a trained voice's name (lower-case letters, digits, "
+                             "'-' and '_', at most 64)")
+        return value
 
     @field_validator("text")
     @classmethod
@@ -164,6 +175,7 @@ class SynthesisRequest(BaseModel):
             raise InvalidRequest(describe_validation_error(err)) from None
 
 
+_ADAPTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # a trained voice's folder (inference/model/cards.py)
 # The model's own control tokens (<|AUDIO_OUT|>, <|eot_id|>, ...): typed into a text they would open
 # turns or audio slots the prompt does not have.
 _CONTROL_TOKEN = re.compile(r"<\|[^<>|]{1,40}\|>")

@@ -1,0 +1,98 @@
+"""Per-row LoRA: rows with different trained voices, and rows with none, share one decode step.
+
+Each target linear gets a forward hook (a hook, not a wrapped forward: it runs after whatever the module's forward
+is, the batch-invariant one of invariant.py included). The hook adds the LoRA delta `B (A x)` (the scale is
+folded into B when the adapter loads) to the rows that carry an adapter, and leaves the other rows' outputs alone:
+
+- prefill runs at batch 1 with its one row's adapter over all its tokens;
+- a decode step groups the rows by adapter. Each row's delta is computed on its own shapes, as the base product
+  is: `torch.bmm` of one row vector against the broadcast A and B (on CUDA padded to the fixed row count, as
+  invariant.py pads), so a row gets the bits it gets alone. A row without an adapter is not touched at all.
+
+Only the linears some loaded adapter targets carry a hook; a studio that never loads one runs as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from inference.model.adapters import Adapter
+
+
+class RowAdapters:
+    """Installed on a model once (see `of`); the decoder says which adapters the next forward serves."""
+
+    @classmethod
+    def of(cls, model, fixed_rows: int) -> RowAdapters:
+        if getattr(model, "_row_adapters", None) is None:
+            model._row_adapters = cls(model, fixed_rows)
+        return model._row_adapters
+
+    def __init__(self, model, fixed_rows: int) -> None:
+        self.modules = dict(model.named_modules())
+        self.fixed_rows = fixed_rows if model.device.type == "cuda" else 0
+        self.hooked: set[str] = set()
+        self.rows: Sequence[Adapter | None] = ()  # the adapter of each row of the forward under way
+        self.decoding = False  # a decode step (row by row) rather than a prefill (one row, many tokens)
+
+    def _hook(self, path: str):
+        @torch.compiler.disable  # per-row Python: a compiled step calls it as it is
+        def add_delta(module, args, out):
+            if not any(self.rows):
+                return None
+            x = args[0]
+            if x.numel() == 0:  # (a decode step's text rows are empty)
+                return None
+            if not self.decoding:  # prefill: one row, every token is its own
+                a, b = self.rows[0].layers.get(path, (None, None))
+                return None if a is None else out + self._delta(x.reshape(-1, x.shape[-1]), a, b).reshape(out.shape)
+            return self._rows(path, x, out)
+
+        return add_delta
+
+    def _rows(self, path: str, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        rows, flat = x.reshape(-1, x.shape[-1]), out.reshape(-1, out.shape[-1])
+        if len(rows) != len(self.rows):
+            raise RuntimeError(f"a decode step gave {path} {len(rows)} rows for {len(self.rows)} takes")
+        groups: dict[int, list[int]] = {}
+        for index, adapter in enumerate(self.rows):
+            if adapter is not None and path in adapter.layers:
+                groups.setdefault(id(adapter), []).append(index)
+        for members in groups.values():
+            a, b = self.rows[members[0]].layers[path]
+            index = torch.tensor(members, device=rows.device)
+            flat = flat.index_add(0, index, self._delta(rows[index], a, b, one_by_one=True))
+        return flat.reshape(out.shape)
+
+    def _delta(self, rows: torch.Tensor, a: torch.Tensor, b: torch.Tensor, one_by_one: bool = False) -> torch.Tensor:
+        """B (A x) for each row of `rows`; `one_by_one`: each row on its own shapes (see the module's docstring)."""
+        if not one_by_one:
+            return (rows @ a.t()) @ b.t()
+        count = len(rows)
+        if self.fixed_rows:
+            rows = F.pad(rows, (0, 0, 0, max(self.fixed_rows - count, 0)))
+        inner = torch.bmm(rows.unsqueeze(1), a.t().expand(len(rows), -1, -1))
+        return torch.bmm(inner, b.t().expand(len(rows), -1, -1)).squeeze(1)[:count]
+
+    def ensure_hooks(self, adapter: Adapter) -> None:
+        """Hook the linears this adapter targets (once each). Called from the thread that runs the model."""
+        for path in adapter.layers.keys() - self.hooked:
+            self.modules[path].register_forward_hook(self._hook(path))
+            self.hooked.add(path)
+
+    @contextlib.contextmanager
+    def serving(self, adapters: Sequence[Adapter | None], decoding: bool) -> Iterator[None]:
+        """The forward calls inside serve these rows (one per row, in the batch's order): a decode step, or a
+        prefill (one row)."""
+        for adapter in adapters:
+            if adapter is not None:
+                self.ensure_hooks(adapter)
+        self.rows, self.decoding = list(adapters), decoding
+        try:
+            yield
+        finally:
+            self.rows, self.decoding = (), False

@@ -1,0 +1,83 @@
+"""Trained voices served by the engine: a LoRA adapter per row. An adapter changes the take; the same adapter read
+again gives the same take; rows with different adapters and rows with none share decode steps, each bit-identical
+to its solo take (as tests/test_batching.py checks for plain takes)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from inference import InvalidRequest, SynthesisRequest
+from inference.model.adapters import AdapterError, Adapters, load_adapter
+from tests.lora_support import write_trained_voice
+from tests.test_batching import run_together
+
+
+@pytest.fixture(scope="module")
+def trained(engine, tmp_path_factory):
+    """The shared engine, serving two trained voices from a folder of their own for this module."""
+    root = tmp_path_factory.mktemp("trained")
+    for slug, seed in (("ada", 1), ("bo", 2)):
+        write_trained_voice(root, slug, engine.model, seed)
+    kept, engine.adapters = engine.adapters, Adapters(root, cap=8)
+    yield root
+    engine.adapters = kept
+
+
+def take(engine, adapter=None, seed=5, text="A trained voice speaks.", **fields):
+    return engine.synthesize(SynthesisRequest.parse(text=text, seed=seed, max_new_tokens=30, adapter=adapter,
+                                                    **fields))
+
+
+def test_an_adapter_changes_the_take_and_reading_it_again_gives_the_same_take(engine, trained):
+    base = take(engine).waveform
+    first = take(engine, "ada").waveform
+    assert not np.array_equal(base, first), "the adapter did not change the take"
+    assert not np.array_equal(first, take(engine, "bo").waveform), "two adapters gave the same take"
+    engine.adapters = Adapters(trained, cap=8)  # read from disk again
+    assert np.array_equal(take(engine, "ada").waveform, first)
+    assert np.array_equal(take(engine).waveform, base), "the base take changed after serving adapters"
+
+
+def test_a_mixed_batch_gives_every_row_its_solo_take(engine, trained):
+    """Two different adapters, the same adapter twice and two rows without: one batch, each row as alone."""
+    requests = [SynthesisRequest.parse(text=f"Row {i} speaks here.", seed=10 + i, max_new_tokens=40, adapter=name)
+                for i, name in enumerate(["ada", None, "bo", "ada", None])]
+    solo = [engine.synthesize(r).waveform for r in requests]
+    engine.batcher.peak = 0
+    together = run_together(engine, requests)
+    assert engine.batcher.peak >= 3, "the takes never generated together"
+    for index, (alone, batched) in enumerate(zip(solo, together, strict=True)):
+        assert not isinstance(batched, Exception), batched
+        assert np.array_equal(alone, batched.waveform), f"row {index} ({requests[index].adapter}) differs from solo"
+
+
+def test_a_clone_with_an_adapter_is_its_own_take(engine, trained, speech_wav):
+    clone = dict(reference_audio=speech_wav, reference_text="Hello, this is my voice.")
+    assert not np.array_equal(take(engine, **clone).waveform, take(engine, "ada", **clone).waveform)
+
+
+def test_the_cap_keeps_the_most_recently_used_adapters(engine, trained):
+    adapters = Adapters(trained, cap=1)
+    first = adapters.get("ada", engine.model, "tiny-random")
+    assert adapters.get("ada", engine.model, "tiny-random") is first and adapters.loads == 1  # picked: not read
+    adapters.get("bo", engine.model, "tiny-random")
+    assert adapters.loaded == ["bo"]
+    assert adapters.get("ada", engine.model, "tiny-random") is not first and adapters.loads == 3
+
+
+def test_unknown_and_unfit_adapters_get_a_sentence(engine, trained, tmp_path):
+    with pytest.raises(InvalidRequest, match="no trained voice named 'nobody'"):
+        take(engine, "nobody")
+    with pytest.raises(InvalidRequest, match="not a trained voice's name"):
+        SynthesisRequest.parse(text="hi", adapter="../etc")
+    other = write_trained_voice(tmp_path, "other", engine.model, 3, base_model="bosonai/higgs-audio-v2-generation-3B-base")
+    with pytest.raises(AdapterError, match="was trained on 'bosonai/.*', but this studio runs 'tiny-random'"):
+        load_adapter(other, engine.model, "tiny-random")
+    config = json.loads((other / "adapter_config.json").read_text())
+    (other / "adapter_config.json").write_text(json.dumps(dict(config, r=8, base_model_name_or_path="tiny-random")))
+    with pytest.raises(AdapterError, match=r"does not fit model.layers.0.audio_mlp.down_proj: A is \(4, 128\)"):
+        load_adapter(other, engine.model, "tiny-random")
+    (other / "adapter_model.safetensors").unlink()
+    with pytest.raises(AdapterError, match="adapter_model.safetensors is missing"):
+        load_adapter(other, engine.model, "tiny-random")
