@@ -9,7 +9,7 @@ import pytest
 
 from inference import InvalidRequest, SynthesisRequest
 from inference.model.adapters import AdapterError, Adapters, load_adapter
-from tests.lora_support import write_trained_voice
+from tests.lora_support import TINY_SHAPES, linear_shapes, write_trained_voice
 from tests.test_batching import run_together
 
 
@@ -18,7 +18,7 @@ def trained(engine, tmp_path_factory):
     """The shared engine, serving two trained voices from a folder of their own for this module."""
     root = tmp_path_factory.mktemp("trained")
     for slug, seed in (("ada", 1), ("bo", 2)):
-        write_trained_voice(root, slug, engine.model, seed)
+        write_trained_voice(root, slug, linear_shapes(engine.model), seed)
     kept, engine.adapters = engine.adapters, Adapters(root, cap=8)
     yield root
     engine.adapters = kept
@@ -37,6 +37,10 @@ def test_an_adapter_changes_the_take_and_reading_it_again_gives_the_same_take(en
     engine.adapters = Adapters(trained, cap=8)  # read from disk again
     assert np.array_equal(take(engine, "ada").waveform, first)
     assert np.array_equal(take(engine).waveform, base), "the base take changed after serving adapters"
+
+
+def test_the_tiny_shapes_are_the_tiny_models(engine):
+    assert linear_shapes(engine.model) == TINY_SHAPES  # the doors' trained voice (lora_support.py) fits
 
 
 def test_a_mixed_batch_gives_every_row_its_solo_take(engine, trained):
@@ -71,7 +75,7 @@ def test_unknown_and_unfit_adapters_get_a_sentence(engine, trained, tmp_path):
         take(engine, "nobody")
     with pytest.raises(InvalidRequest, match="not a trained voice's name"):
         SynthesisRequest.parse(text="hi", adapter="../etc")
-    other = write_trained_voice(tmp_path, "other", engine.model, 3, base_model="bosonai/higgs-audio-v2-generation-3B-base")
+    other = write_trained_voice(tmp_path, "other", TINY_SHAPES, 3, base_model="bosonai/higgs-audio-v2-generation-3B-base")
     with pytest.raises(AdapterError, match="was trained on 'bosonai/.*', but this studio runs 'tiny-random'"):
         load_adapter(other, engine.model, "tiny-random")
     config = json.loads((other / "adapter_config.json").read_text())

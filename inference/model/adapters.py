@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from inference.contract.errors import InvalidRequest, StudioError
-from inference.model.cards import CARD, CONFIG, SLUG, WEIGHTS
-
-PREFIX = "base_model.model."
+from inference.model.cards import CONFIG, PREFIX, SLUG, WEIGHTS
 
 
 @dataclass(eq=False)
@@ -36,27 +34,6 @@ class Adapter:
 
 class AdapterError(StudioError):
     """A trained voice's files cannot be used with this model; the message says why and what to do."""
-
-
-def save_adapter(folder: Path, layers: dict[str, tuple[torch.Tensor, torch.Tensor]], base_model: str,
-                 alpha: float, card: dict | None = None) -> Path:
-    """Write an adapter in PEFT's layout: `layers` maps a module path to (A, B) unscaled. For tests and benches;
-    training writes the same files through PEFT."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    rank = next(iter(layers.values()))[0].shape[0]
-    targets = sorted({path.rpartition(".")[2] for path in layers})
-    config = {"peft_type": "LORA", "r": rank, "lora_alpha": alpha, "lora_dropout": 0.0, "bias": "none",
-              "target_modules": targets, "base_model_name_or_path": base_model}
-    (folder / CONFIG).write_text(json.dumps(config, indent=2), encoding="utf-8")
-    tensors = {}
-    for path, (a, b) in layers.items():
-        tensors[f"{PREFIX}{path}.lora_A.weight"] = a.detach().float().cpu().contiguous()
-        tensors[f"{PREFIX}{path}.lora_B.weight"] = b.detach().float().cpu().contiguous()
-    save_file(tensors, str(folder / WEIGHTS))
-    if card is not None:
-        (folder / CARD).write_text(json.dumps(card, indent=2), encoding="utf-8")
-    return folder
 
 
 def load_adapter(folder: Path, model, model_id: str) -> Adapter:
