@@ -5,9 +5,11 @@ is, the batch-invariant one of invariant.py included). The hook adds the LoRA de
 folded into B when the adapter loads) to the rows that carry an adapter, and leaves the other rows' outputs alone:
 
 - prefill runs at batch 1 with its one row's adapter over all its tokens;
-- a decode step groups the rows by adapter. Each row's delta is computed on its own shapes, as the base product
-  is: `torch.bmm` of one row vector against the broadcast A and B (on CUDA padded to the fixed row count, as
-  invariant.py pads), so a row gets the bits it gets alone. A row without an adapter is not touched at all.
+- a decode step computes every adapter row's delta on its own shapes, as the base product is: one `torch.bmm` of
+  each row vector against that row's own A, then its own B (stacked per row once per batch make-up, and on CUDA
+  padded to the fixed row count, as invariant.py pads), so a row gets the bits it gets alone. Rows are grouped
+  by rank only (a rank padded with zeros would change the sums' blocking). A row without an adapter is not
+  touched at all.
 
 Only the linears some loaded adapter targets carry a hook; a studio that never loads one runs as before.
 """
@@ -38,6 +40,8 @@ class RowAdapters:
         self.hooked: set[str] = set()
         self.rows: Sequence[Adapter | None] = ()  # the adapter of each row of the forward under way
         self.decoding = False  # a decode step (row by row) rather than a prefill (one row, many tokens)
+        self._key: tuple = ()
+        self._cache: dict[str, tuple[tuple, list]] = {}  # per target linear: the stacks of a batch's make-up
 
     def _hook(self, path: str):
         @torch.compiler.disable  # per-row Python: a compiled step calls it as it is
@@ -58,25 +62,39 @@ class RowAdapters:
         rows, flat = x.reshape(-1, x.shape[-1]), out.reshape(-1, out.shape[-1])
         if len(rows) != len(self.rows):
             raise RuntimeError(f"a decode step gave {path} {len(rows)} rows for {len(self.rows)} takes")
+        for index, a, b in self._stacks(path, rows.device):
+            chosen = rows if index is None else rows[index]
+            count = len(chosen)
+            if self.fixed_rows:  # one kernel shape for every step on CUDA, as invariant.py pads the base product
+                chosen = F.pad(chosen, (0, 0, 0, a.shape[0] - count))
+            delta = torch.bmm(torch.bmm(chosen.unsqueeze(1), a), b).squeeze(1)[:count]
+            flat = flat + delta if index is None else flat.index_add(0, index, delta)
+        return flat.reshape(out.shape)
+
+    def _stacks(self, path: str, device: torch.device) -> list:
+        """For the rows of this step that carry an adapter targeting `path`, grouped by rank: (their row index, or
+        None for every row; A^T stacked per row (k, in, r); B^T stacked (k, r, out)). Built when the batch's
+        make-up changes, then reused step after step."""
+        kept = self._cache.get(path)
+        if kept is not None and kept[0] == self._key:
+            return kept[1]
         groups: dict[int, list[int]] = {}
         for index, adapter in enumerate(self.rows):
             if adapter is not None and path in adapter.layers:
-                groups.setdefault(id(adapter), []).append(index)
+                groups.setdefault(adapter.rank, []).append(index)
+        built = []
         for members in groups.values():
-            a, b = self.rows[members[0]].layers[path]
-            index = torch.tensor(members, device=rows.device)
-            flat = flat.index_add(0, index, self._delta(rows[index], a, b, one_by_one=True))
-        return flat.reshape(out.shape)
+            a = torch.stack([self.rows[i].layers[path][0].t() for i in members])
+            b = torch.stack([self.rows[i].layers[path][1].t() for i in members])
+            if self.fixed_rows:
+                a, b = (F.pad(t, (0, 0, 0, 0, 0, max(self.fixed_rows - len(members), 0))) for t in (a, b))
+            whole = members == list(range(len(self.rows)))
+            built.append((None if whole else torch.tensor(members, device=device), a, b))
+        self._cache[path] = (self._key, built)
+        return built
 
-    def _delta(self, rows: torch.Tensor, a: torch.Tensor, b: torch.Tensor, one_by_one: bool = False) -> torch.Tensor:
-        """B (A x) for each row of `rows`; `one_by_one`: each row on its own shapes (see the module's docstring)."""
-        if not one_by_one:
-            return (rows @ a.t()) @ b.t()
-        count = len(rows)
-        if self.fixed_rows:
-            rows = F.pad(rows, (0, 0, 0, max(self.fixed_rows - count, 0)))
-        inner = torch.bmm(rows.unsqueeze(1), a.t().expand(len(rows), -1, -1))
-        return torch.bmm(inner, b.t().expand(len(rows), -1, -1)).squeeze(1)[:count]
+    def _delta(self, rows: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return (rows @ a.t()) @ b.t()
 
     def ensure_hooks(self, adapter: Adapter) -> None:
         """Hook the linears this adapter targets (once each). Called from the thread that runs the model."""
@@ -92,6 +110,7 @@ class RowAdapters:
             if adapter is not None:
                 self.ensure_hooks(adapter)
         self.rows, self.decoding = list(adapters), decoding
+        self._key = tuple(self.rows)  # the batch's make-up (the adapters themselves: compared by identity)
         try:
             yield
         finally:
