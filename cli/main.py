@@ -45,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m inference", description="Speak a text with Higgs Audio V2, optionally in a cloned voice."
     )
     parser.add_argument("text", nargs="?", help=f"what to say (at most {MAX_TEXT_CHARS} characters; '-' reads stdin)")
-    parser.add_argument("--voice", help="a voice name (smart, a preset such as robot_en, a described voice such as "
-                                        "calm-narrator, an OpenAI name such as alloy) or several words describing a "
-                                        "voice (default: smart)")
+    parser.add_argument("--voice", help="a voice name (smart, a preset such as robot_en, a trained voice, a described "
+                                        "voice such as calm-narrator, an OpenAI name such as alloy) or several words "
+                                        "describing a voice (default: smart)")
     parser.add_argument("--reference", type=Path, help="a clip of the voice to clone (wav, flac, mp3, ogg, m4a, webm)")
     parser.add_argument("--reference-text", help="exact transcript of the reference clip")
     parser.add_argument("--scene", help='tone / scene, e.g. "Audio is recorded from a quiet room."')

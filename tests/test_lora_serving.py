@@ -3,6 +3,7 @@ again gives the same take; rows with different adapters and rows with none share
 to its solo take (as tests/test_batching.py checks for plain takes)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -85,3 +86,27 @@ def test_unknown_and_unfit_adapters_get_a_sentence(engine, trained, tmp_path):
     (other / "adapter_model.safetensors").unlink()
     with pytest.raises(AdapterError, match="adapter_model.safetensors is missing"):
         load_adapter(other, engine.model, "tiny-random")
+
+
+def test_the_resolver_names_trained_voices_and_sees_new_ones(tmp_path, speech_wav):
+    from studio.voices import VoiceResolver, VoiceSpec
+
+    resolver = VoiceResolver(trained=tmp_path)
+    assert "ada" not in resolver.names()
+    (tmp_path / "half-done").mkdir()  # a training run under way: no adapter files yet
+    write_trained_voice(tmp_path, "ada", TINY_SHAPES, 1, name="Ada Lovelace")
+    voice = resolver.resolve("ada lovelace")  # the card's name; the folder changed, so it is read again
+    assert voice.adapter == "ada" and voice.reference_audio is None and voice.label == "trained: Ada Lovelace"
+    assert [e.name for e in resolver.trained] == ["ada"] and "half-done" not in resolver.names()
+    clone = resolver.resolve(VoiceSpec(name="ada", clip=speech_wav, clip_text="Hello, this is my voice."))
+    assert (clone.adapter, clone.reference_audio) == ("ada", speech_wav)  # clone + adapter
+    assert resolver.resolve("robot_en").adapter is None
+
+
+def test_where_trained_voices_live():
+    from settings import Settings
+
+    assert Settings.from_env({"HVS_TRAINED_DIR": "/t", "HVS_VOICES_DIR": "/v"}).trained_root == Path("/t")
+    assert Settings.from_env({"HVS_VOICES_DIR": "/v"}).trained_root == Path("/v/trained")
+    cache = Settings.from_env({"HVS_CACHE": "/c"})
+    assert cache.trained_root == cache.studio_cache / "trained" and cache.max_adapters == 8
