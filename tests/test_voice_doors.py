@@ -235,6 +235,7 @@ def test_a_trained_voice_is_listed_and_speaks_at_every_door(doors, tmp_path):
         assert _same(door(doors, name)[0], take), f"{door.__name__} {name}"
     (item,) = doors.worker.run({"id": "t", "input": {"text": TEXT, "voice": DOORS_VOICE, **SHORT}})
     assert _same(_wav(base64.b64decode(item["audio_base64"])), take), "the worker"
+    assert DOORS_VOICE in doors.worker.health()["voices"]
     out = tmp_path / "ada.wav"
     run = _cli(TEXT, "--voice", DOORS_VOICE, "--max-new-tokens", "12", "--seed", "5", "--out", str(out))
     assert run.returncode == 0, run.stderr
