@@ -110,3 +110,33 @@ def test_where_trained_voices_live():
     assert Settings.from_env({"HVS_VOICES_DIR": "/v"}).trained_root == Path("/v/trained")
     cache = Settings.from_env({"HVS_CACHE": "/c"})
     assert cache.trained_root == cache.studio_cache / "trained" and cache.max_adapters == 8
+
+
+def test_an_adapter_saved_by_peft_is_served_as_peft_computes_it(tmp_path):
+    """The training side writes adapters with PEFT: one made by `get_peft_model(...).save_pretrained` loads here,
+    and the engine's delta on a target linear is PEFT's own (to float rounding)."""
+    peft = pytest.importorskip("peft")
+    import torch
+    from transformers import HiggsAudioV2ForConditionalGeneration
+
+    from inference.model.tiny_model import ensure_tiny_checkpoint
+
+    model = HiggsAudioV2ForConditionalGeneration.from_pretrained(ensure_tiny_checkpoint()).eval()
+    wrapped = peft.get_peft_model(model, peft.LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "down_proj"]))
+    with torch.no_grad():  # PEFT starts B at zero: give it weights that show
+        for name, param in wrapped.named_parameters():
+            if "lora_B" in name:
+                param.copy_(torch.randn_like(param))
+    wrapped.save_pretrained(tmp_path / "peft-voice")
+    config_path = tmp_path / "peft-voice" / "adapter_config.json"
+    config_path.write_text(json.dumps(dict(json.loads(config_path.read_text()), base_model_name_or_path="tiny-random")))
+    wrapped.eval()
+    base = HiggsAudioV2ForConditionalGeneration.from_pretrained(ensure_tiny_checkpoint()).eval()
+    adapter = load_adapter(tmp_path / "peft-voice", base, "tiny-random")
+    assert "model.layers.1.self_attn.q_proj" in adapter.layers and "model.layers.0.audio_mlp.down_proj" in adapter.layers
+    path = "model.layers.1.self_attn.q_proj"
+    x = torch.randn(3, 64)
+    a, b = adapter.layers[path]
+    ours = dict(base.named_modules())[path](x) + (x @ a.t()) @ b.t()
+    theirs = dict(wrapped.base_model.model.named_modules())[path](x)
+    assert torch.allclose(ours, theirs, atol=1e-5) and not torch.allclose(ours, dict(base.named_modules())[path](x))

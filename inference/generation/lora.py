@@ -53,7 +53,7 @@ class RowAdapters:
                 return None
             if not self.decoding:  # prefill: one row, every token is its own
                 a, b = self.rows[0].layers.get(path, (None, None))
-                return None if a is None else out + self._delta(x.reshape(-1, x.shape[-1]), a, b).reshape(out.shape)
+                return None if a is None else out + ((x @ a.t()) @ b.t()).reshape(out.shape)
             return self._rows(path, x, out)
 
         return add_delta
@@ -92,9 +92,6 @@ class RowAdapters:
             built.append((None if whole else torch.tensor(members, device=device), a, b))
         self._cache[path] = (self._key, built)
         return built
-
-    def _delta(self, rows: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return (rows @ a.t()) @ b.t()
 
     def ensure_hooks(self, adapter: Adapter) -> None:
         """Hook the linears this adapter targets (once each). Called from the thread that runs the model."""

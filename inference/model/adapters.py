@@ -48,13 +48,13 @@ def load_adapter(folder: Path, model, model_id: str) -> Adapter:
         tensors = load_file(str(folder / WEIGHTS), device="cpu")
     except Exception as err:  # unreadable JSON or safetensors: the same answer
         raise AdapterError(f"{who} cannot be read ({type(err).__name__}): its files are damaged.") from None
-    rank, alpha, base = _check_config(who, config)
+    rank, scale, base = _check_config(who, config)
     if base.rstrip("/") != str(model_id).rstrip("/"):
         raise AdapterError(f"{who} was trained on {base!r}, but this studio runs {model_id!r}: an adapter only "
                            "fits the model it was trained on.")
     modules = dict(model.named_modules())
     layers = {}
-    device, dtype = model.device, next(model.parameters()).dtype
+    device, dtype = model.device, model.dtype  # (the float dtype, also of a quantized model)
     for key in tensors:
         if not key.endswith(".lora_A.weight"):
             continue
@@ -66,7 +66,7 @@ def load_adapter(folder: Path, model, model_id: str) -> Adapter:
         if a.shape != (rank, linear.in_features) or b.shape != (linear.out_features, rank):
             raise AdapterError(f"{who} does not fit {path}: A is {tuple(a.shape)} and B {tuple(b.shape)}, "
                                f"the layer needs ({rank}, {linear.in_features}) and ({linear.out_features}, {rank}).")
-        layers[path] = (a.to(device, dtype), (b * (alpha / rank)).to(device, dtype))
+        layers[path] = (a.to(device, dtype), (b * scale).to(device, dtype))
     if not layers:
         raise AdapterError(f"{who} holds no LoRA weights.")
     return Adapter(folder.name, rank, layers, _stamp(folder))
@@ -80,6 +80,7 @@ def _stamp(folder: Path) -> float:
 
 
 def _check_config(who: str, config: object) -> tuple[int, float, str]:
+    """The rank, the scale of B A and the base model of a sane config."""
     if not isinstance(config, dict) or config.get("peft_type") != "LORA":
         raise AdapterError(f"{who} is not a LoRA adapter (adapter_config.json needs \"peft_type\": \"LORA\").")
     rank, alpha, base = config.get("r"), config.get("lora_alpha"), config.get("base_model_name_or_path")
@@ -91,7 +92,10 @@ def _check_config(who: str, config: object) -> tuple[int, float, str]:
         raise AdapterError(f"{who} does not say which model it was trained on (base_model_name_or_path).")
     if config.get("bias", "none") != "none":
         raise AdapterError(f"{who} trains biases (bias={config['bias']!r}); only bias \"none\" is served.")
-    return rank, float(alpha), base
+    if config.get("use_dora"):
+        raise AdapterError(f"{who} is a DoRA adapter (use_dora); only plain LoRA is served.")
+    scale = alpha / rank ** 0.5 if config.get("use_rslora") else alpha / rank  # PEFT's two scalings
+    return rank, scale, base
 
 
 class Adapters:
