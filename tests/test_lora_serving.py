@@ -57,6 +57,43 @@ def test_a_mixed_batch_gives_every_row_its_solo_take(engine, trained):
         assert np.array_equal(alone, batched.waveform), f"row {index} ({requests[index].adapter}) differs from solo"
 
 
+def test_every_row_gets_bit_identical_logits_at_every_step(engine, trained):
+    """As tests/test_batching.py checks for plain rows: six rows (two adapters, and none) join a batch one every
+    four steps; at every step each row's logits are bit for bit those it gets decoded alone. (With each adapter's
+    rows in one plain matrix product instead, 27 of 40 steps of row 0 differed, while whole takes still matched.)"""
+    import torch
+
+    from inference.generation.decoding import Decoder, Job
+
+    names = ["ada", None, "bo", "ada", None, "bo"]
+    requests = [SynthesisRequest.parse(text=f"Row {i}, {'and more words ' * i}.", seed=i, max_new_tokens=40)
+                for i in range(len(names))]
+    prompts = [engine.render_prompt(r).inputs for r in requests]
+    adapters = [engine.adapters.get(n, engine.model, "tiny-random") if n else None for n in names]
+
+    def decode(indices, stagger):
+        decoder, logits, rows, pending, step = Decoder(engine.model, max_batch=8), {}, {}, list(indices), 0
+        with engine.batcher.device_lock, torch.inference_mode():
+            while (pending or decoder.rows) and step < 500:  # bounded
+                if pending and step % stagger == 0:
+                    i = pending.pop(0)
+                    rows[i] = decoder.admit(Job(prompts[i], requests[i].sampling, 100 + i, adapter=adapters[i]))
+                for i, row in rows.items():
+                    if row in decoder.rows:
+                        logits.setdefault(i, []).append(row.logits.clone())
+                decoder.sample()
+                decoder.forward()
+                step += 1
+        return logits
+
+    batched = decode(range(len(names)), stagger=4)
+    for i in range(len(names)):
+        alone = decode([i], stagger=1)[i]
+        assert len(alone) == len(batched[i]) == 40
+        differing = sum(not torch.equal(a, b) for a, b in zip(alone, batched[i], strict=True))
+        assert differing == 0, f"row {i} ({names[i]}): {differing} of 40 steps had other logits in the batch"
+
+
 def test_a_clone_with_an_adapter_is_its_own_take(engine, trained, speech_wav):
     clone = dict(reference_audio=speech_wav, reference_text="Hello, this is my voice.")
     assert not np.array_equal(take(engine, **clone).waveform, take(engine, "ada", **clone).waveform)
