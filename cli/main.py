@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from cli.recipe import add_recipe_flags, recipe_model, run_edit, wants_recipe_edit
 from inference.audio.subtitles import FORMATS as SUBTITLE_FORMATS
 from inference.contract.errors import BadSetting, InvalidRequest, ModelLoadError, StudioError
 from inference.contract.request import (
@@ -53,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scene", help='tone / scene, e.g. "Audio is recorded from a quiet room."')
     parser.add_argument("--out", default="out.wav", help="output file, .wav or .mp3 (default out.wav)")
     parser.add_argument("--seed", type=int, help="seed for a reproducible take (default: random, printed)")
-    parser.add_argument("--model", default=DEFAULT_MODEL_ID, help="Hub id, local checkpoint path, or tiny-random")
+    parser.add_argument("--model", default=None, help=f"Hub id, local checkpoint path, or tiny-random (default "
+                                                      f"{DEFAULT_MODEL_ID}; an edited recipe's own model)")
     parser.add_argument("--backend", default="local",
                         help="local (default), runpod:<endpoint-id> or openai:<base-url>: who generates the take")
     parser.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps")
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-watermark", action="store_true",
                        help="write the take without the watermark (also HVS_WATERMARK=0)")
     parser.add_argument("--quiet", action="store_true", help="only errors on stderr")
+    add_recipe_flags(parser)
     sampling = parser.add_argument_group("sampling")
     for name, field in SamplingOptions.model_fields.items():
         kind = type(field.default)
@@ -125,19 +128,23 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidRequest(f"--out must end in .wav or .mp3 (got {args.out.name}).")
     if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
         raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
-    request = _request(args, settings)
+    editing = wants_recipe_edit(args)
+    args.model = recipe_model(args) if editing else args.model or DEFAULT_MODEL_ID
+    if args.recipe and args.recipe.suffix.lower() != ".json":
+        raise InvalidRequest(f"--recipe must end in .json (got {args.recipe.name}).")
+    request = None if editing else _request(args, settings)
     checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))  # loads on first use
     if (args.candidates > 1 or args.check) and not checker.enabled:
         raise InvalidRequest(f"{'--candidates' if args.candidates > 1 else '--check'} needs the take check: leave "
                              "--asr-model or --speaker-model on (not 'none').")
     if not args.show_prompt:
-        for path in (args.out, args.subtitles):
+        for path in (args.out, args.subtitles, args.recipe):
             if path:
                 _check_writable(path)  # before minutes of generation, not after
 
     from backends import build_engine
     from inference.audio.codec import encode
-    from studio.best_of import make_takes
+    from studio.best_of import Takes, make_takes
     from studio.lengths import default_length
 
     local = {"watermark": settings.watermark and not args.no_watermark, "max_batch": settings.max_batch,
@@ -145,6 +152,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
              "max_adapters": settings.max_adapters}
     options = local if args.backend == "local" else settings.remote_options(args.backend)
     engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype, **options)
+    if args.show_prompt and editing:
+        raise InvalidRequest("--show-prompt goes with a TEXT or --script, not with a recipe edit.")
     if args.show_prompt:
         prompt = engine.render_prompt(request)
         print(prompt.rendered)
@@ -152,10 +161,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.audio_frames} frames "
                   "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
         return 0
-    request = default_length(request, engine.is_noise)  # the studio's rule: a short take on the noise model
-    takes = make_takes(engine, request, checker, check=args.check)
+    if editing:
+        takes = Takes(run_edit(args, settings, engine), [None])
+    else:
+        request = default_length(request, engine.is_noise)  # the studio's rule: a short take on the noise model
+        takes = make_takes(engine, request, checker, check=args.check)
     result = takes.result
+    if args.recipe and result.recipe is None:
+        raise StudioError(f"The {args.backend} backend gives no recipe: --recipe needs the local model.")
     _write(args.out, encode(result.waveform, suffix, result.sample_rate))
+    if args.recipe:
+        _write(args.recipe, result.recipe.to_json().encode("utf-8"))
     if args.subtitles:
         from inference.audio.subtitles import render
 
@@ -176,6 +192,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
           f"generated in {t.total_s:.2f} s, real-time factor {t.real_time_factor:.2f})", file=sys.stderr)
     if args.subtitles:
         print(f"wrote {args.subtitles} ({len(result.segments)} cues)", file=sys.stderr)
+    if args.recipe:
+        print(f"wrote {args.recipe} (the take's recipe: {len(result.recipe.parts)} parts)", file=sys.stderr)
     return 0
 
 

@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inference.audio.seams import fade_in, fade_out, silence
+from inference import recipes
+from inference.audio.seams import silence, splice
 from inference.audio.watermark import Watermarker, watermarked
 from inference.contract.engine import NOISE_WARNING, TINY_MODEL_ID
 from inference.contract.errors import Cancelled, StudioError
+from inference.contract.recipe import Recipe, Variant
 from inference.contract.request import SAMPLE_RATE, SynthesisRequest
 from inference.contract.result import Segment, StreamChunk, SynthesisResult, Timings
 from inference.generation.audio_tokens import AudioTokens
@@ -237,9 +239,7 @@ class Engine:
                     break
                 timings.generate_s += generate_s
                 timings.decode_s += time.perf_counter() - started
-                start = sum(map(len, pieces)) + len(pause)
-                shaped = fade_out(fade_in(waveform))
-                pieces += [pause, shaped]
+                start, shaped = splice(pieces, pause, waveform)
                 segments.append(Segment(start / SAMPLE_RATE, (start + len(shaped)) / SAMPLE_RATE, part.caption,
                                         part.speaker))
                 spoken.append((index, frames))
@@ -251,7 +251,8 @@ class Engine:
         whole = np.concatenate(pieces)
         timings.audio_s = len(whole) / SAMPLE_RATE
         result = SynthesisResult(SAMPLE_RATE, whole, seed, timings, plan.warnings, self.model_id, first_prompt,
-                                 chunks=count, segments=segments)
+                                 chunks=count, segments=segments,
+                                 recipe=recipes.take_recipe(self.model_id, request, plan, seed, spoken))
         # Streaming: the chunks add up to the take (unless a part failed after sending some audio).
         yield StreamChunk(waveform=tail if streaming else whole, result=result, part=len(segments), parts=count)
 
@@ -282,6 +283,14 @@ class Engine:
         if future.cancelled() or job.cancel.is_set():
             raise Cancelled("The take was stopped.")
         return future.result(), emitted, time.perf_counter() - started
+
+    # ---- recipes: a take rendered again from its codes, one part generated anew (see recipes.py) ----
+    def render(self, recipe: Recipe) -> SynthesisResult:
+        return recipes.render(self, recipe)
+
+    def revise_part(self, request: SynthesisRequest, recipe: Recipe, index: int, text: str | None, seed: int,
+                    cancel: threading.Event | None = None) -> Variant:
+        return recipes.generate_part(self, request, recipe, index, text, seed, cancel)
 
     @contextlib.contextmanager
     def _count_pending(self) -> Iterator[None]:

@@ -116,3 +116,33 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path, capsys, caplog):
     one_line_error(mistake("hi", "--model", "tiny-random", "--candidates", "2", "--asr-model", "none",
                            "--speaker-model", "none"), 2, "--candidates needs the take check")  # was exit 1
     one_line_error(mistake("hi", "--model", "someone/missing-model"), 3, "--model tiny-random")
+
+
+def test_a_take_its_recipe_a_revised_part_and_bad_recipes(tmp_path):
+    """--recipe beside a take; the recipe alone renders the same file; --revise makes a part anew and writes the
+    new recipe back; choosing the first variant gives the first take back; a bad recipe is one sentence."""
+    import json
+
+    first, recipe = tmp_path / "take.wav", tmp_path / "take.json"
+    run = cli("--script", "-", "--model", "tiny-random", "--out", str(first), "--recipe", str(recipe),
+              "--max-new-tokens", "14", "--seed", "4", stdin="Alice: Hello there.\nBob: Hi Alice.\n")
+    assert run.returncode == 0, run.stderr
+    assert "take's recipe: 2 parts" in run.stderr
+    again = tmp_path / "again.wav"
+    assert cli("--recipe", str(recipe), "--out", str(again)).returncode == 0  # the recipe's own model
+    assert again.read_bytes() == first.read_bytes()
+    revised = tmp_path / "revised.wav"
+    run = cli("--recipe", str(recipe), "--revise", "1", "--seed", "9", "--out", str(revised))
+    assert run.returncode == 0, run.stderr
+    kept = json.loads(recipe.read_text())
+    assert [v["seed"] for v in kept["parts"][1]["variants"]] == [5, 9] and kept["parts"][1]["chosen"] == 1
+    assert revised.read_bytes() != first.read_bytes()
+    back = tmp_path / "back.wav"
+    run = cli("--recipe", str(recipe), "--revise", "1", "--action", "choose", "--variant", "0", "--out", str(back))
+    assert run.returncode == 0, run.stderr
+    assert sf.read(back)[0].tolist() == sf.read(first)[0].tolist()
+    for bad, words in ((kept | {"version": 7}, "made by a newer studio"), (kept | {"model": "x/y"}, "made with the "
+                       "model 'x/y'"), (kept, "no part 5 in this take")):
+        recipe.write_text(json.dumps(bad))
+        run = cli("--recipe", str(recipe), "--revise", "5", "--model", "tiny-random", "--out", str(back))
+        assert run.returncode == 2 and words in run.stderr and "Traceback" not in run.stderr, run.stderr

@@ -177,3 +177,19 @@ def test_an_adapter_saved_by_peft_is_served_as_peft_computes_it(tmp_path):
     ours = dict(base.named_modules())[path](x) + (x @ a.t()) @ b.t()
     theirs = dict(wrapped.base_model.model.named_modules())[path](x)
     assert torch.allclose(ours, theirs, atol=1e-5) and not torch.allclose(ours, dict(base.named_modules())[path](x))
+
+
+def test_a_trained_voices_recipe_names_its_adapter_and_a_part_made_again_uses_it(engine, trained):
+    from inference.contract.recipe import load_recipe
+    from studio.revise import recipe_request
+
+    request = SynthesisRequest.parse(text="A trained voice speaks.", seed=5, max_new_tokens=20, adapter="ada")
+    result = engine.synthesize(request)
+    recipe = load_recipe(result.recipe.to_json())  # through JSON, as a caller keeps it
+    assert recipe.voice.adapter == "ada" and recipe.voice.clip_sha256 is None
+    again = recipe_request(recipe, {})
+    assert again.adapter == "ada"
+    part = recipe.parts[0]
+    assert engine.revise_part(again, recipe, 0, None, part.take.seed).codes == part.take.codes
+    without = again.model_copy(update={"adapter": None})
+    assert engine.revise_part(without, recipe, 0, None, part.take.seed).codes != part.take.codes

@@ -36,3 +36,12 @@ def fade_out(waveform: np.ndarray, seconds: float = FADE_S) -> np.ndarray:
 
 def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(round(seconds * SAMPLE_RATE)), np.float32)
+
+
+def splice(pieces: list[np.ndarray], pause: np.ndarray, waveform: np.ndarray) -> tuple[int, np.ndarray]:
+    """Appends the pause and the part (faded in and out) to a take's pieces: the one rule by which a take is
+    made and a recipe is rendered. Returns (the part's first sample in the take, the faded part)."""
+    start = sum(map(len, pieces)) + len(pause)
+    shaped = fade_out(fade_in(waveform))
+    pieces += [pause, shaped]
+    return start, shaped

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from inference.contract.recipe import Recipe
 from inference.contract.request import SAMPLE_RATE
 
 
@@ -49,6 +50,7 @@ class SynthesisResult:
     prompt: str = ""  # the rendered prompt of the first chunk
     chunks: int = 1  # long texts and dialogues are spoken in several parts
     segments: list[Segment] = field(default_factory=list)  # timed text of the take, for subtitles
+    recipe: Recipe | None = None  # the take described exactly, to render it again or edit it (local engine)
 
     @property
     def duration_s(self) -> float:

@@ -17,11 +17,14 @@ def import_spaces() -> None:
 
 
 def attach_gpu_on_demand(engine):
-    """Wrap the engine's GPU entry points (`synthesize`, `stream`) with spaces.GPU when available."""
+    """Wrap the engine's GPU entry points (`synthesize`, `stream`, and a recipe's `render` and `revise_part`)
+    with spaces.GPU when available."""
     try:
         import spaces
     except ImportError:
         return engine
     engine.synthesize = spaces.GPU(engine.synthesize, duration=GPU_SECONDS)
     engine.stream = spaces.GPU(engine.stream, duration=GPU_SECONDS)
+    engine.render = spaces.GPU(engine.render, duration=GPU_SECONDS)
+    engine.revise_part = spaces.GPU(engine.revise_part, duration=GPU_SECONDS)
     return engine
