@@ -260,8 +260,8 @@ class RemoteEngine:
 
 def job_input(request: SynthesisRequest) -> dict:
     """A SynthesisRequest as a worker job input (wire/runpod_job.py); clips travel as base64."""
-    if request.adapter:  # the worker keeps its own trained voices, under its own names
-        raise InvalidRequest(f"The trained voice {request.adapter!r} lives beside this studio, not on the RunPod "
+    if request.trained_voices:  # the worker keeps its own trained voices, under its own names
+        raise InvalidRequest(f"The trained voice {min(request.trained_voices)!r} lives beside this studio, not on the RunPod "
                              "worker: put it in the worker's HVS_TRAINED_DIR and name it as the job's voice.")
     fields = {"output": "wav", **request.sampling.model_dump()}
     fields.update({name: getattr(request, name) for name in ("reference_text", "scene", "seed")

@@ -38,6 +38,7 @@ from inference.model.loading import (
     pick_dtype,
     resolve_checkpoint,
 )
+from inference.prompting.dialogue import part_adapters
 from inference.prompting.inputs import model_inputs
 from inference.prompting.plan import Plan, plan_request
 
@@ -207,7 +208,8 @@ class Engine:
         cancel = cancel or threading.Event()
         self.load()
         plan = self.plan(request)
-        adapter = self.adapters.get(request.adapter, self.model, self.model_id) if request.adapter else None
+        adapters = {name: self.adapters.get(name, self.model, self.model_id) for name in request.trained_voices}
+        part_adapter = [adapters.get(name) for name in part_adapters(request, plan.parts)]
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         timings = Timings(load_s=self.load_s, reference_s=plan.reference_s)
         pieces: list[np.ndarray] = []  # the take: pauses and faded parts
@@ -222,7 +224,8 @@ class Engine:
                     first_prompt = first_prompt or prompt.rendered
                     timings.reference_s += prompt.encode_s
                     # each part has its own seed so that other visitors' turns cannot change this take
-                    job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel, adapter=adapter)
+                    job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel,
+                              adapter=part_adapter[index])
                     generation = self._generate(job, streaming, first_chunk_frames, chunk_frames)
                     (codes, emitted, generate_s), paused = yield from relay(generation, index + 1, count, pause)
                     started = time.perf_counter()

@@ -134,7 +134,8 @@ def recipe_request(recipe: Recipe, clips: dict[str | None, Clip]) -> SynthesisRe
     common = dict(text=recipe.text, scene=recipe.scene, seed=recipe.seed, sampling=recipe.sampling.model_dump())
     if recipe.dialogue:
         speakers = {name: {k: v for k, v in (("reference_audio", clips.get(name)), ("reference_text", ref.transcript),
-                                              ("description", ref.description)) if v is not None}
+                                              ("description", ref.description), ("adapter", ref.adapter))
+                           if v is not None}
                     for name, ref in (recipe.speakers or {}).items()}
         return SynthesisRequest.parse(**common, speakers=speakers, pause_s=recipe.pause_s,
                                       voice_layout=recipe.voice_layout)

@@ -51,13 +51,9 @@ class Voice:
     adapter: str | None = None  # a trained voice: the name of its LoRA adapter
 
     def fields(self) -> dict:
-        """As a speaker's voice in a SynthesisRequest (the engine's SpeakerVoice). Raises InvalidRequest for a
-        trained voice: an adapter applies to a whole take, and a dialogue's turns share one request."""
-        if self.adapter is not None:
-            raise InvalidRequest(f"The trained voice {self.label.removeprefix('trained: ')!r} speaks single takes; "
-                                 "a dialogue cannot use it yet. Give the speaker a preset, a clip or words.")
+        """As a speaker's voice in a SynthesisRequest (the engine's SpeakerVoice)."""
         return {k: v for k, v in (("reference_audio", self.reference_audio), ("reference_text", self.reference_text),
-                                  ("description", self.description)) if v is not None}
+                                  ("description", self.description), ("adapter", self.adapter)) if v is not None}
 
     def take_fields(self) -> dict:
         """As a single take's voice in a SynthesisRequest: the clip and its transcript, the adapter."""

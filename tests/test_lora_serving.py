@@ -193,3 +193,26 @@ def test_a_trained_voices_recipe_names_its_adapter_and_a_part_made_again_uses_it
     assert engine.revise_part(again, recipe, 0, None, part.take.seed).codes == part.take.codes
     without = again.model_copy(update={"adapter": None})
     assert engine.revise_part(without, recipe, 0, None, part.take.seed).codes != part.take.codes
+
+
+def test_a_dialogue_speaker_can_be_a_trained_voice(engine, trained):
+    """Bob is "ada": his turns carry the adapter, Alice's do not (her turn is the one she speaks without any
+    trained voice in the dialogue); the recipe names Bob's adapter, and his turn made again is the same. (Alice is
+    described: with every speaker smart the prompt asks the model to pick the voices, and a trained one is not.)"""
+    from studio.revise import recipe_request
+
+    script = "Alice: Hello there, Bob.\nBob: Hello Alice, how are you?"
+
+    def dialogue(bob: dict):
+        request = SynthesisRequest.parse(text=script, speakers={"Alice": {"description": "a calm voice"}, "Bob": bob}, seed=3, max_new_tokens=14)
+        return request, engine.synthesize(request).recipe
+
+    _, plain = dialogue({})
+    request, trained_take = dialogue({"adapter": "ada"})
+    assert trained_take.parts[0].take.codes == plain.parts[0].take.codes  # Alice: untouched
+    assert trained_take.parts[1].take.codes != plain.parts[1].take.codes  # Bob: the adapter speaks
+    assert trained_take.speakers["Bob"].adapter == "ada" and trained_take.speakers["Alice"].adapter is None
+    again = recipe_request(trained_take, {})
+    assert again.speakers["Bob"].adapter == "ada"
+    bob = trained_take.parts[1]
+    assert engine.revise_part(again, trained_take, 1, None, bob.take.seed).codes == bob.take.codes

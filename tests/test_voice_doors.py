@@ -223,7 +223,7 @@ def test_cli_speakers_and_a_whole_take(doors, tmp_path):
 def test_a_trained_voice_is_listed_and_speaks_at_every_door(doors, tmp_path):
     """"ada" (its card's name: "Ada Lovelace") gives one take at /synthesize (by either name), MCP, /v1, the CLI
     and the worker, its own (not the smart voice's); it is listed once at /v1/audio/voices and in the page's
-    picker; a dialogue refuses it with a sentence."""
+    picker; it speaks a dialogue's turns too."""
     import gradio as gr
 
     from studio.voices import PRESET
@@ -247,5 +247,5 @@ def test_a_trained_voice_is_listed_and_speaks_at_every_door(doors, tmp_path):
         _, _, picker, _, _ = build_other_voices(doors.studio)
     assert ("Ada Lovelace (trained)", DOORS_VOICE) in picker.choices
     assert pick_voice(doors.studio.resolver, PRESET, preset=DOORS_VOICE).adapter == DOORS_VOICE
-    with pytest.raises(Refused, match="The trained voice 'Ada Lovelace' speaks single takes"):
-        dialogue_door(doors, DOORS_VOICE)
+    spoken, smart = dialogue_door(doors, DOORS_VOICE)[0], doors.explicit_take("smart", dialogue=True)
+    assert len(spoken) == len(smart) and not _same(spoken, smart), "the trained voice did not speak the dialogue"

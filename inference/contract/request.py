@@ -58,6 +58,12 @@ class SpeakerVoice(BaseModel):
     reference_audio: Path | bytes | None = Field(None, description="a clip of the voice: a file path or its bytes")
     reference_text: str | None = Field(None, max_length=MAX_REFERENCE_TEXT_CHARS)
     description: str | None = Field(None, max_length=MAX_DESCRIPTION_CHARS, description="a voice described in words")
+    adapter: str | None = Field(None, description="a trained voice's name: its LoRA adapter speaks this speaker's turns")
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter_is_a_name(cls, value: str | None) -> str | None:
+        return adapter_name(value)
 
     @field_validator("reference_audio", mode="before")
     @classmethod
@@ -76,7 +82,7 @@ class SpeakerVoice(BaseModel):
 
     @property
     def is_smart(self) -> bool:
-        return self.reference_audio is None and not self.description
+        return self.reference_audio is None and not self.description and not self.adapter
 
 
 class SynthesisRequest(BaseModel):
@@ -129,11 +135,12 @@ class SynthesisRequest(BaseModel):
     @field_validator("adapter")
     @classmethod
     def _adapter_is_a_name(cls, value: str | None) -> str | None:
-        value = (value or "").strip() or None
-        if value is not None and not _ADAPTER_NAME.match(value):
-            raise ValueError(f"adapter {_show(value)!r} is not a trained voice's name (lower-case letters, digits, "
-                             "'-' and '_', at most 64)")
-        return value
+        return adapter_name(value)
+
+    @property
+    def trained_voices(self) -> set[str]:
+        """The trained voices (adapter names) this take uses: its own and its speakers'."""
+        return {name for name in (self.adapter, *(v.adapter for v in (self.speakers or {}).values())) if name}
 
     @field_validator("text")
     @classmethod
@@ -189,6 +196,14 @@ def _plain_text(name: str, value: str) -> str:
         raise ValueError(f"{name} {_NOT_TEXT}") from None
     if token := _CONTROL_TOKEN.search(value):
         raise ValueError(f"{name} may not contain the model's control token {token.group()}")
+    return value
+
+
+def adapter_name(value: str | None) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and not _ADAPTER_NAME.match(value):
+        raise ValueError(f"adapter {_show(value)!r} is not a trained voice's name (lower-case letters, digits, "
+                         "'-' and '_', at most 64)")
     return value
 
 
