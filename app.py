@@ -138,9 +138,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # the one voice rule's names, checked before the model loads: a bad table ends the start at once
         voices = VoiceResolver(VoiceLibrary(args.voices_dir), ScenePresets.load(args.assets_dir),
-                               openai_voices=args.openai_voices)
+                               openai_voices=args.openai_voices, trained=args.trained_root)
         local = {"max_batch": args.max_batch, "batch_window_ms": args.batch_window_ms, "compile": args.compile,
-                 "quantize": args.quantize, "watermark": args.watermark, "cpu_threads": args.cpu_threads}
+                 "quantize": args.quantize, "watermark": args.watermark, "cpu_threads": args.cpu_threads,
+                 "trained_dir": args.trained_root, "max_adapters": args.max_adapters}
         options = local if args.backend == "local" else args.remote_options(args.backend)
         engine = build_engine(backend=args.backend, model_id=args.model, device=args.device, dtype=args.dtype,
                               **options)
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     checker = TakeChecker(transcriber, speaker)
     studio = Studio(engine, resolver=voices, transcriber=transcriber, checker=checker,
                     takes=TakeStore(args.takes_dir), zerogpu=args.spaces_zero_gpu)
-    training = VoiceTraining(engine if args.backend == "local" else None, args.trained_folder,
+    training = VoiceTraining(engine if args.backend == "local" else None, args.trained_root,
                              zerogpu=args.spaces_zero_gpu, transcriber=transcriber, speaker=speaker, checker=checker)
     demo = build_ui(studio, browser_secret=browser_secret(args), training=training)
     hide_server_paths(demo)

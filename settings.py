@@ -80,8 +80,10 @@ class Settings(BaseSettings):
     # ---- the studio, without a flag ------------------------------------------------------------------------
     browser_secret: str | None = _var("HVS_BROWSER_SECRET", None, "key for the voices visitors keep in their "
                                       "browsers (not a secret from them); default: made once under the cache")
-    takes_dir: Path | None = _var("HVS_TAKES_DIR", None, "where finished takes are kept (default: a temp folder)")
     trained_dir: Path | None = _var("HVS_TRAINED_DIR", None, "where trained voices (LoRA adapters) are kept (default: trained/ under the voices folder, else under the cache)")
+    max_adapters: int = _var("HVS_MAX_ADAPTERS", 8, "trained voices (LoRA adapters) kept loaded in memory at once; "
+                             "the least recently used leaves first", ge=1, le=256)
+    takes_dir: Path | None = _var("HVS_TAKES_DIR", None, "where finished takes are kept (default: a temp folder)")
     assets_dir: Path | None = _var("HVS_ASSETS_DIR", None, "folder of scenes.json and voice_descriptions.json "
                                    "(default: assets/)")
     openai_voices: Path | None = _var("HVS_OPENAI_VOICES", None, "JSON file mapping OpenAI's voice names (alloy, "
@@ -187,8 +189,9 @@ class Settings(BaseSettings):
         return Path(root).resolve() / "higgs-voice-studio"
 
     @property
-    def trained_folder(self) -> Path:
-        """HVS_TRAINED_DIR, else `trained/` under the voices folder when one is set, else under the cache."""
+    def trained_root(self) -> Path:
+        """Where trained voices live: HVS_TRAINED_DIR, else trained/ under the voices folder (when one is set),
+        else under the studio's cache (never inside the shipped assets/)."""
         if self.trained_dir:
             return Path(self.trained_dir)
         return Path(self.voices_dir) / "trained" if self.voices_dir else self.studio_cache / "trained"

@@ -19,7 +19,7 @@ def build_engine(backend: str = "local", model_id: str | None = None, device: st
                  **options):
     """model_id/device/dtype only apply to the local model: a remote server decides its own (a remote worker
     marks its own takes). `options` go to the backend built: the local model's (max_batch, batch_window_ms,
-    compile, quantize, watermark, cpu_threads) or a remote one's (api_key, timeout_s, and base_url for RunPod
+    compile, quantize, watermark, cpu_threads, trained_dir, max_adapters) or a remote one's (api_key, timeout_s, and base_url for RunPod
     or voice for an OpenAI-compatible server); Settings.remote_options gives the latter."""
     if backend == "local":
         from inference.engine import Engine  # imports torch; a remote-only front door never needs it

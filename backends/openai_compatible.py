@@ -138,6 +138,9 @@ class OpenAISpeechEngine:
 
     def _payload(self, request: SynthesisRequest) -> tuple[SpeechBody, list[str]]:
         """OpenAI's fields, plus the extensions the server listed; warnings for what it could not take."""
+        if request.trained_voices:
+            raise InvalidRequest(f"The trained voice {min(request.trained_voices)!r} lives beside this studio, not on the speech "
+                                 f"server at {self.label}: give the server's own voice name instead.")
         if not self.warmed:  # a front door that skipped warm_up (the CLI): learn what the server takes first
             self.warm_up()
         fields: dict[str, Any] = {"model": self.server_model or "tts-1", "input": request.text,

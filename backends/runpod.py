@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from inference.contract.errors import Cancelled, ModelLoadError, StudioError
+from inference.contract.errors import Cancelled, InvalidRequest, ModelLoadError, StudioError
 from inference.contract.recipe import load_recipe
 from inference.contract.request import SpeakerVoice, SynthesisRequest
 from inference.contract.result import SynthesisResult, Timings
@@ -260,6 +260,9 @@ class RemoteEngine:
 
 def job_input(request: SynthesisRequest) -> dict:
     """A SynthesisRequest as a worker job input (wire/runpod_job.py); clips travel as base64."""
+    if request.trained_voices:  # the worker keeps its own trained voices, under its own names
+        raise InvalidRequest(f"The trained voice {min(request.trained_voices)!r} lives beside this studio, not on the RunPod "
+                             "worker: put it in the worker's HVS_TRAINED_DIR and name it as the job's voice.")
     fields = {"output": "wav", **request.sampling.model_dump()}
     fields.update({name: getattr(request, name) for name in ("reference_text", "scene", "seed")
                    if getattr(request, name) is not None})

@@ -46,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m inference", description="Speak a text with Higgs Audio V2, optionally in a cloned voice."
     )
     parser.add_argument("text", nargs="?", help=f"what to say (at most {MAX_TEXT_CHARS} characters; '-' reads stdin)")
-    parser.add_argument("--voice", help="a voice name (smart, a preset such as robot_en, a described voice such as "
-                                        "calm-narrator, an OpenAI name such as alloy) or several words describing a "
-                                        "voice (default: smart)")
+    parser.add_argument("--voice", help="a voice name (smart, a preset such as robot_en, a trained voice, a described "
+                                        "voice such as calm-narrator, an OpenAI name such as alloy) or several words "
+                                        "describing a voice (default: smart)")
     parser.add_argument("--reference", type=Path, help="a clip of the voice to clone (wav, flac, mp3, ogg, m4a, webm)")
     parser.add_argument("--reference-text", help="exact transcript of the reference clip")
     parser.add_argument("--scene", help='tone / scene, e.g. "Audio is recorded from a quiet room."')
@@ -159,7 +159,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from studio.lengths import default_length
 
     local = {"watermark": settings.watermark and not args.no_watermark, "max_batch": settings.max_batch,
-             "cpu_threads": settings.cpu_threads}
+             "cpu_threads": settings.cpu_threads, "trained_dir": settings.trained_root,
+             "max_adapters": settings.max_adapters}
     options = local if args.backend == "local" else settings.remote_options(args.backend)
     engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype, **options)
     if args.show_prompt and editing:
@@ -211,14 +212,14 @@ def _request(args: argparse.Namespace, settings: Settings) -> SynthesisRequest:
     """The take the flags ask for; voice names go through the studio's one voice rule (studio/voices.py)."""
     sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
     voices = VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
-                           openai_voices=settings.openai_voices)
+                           openai_voices=settings.openai_voices, trained=settings.trained_root)
     if args.script is None:
         if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
                 or args.voice_layout is not None:
             raise InvalidRequest("--speaker, --speaker-text, --speaker-description, --pause and --voice-layout go "
                                  "with --script.")
         voice = voices.resolve(VoiceSpec(name=args.voice, clip=args.reference, clip_text=args.reference_text))
-        given = {"reference_audio": voice.reference_audio, "reference_text": voice.reference_text,
+        given = {**voice.take_fields(),
                  "scene": compose_scene(voices.presets, voice_description=voice.description, extra=args.scene)}
     else:
         if args.voice is not None:

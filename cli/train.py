@@ -61,7 +61,7 @@ def run(argv: list[str], settings: Settings, parser_class) -> int:
     args = build_parser(parser_class).parse_args(argv)
     speaker = args.speaker or args.name
     consent = check_consent(speaker, args.consent)
-    trained = settings.trained_folder
+    trained = settings.trained_root
     transcriber, voice = Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model)
     prepared = prepare(args.data, trained, args.name, transcriber=transcriber, speaker=voice,
                        min_total_s=args.min_seconds, slicing=Slicing(),

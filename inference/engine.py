@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +28,7 @@ from inference.generation.audio_tokens import AudioTokens
 from inference.generation.batcher import Batcher
 from inference.generation.decoding import Job
 from inference.generation.parts import failed_part, relay, until_done
+from inference.model.adapters import Adapters
 from inference.model.batching import batch_size, batch_window, threads_per_op
 from inference.model.loading import (
     DEFAULT_MODEL_ID,
@@ -36,6 +38,7 @@ from inference.model.loading import (
     pick_dtype,
     resolve_checkpoint,
 )
+from inference.prompting.dialogue import part_adapters
 from inference.prompting.inputs import model_inputs
 from inference.prompting.plan import Plan, plan_request
 
@@ -61,8 +64,10 @@ class Engine:
 
     def __init__(self, model_id: str = DEFAULT_MODEL_ID, device: str = "auto", dtype: str = "auto",
                  max_batch: int | str | None = None, batch_window_ms: float = 20.0, compile: bool | str = False,
-                 quantize: str | None = None, watermark: bool = True, cpu_threads: int | str | None = None) -> None:
+                 quantize: str | None = None, watermark: bool = True, cpu_threads: int | str | None = None,
+                 trained_dir: Path | str | None = None, max_adapters: int = 8) -> None:
         self.model_id = model_id
+        self.adapters = Adapters(trained_dir, max_adapters)  # trained voices, loaded on first use
         self.watermarker = Watermarker(watermark)  # only the operator turns it off (--no-watermark)
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
@@ -150,6 +155,7 @@ class Engine:
             "pending": self._pending,
             "noise": self.is_noise,
             "watermark": self.watermarker.enabled,
+            "adapters": self.adapters.loaded,
         }
 
     # ---- prompt ------------------------------------------------------------------------------
@@ -202,6 +208,8 @@ class Engine:
         cancel = cancel or threading.Event()
         self.load()
         plan = self.plan(request)
+        adapters = {name: self.adapters.get(name, self.model, self.model_id) for name in request.trained_voices}
+        part_adapter = [adapters.get(name) for name in part_adapters(request, plan.parts)]
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         timings = Timings(load_s=self.load_s, reference_s=plan.reference_s)
         pieces: list[np.ndarray] = []  # the take: pauses and faded parts
@@ -216,7 +224,8 @@ class Engine:
                     first_prompt = first_prompt or prompt.rendered
                     timings.reference_s += prompt.encode_s
                     # each part has its own seed so that other visitors' turns cannot change this take
-                    job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel)
+                    job = Job(prompt.inputs, request.sampling, (seed + index) % 2**32, cancel,
+                              adapter=part_adapter[index])
                     generation = self._generate(job, streaming, first_chunk_frames, chunk_frames)
                     (codes, emitted, generate_s), paused = yield from relay(generation, index + 1, count, pause)
                     started = time.perf_counter()

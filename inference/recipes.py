@@ -21,6 +21,7 @@ from inference.contract.recipe import Recipe, RecipePart, Variant, VoiceRef, cli
 from inference.contract.request import SAMPLE_RATE, SynthesisRequest
 from inference.contract.result import Segment, StreamChunk, SynthesisResult, Timings
 from inference.generation.decoding import Job
+from inference.prompting.dialogue import part_adapters
 from inference.prompting.plan import Plan
 from inference.prompting.prompt import Part, caption_of
 from inference.prompting.text import normalize_text
@@ -40,9 +41,12 @@ def take_recipe(model_id: str, request: SynthesisRequest, plan: Plan, seed: int,
     if request.is_dialogue:
         clips = {s.name.casefold(): s.clip for s in getattr(plan.conversation, "speakers", [])}
         speakers = {name: _voice_ref(v.reference_audio, clips.get(name.strip().casefold()), v.reference_text,
-                                     v.description) for name, v in (request.speakers or {}).items()}
+                                     v.description).model_copy(update={"adapter": v.adapter})
+                    for name, v in (request.speakers or {}).items()}
     elif request.reference_audio is not None:
         voice = _voice_ref(request.reference_audio, plan.conversation.reference, request.reference_text, None)
+    if request.adapter:  # a trained voice (with or without a clip): a part made again needs its adapter
+        voice = (voice or VoiceRef()).model_copy(update={"adapter": request.adapter})
     return Recipe(model=model_id, text=request.text, dialogue=request.is_dialogue, voice=voice, speakers=speakers,
                   scene=request.scene, sampling=request.sampling, seed=seed, pause_s=request.pause_s,
                   voice_layout=request.voice_layout, parts=parts).timed()
@@ -115,7 +119,9 @@ def generate_part(engine, request: SynthesisRequest, recipe: Recipe, index: int,
         plan.parts[index] = dataclasses.replace(plan.parts[index], text=words, caption=caption)
     spoken = [(i, torch.from_numpy(recipe.parts[i].take.frames)) for i in range(index)]
     prompt = engine._prompt(plan, index, spoken)
-    job = Job(prompt.inputs, request.sampling, seed, cancel or threading.Event())
+    name = part_adapters(request, plan.parts)[index]
+    adapter = engine.adapters.get(name, engine.model, engine.model_id) if name else None
+    job = Job(prompt.inputs, request.sampling, seed, cancel or threading.Event(), adapter=adapter)
     generation = engine._generate(job, False, 0, 0)  # not streaming: it yields nothing and returns the codes
     try:
         while True:

@@ -65,7 +65,8 @@ def voice_list(studio: Studio) -> list[dict]:
     voices = []
     for entry in studio.resolver.entries():
         voice = {"id": entry.name, "object": "audio.voice", "created_at": 0, "name": entry.label,
-                 "type": "audio_sample" if entry.voice.reference_audio is not None else "prompt"}
+                 "type": "audio_sample" if entry.voice.reference_audio is not None else
+                 "trained" if entry.voice.adapter else "prompt"}
         if voice["type"] == "prompt":
             voice["prompt"] = entry.voice.description
         if entry.maps_to is not None:

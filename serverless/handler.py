@@ -95,10 +95,11 @@ def build_worker(env: Mapping[str, str] | None = None) -> Worker:
     storage = Storage(S3Config.from_settings(settings))
     try:
         voices = VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
-                               openai_voices=settings.openai_voices)
+                               openai_voices=settings.openai_voices, trained=settings.trained_root)
         engine = build_engine(backend="local", model_id=settings.model, device=settings.device,
                               dtype=settings.dtype, max_batch=settings.max_batch, watermark=settings.watermark,
-                              cpu_threads=settings.cpu_threads)
+                              cpu_threads=settings.cpu_threads, trained_dir=settings.trained_root,
+                              max_adapters=settings.max_adapters)
     except StudioError as err:
         log.error("the worker is misconfigured: %s", err)
         return Worker(None, storage, load_error=f"the worker is misconfigured: {err}")

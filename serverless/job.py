@@ -86,7 +86,7 @@ def parse_job(job_input: Any, voices: VoiceResolver | None = None, limits: Fetch
     if not given:
         return ParsedJob(request, job)
     voice = _voice(given, getattr(job, given), request.reference_text, None, voices, "", limits)
-    fields.update(reference_audio=voice.reference_audio, reference_text=voice.reference_text,
+    fields.update(reference_audio=voice.reference_audio, reference_text=voice.reference_text, adapter=voice.adapter,
                   scene=compose_scene(voices.presets, voice_description=voice.description, extra=request.scene))
     return ParsedJob(SynthesisRequest.parse(**fields), job)
 

@@ -137,7 +137,7 @@ class Worker:
             load_error=self.load_error,
             engine=self.studio.status() if self.engine else {"loaded": False},
             storage=self.storage.describe(),
-            voices=self.voices.library.names(),
+            voices=self.voices.library.names() + [entry.name for entry in self.voices.trained],
             output_formats=list(OUTPUT_FORMATS),
             runpod=runpod_version,
         ).to_json()

@@ -134,13 +134,15 @@ def recipe_request(recipe: Recipe, clips: dict[str | None, Clip]) -> SynthesisRe
     common = dict(text=recipe.text, scene=recipe.scene, seed=recipe.seed, sampling=recipe.sampling.model_dump())
     if recipe.dialogue:
         speakers = {name: {k: v for k, v in (("reference_audio", clips.get(name)), ("reference_text", ref.transcript),
-                                              ("description", ref.description)) if v is not None}
+                                              ("description", ref.description), ("adapter", ref.adapter))
+                           if v is not None}
                     for name, ref in (recipe.speakers or {}).items()}
         return SynthesisRequest.parse(**common, speakers=speakers, pause_s=recipe.pause_s,
                                       voice_layout=recipe.voice_layout)
     voice = recipe.voice
     return SynthesisRequest.parse(**common, reference_audio=clips.get(None),
-                                  reference_text=voice.transcript if voice and clips.get(None) is not None else None)
+                                  reference_text=voice.transcript if voice and clips.get(None) is not None else None,
+                                  adapter=voice.adapter if voice else None)
 
 
 def match_clips(recipe: Recipe, clips: list[Clip], library: VoiceLibrary) -> dict[str | None, Clip]:

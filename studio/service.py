@@ -100,8 +100,7 @@ class Studio:
 
     def request(self, voice: Voice, text: str, scene: str | None, seed: int | None, **sampling: Any
                 ) -> SynthesisRequest:
-        return SynthesisRequest.parse(text=text, reference_audio=voice.reference_audio,
-                                      reference_text=voice.reference_text, scene=scene, seed=seed, **sampling)
+        return SynthesisRequest.parse(text=text, **voice.take_fields(), scene=scene, seed=seed, **sampling)
 
     def sized(self, request: SynthesisRequest) -> SynthesisRequest:
         """The request with the studio's length rule applied (studio/lengths.py): on the noise model, a take

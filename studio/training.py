@@ -49,7 +49,7 @@ class RunState:
 @dataclass
 class VoiceTraining:
     engine: Any  # the local Engine (its processor and model); None with a remote backend
-    trained: Path  # the trained-voices folder (Settings.trained_folder)
+    trained: Path  # the trained-voices folder (Settings.trained_root)
     zerogpu: bool = False
     transcriber: Any = None
     speaker: Any = None  # SpeakerEncoder: leaves out clips in another voice

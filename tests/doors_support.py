@@ -1,5 +1,6 @@
 """One studio shared by the tests of its doors (OpenAI API, OpenAI backend, /synthesize_stream, MCP, voices):
-launched with --mcp, an API key, a queue of two, and an operator's OpenAI voice table (OVERRIDE)."""
+launched with --mcp, an API key, a queue of two, an operator's OpenAI voice table (OVERRIDE) and a trained voice
+(tests/lora_support.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 
 import pytest
 
+from tests.lora_support import doors_trained
 from tests.studio_server import ROOT, run_studio
 
 API_KEY = "test-api-key-7f3c"
@@ -27,6 +29,6 @@ def doors_studio(tmp_path_factory):
     """Yields (base URL, server log path)."""
     folder = tmp_path_factory.mktemp("doors")
     env = {"HVS_API_KEY": API_KEY, "HVS_MCP": "1", "HVS_ASR_MODEL": "none",
-           "HVS_OPENAI_VOICES": write_override(folder)}
+           "HVS_OPENAI_VOICES": write_override(folder), "HVS_TRAINED_DIR": str(doors_trained())}
     with run_studio(folder / "server.log", "--queue-size", "2", "--max-batch", "1", env=env) as url:
         yield url, folder / "server.log"

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SynthesisRequest
 from tests.doors_support import API_HEADERS
+from tests.lora_support import DOORS_VOICE, doors_trained
 from tests.studio_server import ROOT
 from tests.voice_support import (
     EXPLICIT,
@@ -42,6 +44,8 @@ from tests.voice_support import (
 )
 from ui.dialogue import voice_of_choice
 from ui.errors import readable
+
+CLI_ENV = {**os.environ, "HVS_TRAINED_DIR": str(doors_trained())}  # the CLI knows the studio's trained voice
 
 
 class Refused(Exception):
@@ -116,7 +120,7 @@ def mcp_door(d: Doors, name: str):
 
 def cli_door(d: Doors, name: str):
     run = subprocess.run([sys.executable, "-m", "inference", TEXT, "--voice", name, "--model", "tiny-random",
-                          "--show-prompt"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          "--show-prompt"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=CLI_ENV)
     if run.returncode:
         raise Refused(run.stderr.strip().splitlines()[-1])
     frames = re.search(r"reference audio: (\d+) frames", run.stderr)
@@ -194,7 +198,7 @@ def test_worker_speakers_and_a_whole_take(doors):
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "inference", *args, "--model", "tiny-random"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=CLI_ENV)
 
 
 def test_cli_speakers_and_a_whole_take(doors, tmp_path):
@@ -213,3 +217,35 @@ def test_cli_speakers_and_a_whole_take(doors, tmp_path):
     run = _cli(TEXT, "--voice", "alloy", "--max-new-tokens", "12", "--seed", "5", "--out", str(out))
     assert run.returncode == 0, run.stderr
     assert _same(_wav(out), doors.explicit_take("openai"))
+
+
+# ---- a trained voice (a LoRA adapter, tests/lora_support.py) ------------------------------------------------
+def test_a_trained_voice_is_listed_and_speaks_at_every_door(doors, tmp_path):
+    """"ada" (its card's name: "Ada Lovelace") gives one take at /synthesize (by either name), MCP, /v1, the CLI
+    and the worker, its own (not the smart voice's); it is listed once at /v1/audio/voices and in the page's
+    picker; it speaks a dialogue's turns too."""
+    import gradio as gr
+
+    from studio.voices import PRESET
+    from ui.voice_panel import build_other_voices, pick_voice
+
+    take, _ = synthesize_door(doors, DOORS_VOICE)
+    assert not _same(take, doors.explicit_take("smart")), "the trained voice spoke as the smart voice"
+    for door, name in ((synthesize_door, "Ada Lovelace"), (openai_door, DOORS_VOICE), (mcp_door, DOORS_VOICE)):
+        assert _same(door(doors, name)[0], take), f"{door.__name__} {name}"
+    (item,) = doors.worker.run({"id": "t", "input": {"text": TEXT, "voice": DOORS_VOICE, **SHORT}})
+    assert _same(_wav(base64.b64decode(item["audio_base64"])), take), "the worker"
+    assert DOORS_VOICE in doors.worker.health()["voices"]
+    out = tmp_path / "ada.wav"
+    run = _cli(TEXT, "--voice", DOORS_VOICE, "--max-new-tokens", "12", "--seed", "5", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    assert _same(_wav(out), take), "the CLI"
+    listed = httpx.get(f"{doors.url}/v1/audio/voices", headers=API_HEADERS, timeout=30).json()["data"]
+    trained = [v for v in listed if v["type"] == "trained"]
+    assert [(v["id"], v["name"]) for v in trained] == [(DOORS_VOICE, "Ada Lovelace")]
+    with gr.Blocks():
+        _, _, picker, _, _ = build_other_voices(doors.studio)
+    assert ("Ada Lovelace (trained)", DOORS_VOICE) in picker.choices
+    assert pick_voice(doors.studio.resolver, PRESET, preset=DOORS_VOICE).adapter == DOORS_VOICE
+    spoken, smart = dialogue_door(doors, DOORS_VOICE)[0], doors.explicit_take("smart", dialogue=True)
+    assert len(spoken) == len(smart) and not _same(spoken, smart), "the trained voice did not speak the dialogue"

@@ -17,11 +17,13 @@ from studio.scene import ScenePresets
 from studio.voice_library import VoiceLibrary
 from studio.voices import VoiceResolver
 from tests.doors_support import API_HEADERS, API_KEY
+from tests.lora_support import doors_trained
 from tests.studio_server import ROOT
 
 PRESETS = ScenePresets.load()
 LIBRARY = VoiceLibrary()
-RESOLVER = VoiceResolver(LIBRARY, PRESETS)  # the shipped voices, as every door below has them
+RESOLVER = VoiceResolver(LIBRARY, PRESETS, trained=doors_trained())  # the shipped voices and a trained one, as
+# every door below has them
 SHIPPED = json.loads((ROOT / "assets" / "openai_voices.json").read_text())["voices"]
 ROBOT = LIBRARY.get("robot_en")
 WORDS = "a tiny, squeaky mouse voice"
@@ -92,10 +94,12 @@ def doors(doors_studio, engine) -> Doors:
     import openai
     from gradio_client import Client
 
+    from inference.model.adapters import Adapters
     from serverless.handler import Worker
     from studio.service import Studio
 
     url, _ = doors_studio
+    engine.adapters = Adapters(doors_trained())  # the in-process worker serves the studio's trained voice too
     return Doors(url, Client(url, headers=API_HEADERS, verbose=False),
                  openai.OpenAI(base_url=f"{url}/v1", api_key=API_KEY, max_retries=0, timeout=120), engine,
                  Worker(engine, voices=RESOLVER), Studio(engine, resolver=RESOLVER))

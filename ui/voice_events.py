@@ -131,7 +131,10 @@ def _take_note(take: dict) -> str:
 
 
 def _preset_note(studio: Studio, name: str) -> str:
-    """A shipped voice says what it is and where it comes from (its license note)."""
+    """A shipped voice says what it is and where it comes from (its license note); a trained voice, that it is one."""
+    trained = next((v for v in studio.resolver.trained if v.name == name), None)
+    if trained is not None:
+        return f"*{trained.label}:* a voice trained on this server (its LoRA adapter speaks; no clip)."
     try:
         voice = studio.voices.get(name)
     except StudioError:

@@ -48,7 +48,8 @@ def build_other_voices(studio: Studio) -> tuple[gr.Radio, gr.Dropdown, gr.Dropdo
             allow_custom_value=True, label="Voice description",
             info="Pick one or type your own, e.g. 'warm, low male voice, British accent'.")
     with gr.Column(visible=False) as preset_col:
-        preset = gr.Dropdown([(v.label, v.name) for v in preset_voices],
+        trained = [(f"{v.label} (trained)", v.name) for v in studio.resolver.trained]  # voices.md: serving
+        preset = gr.Dropdown([(v.label, v.name) for v in preset_voices] + trained,
                              value=preset_voices[0].name if preset_voices else None, label="Preset voice")
         preset_preview = gr.Audio(
             str(preset_voices[0].audio_path) if preset_voices else None, label="Preview",

@@ -58,6 +58,12 @@ class SpeakerVoice(BaseModel):
     reference_audio: Path | bytes | None = Field(None, description="a clip of the voice: a file path or its bytes")
     reference_text: str | None = Field(None, max_length=MAX_REFERENCE_TEXT_CHARS)
     description: str | None = Field(None, max_length=MAX_DESCRIPTION_CHARS, description="a voice described in words")
+    adapter: str | None = Field(None, description="a trained voice's name: its LoRA adapter speaks this speaker's turns")
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter_is_a_name(cls, value: str | None) -> str | None:
+        return adapter_name(value)
 
     @field_validator("reference_audio", mode="before")
     @classmethod
@@ -76,7 +82,7 @@ class SpeakerVoice(BaseModel):
 
     @property
     def is_smart(self) -> bool:
-        return self.reference_audio is None and not self.description
+        return self.reference_audio is None and not self.description and not self.adapter
 
 
 class SynthesisRequest(BaseModel):
@@ -103,6 +109,8 @@ class SynthesisRequest(BaseModel):
                              "'separate' = only the speaking voice in each turn's prompt")
     candidates: int = Field(1, ge=1, le=MAX_CANDIDATES,
                             description="takes to make with different seeds; the best-scored one is kept")
+    adapter: str | None = Field(None, description="a trained voice's name: its LoRA adapter speaks this take "
+                                                  "(with or without a reference clip)")
 
     @property
     def is_dialogue(self) -> bool:
@@ -123,6 +131,16 @@ class SynthesisRequest(BaseModel):
                 raise ValueError(f"speakers {first!r} and {name!r} name the same speaker; give one voice per speaker")
         parse_script(self.text)  # ScriptError is a ValueError: its sentence becomes the message
         return self
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter_is_a_name(cls, value: str | None) -> str | None:
+        return adapter_name(value)
+
+    @property
+    def trained_voices(self) -> set[str]:
+        """The trained voices (adapter names) this take uses: its own and its speakers'."""
+        return {name for name in (self.adapter, *(v.adapter for v in (self.speakers or {}).values())) if name}
 
     @field_validator("text")
     @classmethod
@@ -164,6 +182,7 @@ class SynthesisRequest(BaseModel):
             raise InvalidRequest(describe_validation_error(err)) from None
 
 
+_ADAPTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # a trained voice's folder (inference/model/cards.py)
 # The model's own control tokens (<|AUDIO_OUT|>, <|eot_id|>, ...): typed into a text they would open
 # turns or audio slots the prompt does not have.
 _CONTROL_TOKEN = re.compile(r"<\|[^<>|]{1,40}\|>")
@@ -177,6 +196,14 @@ def _plain_text(name: str, value: str) -> str:
         raise ValueError(f"{name} {_NOT_TEXT}") from None
     if token := _CONTROL_TOKEN.search(value):
         raise ValueError(f"{name} may not contain the model's control token {token.group()}")
+    return value
+
+
+def adapter_name(value: str | None) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and not _ADAPTER_NAME.match(value):
+        raise ValueError(f"adapter {_show(value)!r} is not a trained voice's name (lower-case letters, digits, "
+                         "'-' and '_', at most 64)")
     return value
 
 

@@ -31,7 +31,9 @@ from transformers import DynamicCache
 
 from inference.contract.request import SamplingOptions
 from inference.generation.invariant import RowInvariance
+from inference.generation.lora import RowAdapters
 from inference.generation.sampling import draw, repetition_aware, top_k
+from inference.model.adapters import Adapter
 
 
 @dataclass(eq=False)
@@ -43,6 +45,7 @@ class Job:
     seed: int
     cancel: threading.Event = field(default_factory=threading.Event)
     on_frame: Callable[[torch.Tensor], None] | None = None  # each sampled (delay-patterned) frame, on CPU
+    adapter: Adapter | None = None  # a trained voice's LoRA, applied to this row only (lora.py)
 
 
 @dataclass(eq=False)
@@ -89,6 +92,7 @@ class Decoder:
         backend = compile if isinstance(compile, str) else "inductor"
         self.step = torch.compile(model, dynamic=True, backend=backend) if compile else model
         self.invariance = None if compile else RowInvariance.of(model, fixed_rows=max_batch)
+        self.lora = RowAdapters.of(model, fixed_rows=max_batch)
         config = model.config
         self.num_codebooks = config.num_codebooks
         self.codebook_size = config.codebook_size
@@ -110,7 +114,8 @@ class Decoder:
         """Prefill one job on its own and add it to the running batch."""
         inputs = job.inputs
         cache = DynamicCache(config=self.model.config)
-        outputs = self.model(**inputs, cache=cache, use_cache=True, logits_to_keep=1)
+        with self.lora.serving([job.adapter], decoding=False):
+            outputs = self.model(**inputs, cache=cache, use_cache=True, logits_to_keep=1)
         device = inputs["input_ids"].device
         generator = torch.Generator(device=device)
         generator.manual_seed(job.seed)
@@ -200,14 +205,15 @@ class Decoder:
         audio = torch.stack([row.frames[-1] for row in self.rows]).unsqueeze(1).to(device)  # (B, 1, K)
         self.mask = torch.cat([self.mask, self.mask.new_ones((len(self.rows), 1))], dim=1)
         positions = torch.tensor([[row.length] for row in self.rows], device=device)
-        if self.invariance is None:
-            outputs = self.step(audio_input_ids=audio, attention_mask=self.mask, position_ids=positions,
-                                cache=self.cache, use_cache=True)
-        else:  # each row attends to its own keys only: the padding before them is cut off, not masked
-            starts = torch.tensor([self.mask.shape[1] - row.length - 1 for row in self.rows])
-            with self.invariance.decoding():
-                outputs = self.step(audio_input_ids=audio, position_ids=positions, cache=self.cache,
-                                    use_cache=True, row_starts=starts)
+        with self.lora.serving([row.job.adapter for row in self.rows], decoding=True):
+            if self.invariance is None:
+                outputs = self.step(audio_input_ids=audio, attention_mask=self.mask, position_ids=positions,
+                                    cache=self.cache, use_cache=True)
+            else:  # each row attends to its own keys only: the padding before them is cut off, not masked
+                starts = torch.tensor([self.mask.shape[1] - row.length - 1 for row in self.rows])
+                with self.invariance.decoding():
+                    outputs = self.step(audio_input_ids=audio, position_ids=positions, cache=self.cache,
+                                        use_cache=True, row_starts=starts)
         logits = outputs.logits[:, -1].float()
         for index, row in enumerate(self.rows):
             row.length += 1

@@ -102,6 +102,14 @@ def voice_of(speakers: dict[str, SpeakerVoice], name: str) -> SpeakerVoice | Non
     return next((voice for key, voice in speakers.items() if key.strip().casefold() == name.casefold()), None)
 
 
+def part_adapters(request: SynthesisRequest, parts: list[Part]) -> list[str | None]:
+    """The trained voice (adapter name) of each part: a dialogue turn's speaker's, else the request's own."""
+    names = parse_script(request.text).speakers if request.is_dialogue else []
+    given = request.speakers or {}
+    own = [(voice_of(given, name) or SpeakerVoice()).adapter for name in names]
+    return [(own[p.voice] if p.voice is not None and p.voice < len(own) else None) or request.adapter for p in parts]
+
+
 def plan_dialogue(request: SynthesisRequest) -> tuple[list[Part], Dialogue, list[str]]:
     """The parts (turns, long turns cut like long texts), the conversation builder and the warnings."""
     script = parse_script(request.text)
