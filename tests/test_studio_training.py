@@ -78,3 +78,30 @@ def test_zerogpu_and_missing_consent_are_refused_with_a_sentence(engine, tmp_pat
         VoiceTraining(engine, tmp_path).start("Ada", "Ada", False, OPTIONS)
     with pytest.raises(InvalidRequest, match="remote backend"):
         VoiceTraining(None, tmp_path).prepare([], "Ada")
+
+
+def test_a_voice_trained_here_is_served_by_name_and_leaves_the_base_voice_alone(prepared, engine):
+    """Training (branch of the studio) and serving (the engine's per-row LoRA) meet: the saved adapter is found by
+    the resolver under its card's name, it changes the take, and the base take is the same before and after."""
+    import numpy as np
+
+    from inference import SynthesisRequest
+    from inference.model.adapters import Adapters
+    from studio.voices import VoiceResolver
+
+    def take(**voice):
+        return engine.synthesize(SynthesisRequest.parse(text="A trained voice speaks.", seed=4, max_new_tokens=24,
+                                                        **voice)).waveform
+
+    base = take()
+    prepared.start("Ada", "Ada L.", True, OPTIONS)
+    assert prepared.wait(120).phase == "done"
+    voice = VoiceResolver(trained=prepared.trained).resolve("Ada")
+    assert voice.adapter == "ada"
+    kept, engine.adapters = engine.adapters, Adapters(prepared.trained, cap=2)
+    try:
+        trained = take(**voice.take_fields())
+        assert not np.array_equal(trained, base), "the trained adapter did not change the take"
+        assert np.array_equal(take(), base), "training or serving changed the base voice"
+    finally:
+        engine.adapters = kept
