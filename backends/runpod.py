@@ -268,6 +268,8 @@ def job_input(request: SynthesisRequest) -> dict:
                    if getattr(request, name) is not None})
     if request.reference_audio is not None:
         fields["reference_audio_base64"] = _base64_clip(request.reference_audio)
+    if request.parts != "length":
+        fields["parts"] = request.parts
     if request.is_dialogue:
         fields.update(script=request.text, pause_s=request.pause_s, voice_layout=request.voice_layout,
                       speakers={name: _speaker(voice) for name, voice in (request.speakers or {}).items()})

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dtype", default="auto", help="auto (bf16 on GPU, fp32 on CPU), float32, bfloat16, float16")
     parser.add_argument("--subtitles", type=Path, help="also write the take's timed text, .vtt or .srt")
     parser.add_argument("--show-prompt", action="store_true", help="print the rendered prompt and exit")
+    parser.add_argument("--parts", choices=("length", "sentence"), default="length",
+                        help="how a long text is cut into parts: length (~100 words a part, default) or sentence "
+                             "(every sentence a part, to revise one sentence at a time with --revise)")
     dialogue = parser.add_argument_group("dialogue (see docs/cli.md for the script format)")
     dialogue.add_argument("--script", type=Path, help="a dialogue script file ('Alice: Hello.' or '[SPEAKER0] Hello.' "
                                                       "lines; '-' reads stdin), instead of TEXT")
@@ -226,7 +229,7 @@ def _request(args: argparse.Namespace, settings: Settings) -> SynthesisRequest:
             raise InvalidRequest("--voice is for a single take; give each speaker's voice with --speaker NAME=VOICE.")
         given = {"scene": args.scene, "reference_audio": args.reference, "reference_text": args.reference_text,
                  "speakers": _speakers(args, voices), "pause_s": args.pause, "voice_layout": args.voice_layout}
-    return SynthesisRequest.parse(text=_text(args), seed=args.seed, candidates=args.candidates,
+    return SynthesisRequest.parse(text=_text(args), seed=args.seed, candidates=args.candidates, parts=args.parts,
                                   **{k: v for k, v in given.items() if v is not None}, **sampling)
 
 

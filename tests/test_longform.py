@@ -1,8 +1,9 @@
 """Long texts are spoken chunk by chunk, earlier chunks kept as context, and still add up to one take."""
 
 import numpy as np
+import pytest
 
-from inference import SynthesisRequest
+from inference import InvalidRequest, SynthesisRequest
 from inference.prompting.longform import MAX_CHUNK_WORDS, split_text
 from inference.prompting.prompt import build_conversation
 from inference.prompting.text import normalize_text
@@ -80,3 +81,23 @@ def test_long_bracketed_asides_still_count_against_the_budget():
     aside = "[" + " ".join(["quiet rain falls on the old town"] * 10) + "]"  # 70 words in brackets
     chunks = split_text("Chapter one.\n" + "\n".join([aside] * 5))
     assert [len(c.split()) for c in chunks] == [72, 70, 70, 70, 70]
+
+
+def test_parts_by_sentence_make_every_sentence_a_part_of_its_own():
+    text = "One short line. Two words! A third sentence here? <SE>[Laughter]</SE> Fourth.\n***\nFifth."
+    assert split_text(text) == [text]  # by length: one part
+    assert split_text(text, by_sentence=True) == [
+        "One short line.", "Two words!", "A third sentence here? <SE>[Laughter]</SE>", "Fourth.\n***", "Fifth."]
+
+
+def test_a_take_of_more_parts_than_a_recipe_holds_is_refused_before_generating():
+    from inference.contract.recipe import MAX_PARTS
+    from inference.prompting.plan import plan_request
+
+    many = " ".join(f"Sentence {i}." for i in range(MAX_PARTS + 1))
+    plan_request(SynthesisRequest.parse(text=many), is_noise=False)  # by length: a few parts, fine
+    with pytest.raises(InvalidRequest, match=f"{MAX_PARTS + 1} sentences; a take has at most {MAX_PARTS} parts"):
+        plan_request(SynthesisRequest.parse(text=many, parts="sentence"), is_noise=False)
+    script = "\n".join(f"{'Ann' if i % 2 else 'Bob'}: line {i}." for i in range(MAX_PARTS + 1))
+    with pytest.raises(InvalidRequest, match="dialogue turns; a take has at most"):
+        plan_request(SynthesisRequest.parse(text=script, speakers={}), is_noise=False)

@@ -36,7 +36,7 @@ def _over_the_wire(data: dict) -> dict:
 
 def test_a_dialogue_job_with_a_clip_travels_whole(speech_wav):
     request = SynthesisRequest.parse(
-        text=SCRIPT, seed=8, pause_s=0.5, voice_layout="separate", scene="A radio studio.", top_k=9,
+        text=SCRIPT, seed=8, pause_s=0.5, voice_layout="separate", scene="A radio studio.", top_k=9, parts="sentence",
         speakers={"Alice": {"reference_audio": speech_wav, "reference_text": "Hello, this is my voice."},
                   "Bob": {"description": "a calm, low voice"}})
     sent = _over_the_wire(job_input(request))
@@ -51,7 +51,7 @@ def test_a_dialogue_job_with_a_clip_travels_whole(speech_wav):
 
 
 def test_a_single_take_job_travels_whole(speech_wav):
-    request = SynthesisRequest.parse(text="Hi.", reference_audio=speech_wav, reference_text="Hello.", seed=1,
+    request = SynthesisRequest.parse(text="Hi. Bye.", reference_audio=speech_wav, reference_text="Hello.", seed=1, parts="sentence",
                                      temperature=0.2, max_new_tokens=30)
     sent = _over_the_wire(job_input(request))
     assert TakeInput.model_validate(sent).to_json() == sent and "script" not in sent

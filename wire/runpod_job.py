@@ -25,7 +25,7 @@ from .objects import kind_of, read_speakers
 OUTPUT_FORMATS = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 REFERENCE_FIELDS = ("reference_audio_base64", "reference_audio_url", "voice")
 # The fields handed to SynthesisRequest.parse (a dialogue's `script` becomes its text).
-REQUEST_FIELDS = ("text", "reference_text", "scene", "seed", "candidates", "pause_s", "voice_layout",
+REQUEST_FIELDS = ("text", "reference_text", "scene", "seed", "candidates", "pause_s", "voice_layout", "parts",
                   *SamplingOptions.model_fields)
 _S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,200}$")
 
@@ -86,6 +86,7 @@ class TakeInput(_Voice):
     candidates: Any = None
     pause_s: Any = None
     voice_layout: Any = None
+    parts: Any = None  # "sentence": every sentence a part of its own, to revise one at a time
     temperature: Any = None
     top_p: Any = None
     top_k: Any = None

@@ -132,7 +132,7 @@ def plan_dialogue(request: SynthesisRequest) -> tuple[list[Part], Dialogue, list
     system = MULTISPEAKER_SYSTEM_PROMPT if all_smart else SYSTEM_PROMPT
     parts = []
     for number, turn in enumerate(script.turns):
-        for piece, chunk in enumerate(split_text(normalize_text(turn.text))):
+        for piece, chunk in enumerate(split_text(normalize_text(turn.text), by_sentence=request.parts == "sentence")):
             pause = request.pause_s if number and not piece else 0.0
             parts.append(Part(f"[{turn.tag}] {chunk}", caption_of(chunk), turn.speaker, turn.number, pause))
     return parts, Dialogue(system, request.scene or DEFAULT_SCENE, speakers, request.voice_layout), warnings

@@ -25,16 +25,17 @@ def _words(text: str) -> int:
     return len(text.split()) + len(_CJK_CHAR.findall(text)) // _CJK_CHARS_PER_WORD
 
 
-def split_text(text: str, max_words: int = MAX_CHUNK_WORDS) -> list[str]:
+def split_text(text: str, max_words: int = MAX_CHUNK_WORDS, by_sentence: bool = False) -> list[str]:
     """Chunks of at most ~max_words, cut between sentences (words or CJK characters for run-ons).
     Short lines are gathered into one chunk, and pieces with nothing to say (`***`, a lone sound
-    tag) ride along with their neighbours instead of becoming a generation of their own."""
-    if _words(text) <= max_words:
+    tag) ride along with their neighbours instead of becoming a generation of their own.
+    `by_sentence` makes every sentence a chunk of its own (a take to edit sentence by sentence)."""
+    if _words(text) <= max_words and not by_sentence:
         return [text]
     chunks: list[str] = []
     current = ""
     for piece in _pieces(text, max_words):
-        if _speaks(current) and _speaks(piece) and _words(current + piece) > max_words:
+        if _speaks(current) and _speaks(piece) and (by_sentence or _words(current + piece) > max_words):
             chunks.append(current.strip())
             current = ""
         current += piece

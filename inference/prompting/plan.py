@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from inference.audio.reference import prepare_reference
 from inference.contract.engine import NOISE_WARNING
 from inference.contract.errors import InvalidRequest
+from inference.contract.recipe import MAX_PARTS
 from inference.contract.request import FRAME_RATE, SynthesisRequest
 from inference.prompting.dialogue import plan_dialogue
 from inference.prompting.longform import split_text
@@ -30,6 +31,7 @@ class Plan:
 
 def plan_request(request: SynthesisRequest, is_noise: bool) -> Plan:
     """Normalize and split the text, prepare the reference(s): everything each part's prompt needs."""
+    _check_part_count(request)
     if request.is_dialogue:
         started = time.perf_counter()
         parts, dialogue, warnings = plan_dialogue(request)
@@ -51,18 +53,35 @@ def plan_request(request: SynthesisRequest, is_noise: bool) -> Plan:
     if is_noise:
         warnings.append(NOISE_WARNING)
     reference_text = normalize_text(request.reference_text) if request.reference_text else None
-    parts = [Part(chunk, caption_of(chunk)) for chunk in split_text(text)]
+    parts = [Part(chunk, caption_of(chunk)) for chunk in split_text(text, by_sentence=request.parts == "sentence")]
     return Plan(parts, SingleVoice(request.scene, reference_text, reference), warnings, reference_s)
+
+
+def _count_parts(request: SynthesisRequest) -> tuple[int, int]:
+    """(parts, turns) as plan_request splits the request: long-text chunks, or dialogue turns cut like long texts.
+    Reads the text only."""
+    by_sentence = request.parts == "sentence"
+    if request.is_dialogue:
+        turns = parse_script(request.text).turns
+        return sum(len(split_text(normalize_text(turn.text), by_sentence=by_sentence)) for turn in turns), len(turns)
+    return len(split_text(normalize_text(request.text), by_sentence=by_sentence)), 0
+
+
+def _check_part_count(request: SynthesisRequest) -> None:
+    """Every take is described by its recipe, which holds at most MAX_PARTS parts: refuse a longer one before
+    generating anything, in words that say how to fit."""
+    parts, turns = _count_parts(request)
+    if parts <= MAX_PARTS:
+        return
+    cut = "dialogue turns" if turns else ("sentences" if request.parts == "sentence" else "parts")
+    hint = ("choose parts by length (parts='length') or " if request.parts == "sentence" else "") + \
+        "split it into two takes"
+    raise InvalidRequest(f"This take would be made of {parts} {cut}; a take has at most {MAX_PARTS} parts: {hint}.")
 
 
 def longest_take_s(request: SynthesisRequest) -> float:
     """The most audio a request can give, in seconds, known before generating: every part (long-text chunk
     or dialogue turn piece, split as plan_request splits them) at most max_new_tokens frames, plus the
     pauses between dialogue turns. Reads the text only, no reference clip."""
-    if request.is_dialogue:
-        turns = parse_script(request.text).turns
-        parts = sum(len(split_text(normalize_text(turn.text))) for turn in turns)
-        pauses = request.pause_s * max(len(turns) - 1, 0)
-    else:
-        parts, pauses = len(split_text(normalize_text(request.text))), 0.0
-    return parts * request.sampling.max_new_tokens / FRAME_RATE + pauses
+    parts, turns = _count_parts(request)
+    return parts * request.sampling.max_new_tokens / FRAME_RATE + request.pause_s * max(turns - 1, 0)
