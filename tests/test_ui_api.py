@@ -56,7 +56,7 @@ def test_only_the_documented_endpoints_are_exposed(studio):
         names = [p["parameter_name"] for p in api["named_endpoints"][name]["parameters"]]
         assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
                          "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats",
-                         "candidates"]
+                         "candidates", "parts"]
     assert [p["parameter_name"] for p in api["named_endpoints"]["/detect"]["parameters"]] == ["audio"]
 
 
@@ -372,3 +372,9 @@ def test_a_take_comes_with_its_recipe_and_revise_edits_one_part(studio, speech_w
             client.predict(recipe=bad, part=7 if bad is recipe else 0, action="delete", api_name="/revise")
     audio, vtt, srt, again = client.predict(recipe=recipe, action="render", api_name="/revise")
     assert np.array_equal(sf.read(audio)[0], sf.read(first)[0]) and again["parts"] == recipe["parts"]
+    # One part per sentence: a 3-sentence text becomes 3 parts, each to revise alone.
+    _, by_sentence = client.predict(text="One. Two more. And three!", parts="sentence", max_new_tokens=10, seed=3,
+                                    api_name="/synthesize_recipe")
+    assert [p["variants"][0]["text"] for p in by_sentence["parts"]] == ["One.", "Two more.", "And three!"]
+    with pytest.raises(Exception, match="'length' or 'sentence'"):
+        client.predict(text="One. Two.", parts="words", api_name="/synthesize_recipe")

@@ -40,7 +40,8 @@ Parameters: `text` (required, at most {max_chars} characters; tags like [laugh] 
 `temperature`, `top_p`, `top_k`, `seed` (same seed + same inputs = same take), `max_new_tokens`
 (25 per second of audio), `ras_win_len` / `ras_max_repeats` (repetition-aware sampling), and optionally `tone` ({tones}), `setting` ({settings}) and `voice`
 (a voice name: {voices}; or words describing a voice; a reference clip wins over a name's clip),
-`candidates` (1-{max_candidates}: makes that many takes with different seeds and returns the best-scored one).
+`candidates` (1-{max_candidates}: makes that many takes with different seeds and returns the best-scored one),
+`parts` ("sentence": every sentence a part of its own, to revise one at a time; default "length").
 Blank/omitted options take the model's defaults. Errors come back as a readable message.
 `/synthesize_checked` takes the same parameters and also returns the take check as JSON (words right,
 missed/added words, voice similarity, for every candidate with its seed). Every take is watermarked.
@@ -77,6 +78,7 @@ Args:
     ras_win_len: Repetition-aware sampling window (0 turns it off); default 7.
     ras_max_repeats: Repeats allowed inside that window; default 2.
     candidates: Best of N: make 1-4 takes with different seeds, score each and keep the best (needs the take check).
+    parts: How a long text is cut into parts: "length" (~100 words a part, default) or "sentence" (every sentence a part of its own, to revise one sentence at a time with /revise).
 """
 
 
@@ -115,6 +117,7 @@ def wire_api(studio: Studio) -> None:
         ras_win_len = _number("ras_win_len")
         ras_max_repeats = _number("ras_max_repeats")
         candidates = _number("candidates")
+        parts = _text("parts")
         tone = _text("tone")
         setting = _text("setting")
         voice = _text("voice")
@@ -132,10 +135,10 @@ def wire_api(studio: Studio) -> None:
                      top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
                      tone: str | None = None, setting: str | None = None, voice: str | None = None,
                      ras_win_len: int | None = None, ras_max_repeats: int | None = None,
-                     candidates: int | None = None) -> SynthesisRequest:
+                     candidates: int | None = None, parts: str | None = None) -> SynthesisRequest:
         # the hidden inputs pass any JSON value through: a number or a list is refused, never str()-ed
         for name, value in (("reference_text", reference_text), ("scene", scene), ("tone", tone),
-                            ("setting", setting), ("voice", voice)):
+                            ("setting", setting), ("voice", voice), ("parts", parts)):
             optional_text(name, value)
         chosen = studio.voice(VoiceSpec(name=voice, clip=reference_audio, clip_text=reference_text))
         composed = studio.scene(chosen, tone, setting, scene)
@@ -143,8 +146,9 @@ def wire_api(studio: Studio) -> None:
                  "ras_max_repeats": ras_max_repeats}
         if candidates is not None:
             whole["candidates"] = candidates
+        split = {"parts": parts.strip()} if parts and parts.strip() else {}
         return studio.request(chosen, "" if text is None else text, composed, _whole(seed),
-                              temperature=temperature, top_p=top_p,
+                              temperature=temperature, top_p=top_p, **split,
                               **{name: _whole(value) for name, value in whole.items()})
 
     async def make(check: bool, *args, **kwargs):
@@ -197,7 +201,7 @@ def wire_api(studio: Studio) -> None:
         max_chars=MAX_TEXT_CHARS, max_candidates=MAX_CANDIDATES, tones=", ".join(studio.presets.tones) or "none",
         settings=", ".join(studio.presets.settings) or "none", voices=", ".join(studio.resolver.names()))
     inputs = [text, reference_audio, reference_text, scene, temperature, top_p, top_k, seed, max_new_tokens, tone,
-              setting, voice, ras_win_len, ras_max_repeats, candidates]
+              setting, voice, ras_win_len, ras_max_repeats, candidates, parts]
     trigger.click(synthesize, inputs, audio, api_name="synthesize", api_description=description)
     stream_trigger.click(synthesize_stream, inputs, [chunk, take_info], api_name="synthesize_stream",
                          api_description=STREAM_DOC + "\n" + description.partition("\n\n")[2])
