@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import tempfile
 from pathlib import Path
@@ -383,3 +384,73 @@ def test_preset_described_and_smart_voices_fill_the_history(studio, browser, out
         prompt = page.locator("#hvs-prompt").inner_text()
         assert "outdoors" in prompt and "The speaker's voice" not in prompt  # smart voice: setting, no description
         page.screenshot(path=str(output_dir / "history.png"), full_page=True)
+
+
+# ---- Edit this take (ui/edit_take.py): the page door of a take's recipe -------------------------------------
+PARTS_TEXT = " ".join(f"Sentence number {n} of a long take, said in one breath to make it longer." for n in range(16))
+
+
+def _take_files(page, url: str) -> dict[str, bytes]:
+    """The panel's downloads by suffix (.wav, .vtt, .srt, .json), fetched as the visitor's browser would."""
+    links = page.locator("#hvs-edit-files a[href]")
+    files = {}
+    for href in links.evaluate_all("links => links.map(a => a.href)"):
+        suffix = href.rsplit(".", 1)[-1]
+        files[suffix] = page.request.get(href).body()
+    return files
+
+
+def _samples(wav: bytes):
+    import io
+
+    import soundfile
+    return soundfile.read(io.BytesIO(wav), dtype="int16")[0].tobytes()
+
+
+def _edited(page, words: str) -> None:
+    page.locator("#hvs-edit-status").get_by_text(words).wait_for(timeout=120_000)
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_edit_a_take_part_by_part_and_from_its_recipe(studio, browser, output_dir, tmp_path, width):
+    """A 3-part take: part 2 made again, variant 1 chosen back gives the first take's samples exactly; its
+    recipe downloaded, the page reloaded, the recipe loaded back renders the same take and edits on. Each
+    row's buttons are whole and tappable at the width."""
+    url, _ = studio
+    with _studio_page(browser, url, output_dir, width=width) as page:
+        _short_takes(page)
+        _set_slider(page, "number input for Max length", 12)  # ~0.5 s a part
+        page.locator("#hvs-text textarea").fill(PARTS_TEXT)
+        page.locator("#hvs-generate").click()
+        page.locator("#hvs-edit-part-2").wait_for(timeout=180_000)
+        page.locator("#hvs-edit-files a[href$='.json']").wait_for()
+        first = _take_files(page, url)
+        assert {"wav", "vtt", "srt", "json"} <= set(first), first.keys()
+        assert len(json.loads(first["json"])["parts"]) == 3
+        for button in page.locator("#hvs-edit-part-1 .hvs-edit-actions button:visible").all():
+            box = button.bounding_box()
+            assert box["height"] >= 24 and box["width"] >= 24, box
+            assert button.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), button.inner_text()
+        page.locator("#hvs-edit-part-1").get_by_role("button", name="Try again").click()
+        _edited(page, "Part 2: a new variant")
+        again = _take_files(page, url)
+        assert _samples(again["wav"]) != _samples(first["wav"])
+        assert len(json.loads(again["json"])["parts"][1]["variants"]) == 2
+        page.locator("#hvs-edit-part-1").get_by_label("1", exact=True).check()
+        _edited(page, "variant 1 kept")
+        back = _take_files(page, url)
+        assert _samples(back["wav"]) == _samples(first["wav"])
+        page.screenshot(path=str(output_dir / f"edit-{width}.png"), full_page=True)
+
+        recipe = tmp_path / f"take-{width}.json"
+        recipe.write_bytes(back["json"])
+        page.reload()
+        page.wait_for_selector("#hvs-generate", timeout=60_000)
+        with page.expect_file_chooser() as chooser:
+            page.locator("#hvs-edit-load").click()
+        chooser.value.set_files(str(recipe))
+        _edited(page, "Recipe loaded: 3 parts")
+        assert _samples(_take_files(page, url)["wav"]) == _samples(first["wav"])
+        page.locator("#hvs-edit-part-0").get_by_role("button", name="Try again").click()
+        _edited(page, "Part 1: a new variant")
+        assert _samples(_take_files(page, url)["wav"]) != _samples(first["wav"])
