@@ -440,7 +440,7 @@ def test_edit_a_take_part_by_part_and_from_its_recipe(studio, browser, output_di
         _edited(page, "variant 1 kept")
         back = _take_files(page, url)
         assert _samples(back["wav"]) == _samples(first["wav"])
-        page.screenshot(path=str(output_dir / f"edit-{width}.png"), full_page=True)
+        page.locator("#hvs-edit").screenshot(path=str(output_dir / f"edit-{width}.png"))
 
         recipe = tmp_path / f"take-{width}.json"
         recipe.write_bytes(back["json"])

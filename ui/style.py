@@ -46,7 +46,8 @@ TARGETS = """
   overflow-wrap: anywhere; height: auto !important; line-height: 1.3; border: none !important;
 }
 #hvs-dlg-turns input { padding-right: 2.2em !important; text-overflow: ellipsis; }
-#hvs-dlg-subtitles .file-preview td.filename, #hvs-dlg-subtitles .file-preview .file-name {
+#hvs-dlg-subtitles .file-preview td.filename, #hvs-dlg-subtitles .file-preview .file-name,
+.hvs-edit-files .file-preview td.filename, .hvs-edit-files .file-preview .file-name {
   white-space: normal !important; overflow-wrap: anywhere; max-width: none !important;
 }
 """
