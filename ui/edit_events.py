@@ -67,7 +67,7 @@ def _done(edit: Edit) -> str:
     return {"regenerate": f"✓ Part {edit.part + 1}: a new variant, kept. Pick an earlier variant to go back.",
             "choose": f"✓ Part {edit.part + 1}: variant {(edit.variant or 0) + 1} kept.",
             "pause": f"✓ The pause before part {edit.part + 1} is now {edit.pause_s or 0:g} s.",
-            "delete": f"✓ Part {edit.part + 1} deleted.",
+            "delete": f"✓ Part {edit.part + 1} removed.",
             "add": f"✓ A new part after part {edit.part + 1}."}[edit.action]
 
 

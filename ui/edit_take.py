@@ -1,6 +1,6 @@
 """*Edit this take*: under a tab's result, one row per part of the take (a long text's chunk, a dialogue's
 turn) with its words, its place in the take, Play, Try again, new words and its variants; and per part a
-pause before it, Delete, and a new part after it. Downloads (the take, its subtitles, its recipe) and
+pause before it, Remove, and a new part after it. Downloads (the take, its subtitles, its recipe) and
 *Load a recipe* to go on editing another day. The layout only: what each action does is ui/edit_events.py.
 
 The rows are drawn by @gr.render from the panel's state (the recipe, in a gr.State): each edit sets a new
@@ -102,7 +102,7 @@ def _row(studio: Studio, panel: EditPanel, clips: Clips, prefix: str, index: int
             variants.input(lambda v: (yield from edit_events.apply(
                 studio, panel, Edit(index, "choose", variant=v[variants]), v, clips, index)),
                 {panel.state, variants}, outputs, show_progress="hidden", **PRIVATE)
-        with gr.Accordion("Pause, delete, add a part", open=False, elem_classes="hvs-edit-more"):
+        with gr.Accordion("More: pause, remove, add", open=False, elem_classes="hvs-edit-more"):
             _more(studio, panel, clips, index, part, speakers, outputs)
     play.click(lambda state: edit_events.play(studio, panel, index, state), panel.state,
                {panel.part_player, panel.status}, show_progress="hidden", **PRIVATE)
@@ -123,7 +123,7 @@ def _more(studio: Studio, panel: EditPanel, clips: Clips, index: int, part: Reci
             set_pause.click(lambda v: (yield from edit_events.apply(
                 studio, panel, Edit(index, "pause", pause_s=float(v[pause] or 0)), v, clips)),
                 {panel.state, pause}, outputs, show_progress="hidden", **PRIVATE)
-        delete = gr.Button("Delete this part", size="sm", variant="stop", min_width=0)
+        delete = gr.Button("Remove this part", size="sm", variant="stop", min_width=0)
     delete.click(lambda v: (yield from edit_events.apply(studio, panel, Edit(index, "delete"), v, clips)),
                  {panel.state}, outputs, show_progress="hidden", **PRIVATE)
     new_words = gr.Textbox(label="A new part after this one: its words", lines=1, max_lines=4, interactive=True)
