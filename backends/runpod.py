@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from inference.contract.errors import Cancelled, ModelLoadError, StudioError
+from inference.contract.recipe import load_recipe
 from inference.contract.request import SpeakerVoice, SynthesisRequest
 from inference.contract.result import SynthesisResult, Timings
 from wire.runpod_job import HealthJob, SpeakerInput, TakeInput
@@ -253,7 +254,8 @@ class RemoteEngine:
         timings = Timings(t.load_s, t.reference_s, t.generate_s, t.decode_s, audio_s=len(waveform) / sample_rate)
         return SynthesisResult(sample_rate, waveform, output.seed, timings, output.warnings,
                                f"{output.model} (runpod:{self.label})", segments=output.segments,
-                               chunks=max(len(output.segments), 1))
+                               chunks=max(len(output.segments), 1),
+                               recipe=load_recipe(output.recipe) if output.recipe else None)
 
 
 def job_input(request: SynthesisRequest) -> dict:

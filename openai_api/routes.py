@@ -28,6 +28,7 @@ from inference.contract.request import FRAME_RATE, SynthesisRequest
 from inference.contract.result import StreamChunk
 from studio.access import Access, Caller, login_cookie
 from studio.cancel import stream_cancellable
+from studio.revise import recipe_object
 from studio.service import Studio
 from studio.throttle import Throttle
 
@@ -217,22 +218,25 @@ async def _audio(take: Take, first, encoder: AudioEncoder) -> AsyncIterator[byte
 
 
 async def _events(take: Take, first, encoder: AudioEncoder) -> AsyncIterator[bytes]:
-    """OpenAI's speech SSE: speech.audio.delta events (base64 audio), then speech.audio.done with usage."""
+    """OpenAI's speech SSE: speech.audio.delta events (base64 audio), then speech.audio.done with usage and the
+    take's recipe (an extra field, which OpenAI's clients pass over)."""
 
     def event(payload: dict) -> bytes:
         return f"data: {json.dumps(payload)}\n\n".encode()
 
-    seconds = 0.0
+    seconds, result = 0.0, None
     try:
         async for chunk in _pieces(take, first):
             seconds += len(chunk.waveform) / chunk.sample_rate
+            result = chunk.result or result
             if data := await anyio.to_thread.run_sync(encoder.feed, chunk.waveform):
                 yield event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
         if data := await anyio.to_thread.run_sync(encoder.finish):
             yield event({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
         frames = round(seconds * FRAME_RATE)  # one generated token per 40 ms frame
-        yield event({"type": "speech.audio.done",
-                     "usage": {"input_tokens": 0, "output_tokens": frames, "total_tokens": frames}})
+        done = {"type": "speech.audio.done", "usage": {"input_tokens": 0, "output_tokens": frames, "total_tokens": frames}}
+        recipe = recipe_object(result) if result is not None else None
+        yield event(done | ({"recipe": recipe} if recipe else {}))  # the take's recipe (docs/editing.md)
     except Exception as err:  # noqa: BLE001
         error = _from_studio_error(err)
         yield event({"type": "error", "error": {"message": error.message, "type": error.kind,

@@ -16,11 +16,12 @@ from urllib.parse import urlsplit
 
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SynthesisRequest
+from studio.revise import Edit
 from studio.scene import compose_scene
 from studio.voices import Voice, VoiceResolver, VoiceSpec
 from wire.fetch import FetchLimits, decode_base64_audio, fetch_reference
 from wire.objects import kind_of as _kind
-from wire.runpod_job import REFERENCE_FIELDS, DetectJob, HealthJob, TakeInput
+from wire.runpod_job import REFERENCE_FIELDS, DetectJob, HealthJob, ReviseInput, ReviseJob, TakeInput
 
 
 @dataclass
@@ -50,6 +51,27 @@ def detect_job_audio(job_input: dict, limits: FetchLimits | None = None) -> byte
         except InvalidRequest as err:
             raise InvalidRequest(str(err).replace("reference_audio_url", "detect URL")) from None
     return decode_base64_audio(value, (limits or FetchLimits()).max_bytes, name="detect")
+
+
+def is_revise_job(job_input: Any) -> bool:
+    return isinstance(job_input, dict) and "revise" in job_input
+
+
+def parse_revise_job(job_input: dict, limits: FetchLimits | None = None) -> tuple[ReviseInput, Edit, list[bytes]]:
+    """`{"revise": {...}}` -> (its input, the edit, the clips' bytes). The recipe itself is checked by the service."""
+    given = ReviseJob.model_validate(job_input).revise
+    edit = Edit(part=given.part, action=given.action or "regenerate", text=given.text, seed=given.seed,
+                variant=given.variant, pause_s=given.pause_s, speaker=given.speaker)
+    clips = []
+    for number, clip in enumerate(given.clips):
+        try:
+            if urlsplit(clip.strip()).scheme.lower() in ("http", "https"):
+                clips.append(fetch_reference(clip.strip(), limits))
+            else:
+                clips.append(decode_base64_audio(clip, (limits or FetchLimits()).max_bytes, name=f"clips[{number}]"))
+        except InvalidRequest as err:
+            raise InvalidRequest(f"revise.clips[{number}]: {err}") from None
+    return given, edit, clips
 
 
 def parse_job(job_input: Any, voices: VoiceResolver | None = None, limits: FetchLimits | None = None) -> ParsedJob:

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
+from studio.revise import recipe_object
 from studio.service import Studio
 from studio.voices import VoiceResolver
 from wire.fetch import FetchLimits
-from wire.runpod_job import OUTPUT_FORMATS
+from wire.runpod_job import OUTPUT_FORMATS, TakeInput
 from wire.runpod_output import (
     ChunkOutput,
     DetectOutput,
@@ -27,7 +28,16 @@ from wire.runpod_output import (
     TimingsOutput,
 )
 
-from .job import ParsedJob, check_health_job, detect_job_audio, is_detect_job, is_health_job, parse_job
+from .job import (
+    ParsedJob,
+    check_health_job,
+    detect_job_audio,
+    is_detect_job,
+    is_health_job,
+    is_revise_job,
+    parse_job,
+    parse_revise_job,
+)
 from .output_budget import INLINE_LIMIT, STREAM_LIMIT, capped, check_returnable
 from .storage import Storage, inline
 
@@ -92,6 +102,9 @@ class Worker:
                 raise StudioError(f"The worker's model is not available: {self.load_error}")
             if self.draining.is_set():
                 raise StudioError("The worker is shutting down; send the job again.")
+            if is_revise_job(job_input):
+                yield self._revise(job_input, job_id, cancel).to_json()
+                return
             parsed = parse_job(job_input, self.voices, self.limits)
             parsed.request = self.studio.sized(parsed.request)  # the studio's length rule, before the budget
             check_returnable(parsed, self.storage)  # before generating: what could not come back is refused
@@ -161,6 +174,16 @@ class Worker:
                 yield final.to_json()
                 return
 
+    def _revise(self, job_input: dict, job_id: str, cancel: threading.Event | None) -> ResultOutput:
+        """A take edited from its recipe (studio/revise.py); the output carries the new recipe."""
+        given, edit, clips = parse_revise_job(job_input, self.limits)
+        if edit.action == "render":
+            edited = self.studio.render(given.recipe)
+        else:
+            edited = self.studio.revise(given.recipe, edit, clips, cancel)
+        options = ParsedJob(None, TakeInput(output=given.output))
+        return self._deliver(edited.result, options, job_id)
+
     def _deliver(self, result, parsed: ParsedJob, job_id: str, takes=None, fit_inline: bool = True) -> ResultOutput:
         """The take stored in S3, or inline as base64. An inline take must fit under RunPod's output cap
         (a streamed one already went out in its chunks): WAV that would not fit goes as MP3, and a take
@@ -197,4 +220,5 @@ class Worker:
             segments=result.segments,
             subtitles={fmt: subtitles.render(result.segments, fmt) for fmt in subtitles.FORMATS},
             take_check=takes.report() if takes is not None and takes.score is not None else None,
+            recipe=recipe_object(result),
         )

@@ -10,6 +10,7 @@ is none of them is refused.
 from __future__ import annotations
 
 import functools
+import json
 import secrets
 import threading
 from dataclasses import dataclass
@@ -79,6 +80,11 @@ def render_take(engine, recipe: Any) -> SynthesisResult:
     recipe = load_recipe(recipe)
     recipe.check_model(str(engine.model_id))
     return _able(engine, "render").render(recipe)
+
+
+def recipe_object(result: SynthesisResult) -> dict | None:
+    """A take's recipe as a JSON object for a door to return (None from a backend that gives none)."""
+    return json.loads(result.recipe.to_json()) if result.recipe is not None else None
 
 
 def save_take(takes: TakeStore, result: SynthesisResult) -> EditedTake:
@@ -163,6 +169,15 @@ def match_clips(recipe: Recipe, clips: list[Clip], library: VoiceLibrary) -> dic
                                  "the recipe names but does not hold: send the same clip again to make a part anew.")
         found[key] = clip
     return found
+
+
+def preset_names(recipe: Recipe, library: VoiceLibrary) -> dict[str | None, str]:
+    """Which of the take's voices are preset voices, by their clip's hash: voice key (None for a single voice, a
+    dialogue's speaker name) -> the preset's name. For a page that loads a recipe and picks the same voice."""
+    voices = {None: recipe.voice} if not recipe.dialogue else dict(recipe.speakers or {})
+    presets = _presets_by_hash(library)
+    return {key: presets[ref.clip_sha256].stem for key, ref in voices.items()
+            if ref is not None and ref.clip_sha256 in presets}
 
 
 def _presets_by_hash(library: VoiceLibrary) -> dict[str, Path]:

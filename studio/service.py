@@ -19,12 +19,13 @@ import numpy as np
 from inference.audio.codec import encode
 from inference.contract.engine import EngineLike
 from inference.contract.errors import Cancelled, InvalidAudio, InvalidRequest, StudioError
+from inference.contract.recipe import load_recipe
 from inference.contract.request import FRAME_RATE, SynthesisRequest
 from inference.contract.result import StreamChunk, SynthesisResult
 from studio.best_of import Takes, make_takes, score_take
 from studio.dialogue import DialogueTake, TurnProgress, dialogue_request, save_dialogue
 from studio.lengths import default_length
-from studio.revise import Edit, EditedTake, render_take, revise_take, save_take
+from studio.revise import Edit, EditedTake, preset_names, render_take, revise_take, save_take
 from studio.scene import ScenePresets, compose_scene
 from studio.takes import HISTORY_SIZE, Take, TakeStore, add_take
 from studio.voice_library import VoiceLibrary
@@ -287,6 +288,10 @@ class Studio:
         take's clips again (`clips`, matched by their sha256). Raises InvalidRequest in words."""
         self.admit()
         return revise_take(self.engine, self.voices, self.takes, recipe, edit, clips, cancel)
+
+    def recipe_presets(self, recipe: Any) -> dict[str | None, str]:
+        """A recipe's voices that are presets: None (a single voice) or a speaker's name -> the preset's name."""
+        return preset_names(load_recipe(recipe), self.voices)
 
     # ---- what a door may show of the engine ----------------------------------------------------
     @property

@@ -139,6 +139,7 @@ def test_sse_events_in_openais_shape(doors_studio):
     audio = b"".join(base64.b64decode(e["audio"]) for e in deltas)
     assert len(audio) == 32 * 960 * 2
     assert done["type"] == "speech.audio.done" and done["usage"]["output_tokens"] == 32
+    assert done["recipe"]["model"] == "tiny-random" and done["recipe"]["text"] == "Events."  # the take's recipe
 
 
 def test_models_and_voices(client, doors_studio):

@@ -51,6 +51,8 @@ def test_a_recipe_loads_from_text_bytes_or_object_and_round_trips():
     (lambda d: "x" * (MAX_RECIPE_BYTES + 1), "may be at most"),
     (lambda d: {**d, "parts": []}, "parts"),
     (lambda d: {**d, "unknown": 1}, "unknown"),
+    (lambda d: {**d, "parts": [{"variants": [{**d["parts"][0]["variants"][0], "text": "Hi <|AUDIO_OUT|>"}]}]},
+     "control token"),
 ])
 def test_bad_recipes_are_refused_in_words(change, words):
     data = change(_recipe())

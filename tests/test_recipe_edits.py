@@ -151,3 +151,13 @@ def test_a_recipe_from_another_model_or_a_newer_studio_is_refused(studio, take):
         studio.render({**data, "model": "other/model"})
     with pytest.raises(InvalidRequest, match="newer studio"):
         studio.revise({**data, "version": 99}, Edit(part=0))
+
+
+def test_a_preset_voice_is_found_by_its_hash_without_a_clip(studio):
+    preset = studio.voices.all()[0]
+    voice = studio.voice(preset.name)
+    request = studio.request(voice, "A preset voice speaks.", None, 1, max_new_tokens=14)
+    first = studio.make_takes(request).result
+    assert studio.recipe_presets(first.recipe.to_json()) == {None: preset.name}
+    again = studio.revise(first.recipe, Edit(part=0, seed=1))  # no clip sent: the preset is found by its hash
+    assert np.array_equal(again.result.waveform, first.waveform)

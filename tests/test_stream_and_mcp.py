@@ -93,7 +93,8 @@ async def _mcp(url: str):
 def test_mcp_lists_the_tools_and_synthesizes(doors_studio):
     url, _ = doors_studio
     tools, name, result = asyncio.run(_mcp(url))
-    assert set(tools) == {"synthesize", "synthesize_stream", "synthesize_checked", "dialogue", "detect"}
+    assert set(tools) == {"synthesize", "synthesize_stream", "synthesize_checked", "dialogue", "detect",
+                          "synthesize_recipe", "dialogue_recipe", "revise"}
     # the dialogue tool was named "speak" (its function) and described none of its parameters
     assert "speaker name" in tools["dialogue"].inputSchema["properties"]["speakers"]["description"]
     tool = tools[name]

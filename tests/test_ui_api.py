@@ -49,10 +49,10 @@ def test_healthz_reports_the_engine(studio):
 def test_only_the_documented_endpoints_are_exposed(studio):
     _, client, _ = studio
     api = client.view_api(print_info=False, return_format="dict")
-    assert sorted(api["named_endpoints"]) == ["/detect", "/dialogue", "/synthesize", "/synthesize_checked",
-                                              "/synthesize_stream"]
+    assert sorted(api["named_endpoints"]) == ["/detect", "/dialogue", "/dialogue_recipe", "/revise", "/synthesize",
+                                              "/synthesize_checked", "/synthesize_recipe", "/synthesize_stream"]
     assert not api["unnamed_endpoints"]
-    for name in ("/synthesize", "/synthesize_stream", "/synthesize_checked"):  # one parameter list for all
+    for name in ("/synthesize", "/synthesize_stream", "/synthesize_checked", "/synthesize_recipe"):  # one list
         names = [p["parameter_name"] for p in api["named_endpoints"][name]["parameters"]]
         assert names == ["text", "reference_audio", "reference_text", "scene", "temperature", "top_p", "top_k",
                          "seed", "max_new_tokens", "tone", "setting", "voice", "ras_win_len", "ras_max_repeats",
@@ -344,3 +344,31 @@ def test_the_start_up_log_names_our_share_flag_not_gradios_argument(guarded):
     assert "* Running on local URL:  http://127.0.0.1:" in text
     assert "* To create a public link, start with --share (or HVS_SHARE=1)." in text
     assert "share=True" not in text and "launch()" not in text
+
+
+def test_a_take_comes_with_its_recipe_and_revise_edits_one_part(studio, speech_wav):
+    """/synthesize_recipe gives the take and its recipe; /revise makes part 1 anew (the clip sent again), then
+    choosing variant 0 gives the first take back, sample for sample; bad recipes are sentences."""
+    import json
+    from pathlib import Path
+
+    _, client, _ = studio
+    text = " ".join(["The river runs past the old mill and into the quiet valley below."] * 9)  # 117 words: 2 parts
+    first, recipe = client.predict(text=text, reference_audio=handle_file(str(speech_wav)), max_new_tokens=14,
+                                   seed=3, api_name="/synthesize_recipe")
+    assert recipe["model"] == "tiny-random" and len(recipe["parts"]) == 2
+    audio, vtt, srt, revised = client.predict(recipe=recipe, part=1, seed=8, clips=[handle_file(str(speech_wav))],
+                                              api_name="/revise")
+    assert [v["seed"] for v in revised["parts"][1]["variants"]] == [4, 8] and revised["parts"][1]["chosen"] == 1
+    assert Path(vtt).read_text().count(" --> ") == 2 and Path(srt).read_text().startswith("1\n")
+    back = client.predict(recipe=json.dumps(revised), part=1, action="choose", variant=0, api_name="/revise")
+    assert np.array_equal(sf.read(back[0])[0], sf.read(first)[0])
+    with pytest.raises(Exception, match="send the same clip again"):
+        client.predict(recipe=recipe, part=0, api_name="/revise")
+    future, other = {**recipe, "version": 9}, {**recipe, "model": "someone/else"}
+    for bad, words in (("{broken", "not valid JSON"), (future, "newer studio"), (other, "made with the model"),
+                       ({**recipe, "parts": recipe["parts"] * 40}, "at most 64"), (recipe, "no part 7")):
+        with pytest.raises(Exception, match=words):
+            client.predict(recipe=bad, part=7 if bad is recipe else 0, action="delete", api_name="/revise")
+    audio, vtt, srt, again = client.predict(recipe=recipe, action="render", api_name="/revise")
+    assert np.array_equal(sf.read(audio)[0], sf.read(first)[0]) and again["parts"] == recipe["parts"]

@@ -25,6 +25,7 @@ from inference.contract.request import (
     optional_text,
 )
 from inference.prompting.script import MAX_SPEAKERS
+from studio.revise import recipe_object
 from studio.service import Studio
 from studio.voices import VoiceSpec
 
@@ -52,6 +53,9 @@ SYNTHESIZE_DOC = """Speak a text with Higgs Audio V2 and return the take as a 24
 """
 STREAM_DOC = """Speak a text and stream it: yields (audio chunk, {"final": false, "chunk": n, ...}) as the audio is
 generated, then (the whole take, {"final": true, "seed": ..., "duration_s": ..., "warnings": [...]}).
+"""
+RECIPE_DOC = """Speak a text as /synthesize does and return (the take as a 24 kHz WAV file, the take's recipe): a JSON
+object that renders the same take again and edits it part by part with /revise (see docs/editing.md).
 """
 CHECKED_DOC = """Speak a text, score the take (words heard by Whisper against the text, voice similarity to the
 reference) and return (the take as a 24 kHz WAV file, the take-check report with every candidate's seed and scores).
@@ -121,6 +125,7 @@ def wire_api(studio: Studio) -> None:
         trigger = gr.Button()
         stream_trigger = gr.Button()
         trigger_checked = gr.Button()
+        recipe, trigger_recipe = gr.JSON(label="recipe"), gr.Button()
 
     def take_request(text: str, reference_audio: str | None = None, reference_text: str | None = None,
                      scene: str | None = None, temperature: float | None = None, top_p: float | None = None,
@@ -158,6 +163,10 @@ def wire_api(studio: Studio) -> None:
         path, takes = await make(True, *args, **kwargs)
         return str(path), takes.report()
 
+    async def synthesize_recipe(*args, **kwargs) -> tuple[str, dict | None]:
+        path, takes = await make(False, *args, **kwargs)
+        return str(path), recipe_object(takes.result)
+
     async def synthesize_stream(*args, **kwargs) -> AsyncIterator[tuple[bytes | str, dict]]:
         try:
             request = take_request(*args, **kwargs)
@@ -174,13 +183,13 @@ def wire_api(studio: Studio) -> None:
                         result = item.result
                         yield str(item.path), {"final": True, "chunks": index, "seed": result.seed,
                                                "duration_s": round(result.duration_s, 3),
-                                               "warnings": result.warnings}
+                                               "warnings": result.warnings, "recipe": recipe_object(result)}
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
 
     # One parameter list for the three endpoints (Gradio and its MCP server read the signature and docstring).
     for fn, summary in ((synthesize, SYNTHESIZE_DOC), (synthesize_stream, STREAM_DOC),
-                        (synthesize_checked, CHECKED_DOC)):
+                        (synthesize_checked, CHECKED_DOC), (synthesize_recipe, RECIPE_DOC)):
         fn.__signature__ = inspect.signature(take_request).replace(return_annotation=inspect.Signature.empty)
         fn.__doc__ = summary + PARAMETERS_DOC
 
@@ -194,6 +203,8 @@ def wire_api(studio: Studio) -> None:
                          api_description=STREAM_DOC + "\n" + description.partition("\n\n")[2])
     trigger_checked.click(synthesize_checked, inputs, [audio, report], api_name="synthesize_checked",
                           api_description=CHECKED_DOC + "\n" + description.partition("\n\n")[2])
+    trigger_recipe.click(synthesize_recipe, inputs, [audio, recipe], api_name="synthesize_recipe",
+                         api_description=RECIPE_DOC + "\n" + description.partition("\n\n")[2])
 
 
 def _whole(value: float | bool | None) -> int | float | bool | None:
@@ -225,15 +236,15 @@ def wire_dialogue_api(studio: Studio) -> None:
         numbers = [_number(name) for name in ("pause_s", "seed", "temperature", "top_p", "top_k", "max_new_tokens")]
         audio = gr.Audio(label="audio", type="filepath", format="wav")
         vtt, srt = gr.File(label="vtt"), gr.File(label="srt")
-        trigger = gr.Button()
+        trigger, trigger_recipe, recipe = gr.Button(), gr.Button(), gr.JSON(label="recipe")
 
     # (named like its endpoint: Gradio's MCP server names the tool after the function)
-    async def dialogue(script: str, speakers: str | None = None, clips: list[str] | None = None,
+    async def dialogue_recipe(script: str, speakers: str | None = None, clips: list[str] | None = None,
                        scene: str | None = None, tone: str | None = None, setting: str | None = None,
                        voice_layout: str | None = None, pause_s: float | None = None, seed: int | None = None,
                        temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
-                       max_new_tokens: int | None = None) -> tuple[str, str, str]:
-        """Speak a dialogue script; returns (24 kHz WAV, WebVTT subtitles, SRT subtitles).
+                       max_new_tokens: int | None = None) -> tuple[str, str, str, dict | None]:
+        """Speak a dialogue script; returns (24 kHz WAV, WebVTT subtitles, SRT subtitles) and the take's recipe (to edit it with /revise).
 
         Args:
             script: One line per turn, "Alice: Hello." or "[SPEAKER0] Hello."; a line without a name continues the turn.
@@ -271,12 +282,20 @@ def wire_dialogue_api(studio: Studio) -> None:
             take = await run_while_caller_waits(lambda cancel: studio.dialogue_file(request, cancel))
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
-        return str(take.path), *take.subtitle_files
+        return str(take.path), *take.subtitle_files, recipe_object(take.result)
+
+    async def dialogue(*args, **kwargs) -> tuple[str, str, str]:
+        return (await dialogue_recipe(*args, **kwargs))[:3]
+
+    dialogue.__signature__ = inspect.signature(dialogue_recipe).replace(return_annotation=tuple[str, str, str])
+    dialogue.__doc__ = dialogue_recipe.__doc__.replace(" and the take's recipe (to edit it with /revise)", "")
 
     description = DIALOGUE_DESCRIPTION.format(
         max_speakers=MAX_SPEAKERS, max_chars=MAX_TEXT_CHARS, voices=", ".join(studio.resolver.names()),
         tones=", ".join(studio.presets.tones) or "none", settings=", ".join(studio.presets.settings) or "none",
         pause=DEFAULT_PAUSE_S)
-    trigger.click(dialogue, [script, speakers, clips, scene, tone, setting, voice_layout, *numbers],
-                  [audio, vtt, srt],
-                  api_name="dialogue", api_description=description)
+    given = [script, speakers, clips, scene, tone, setting, voice_layout, *numbers]
+    trigger.click(dialogue, given, [audio, vtt, srt], api_name="dialogue", api_description=description)
+    trigger_recipe.click(dialogue_recipe, given, [audio, vtt, srt, recipe], api_name="dialogue_recipe",
+                         api_description=description.replace("and return (24 kHz WAV, WebVTT subtitles, SRT subtitles)",
+                                                             "and return (24 kHz WAV, WebVTT, SRT, the take's recipe)"))

@@ -12,6 +12,7 @@ from .api import wire_api, wire_dialogue_api
 from .check_tab import build_check_tab
 from .dialogue_tab import build_dialogue_tab
 from .page_js import PAGE_JS
+from .recipe_api import wire_revise_api
 from .style import CSS  # noqa: F401 - app.py passes it to launch()
 
 TITLE = "Higgs Voice Studio"
@@ -39,8 +40,10 @@ def build_ui(studio: Studio, *, browser_secret: str | None = None, delete_cache:
         demo.load(None, js=PAGE_JS)  # accessibility and focus, in the browser (ui/page_js.py)
         wire_api(studio)
         wire_dialogue_api(studio)
+        wire_revise_api(studio)
         gr.Markdown(f"Model `{engine_status['model']}` on {engine_status['device']} ({engine_status['dtype']}). "
                     "Use the studio from code: the [API panel](?view=api) (endpoints `/synthesize`, "
-                    "`/synthesize_stream`, `/synthesize_checked`, `/dialogue`, `/detect`) or the "
+                    "`/synthesize_stream`, `/synthesize_checked`, `/dialogue`, `/detect`; a take's recipe: "
+                    "`/synthesize_recipe`, `/dialogue_recipe`, `/revise`) or the "
                     "OpenAI-compatible `/v1/audio/speech` ([its reference](docs)).", elem_id="hvs-footer")
     return demo

@@ -4,7 +4,8 @@ A take is `text`, the request's options and, for a voice to clone, one of REFERE
 `script` (instead of `text`) with `speakers`: a name -> that speaker's voice (SpeakerInput). The worker's own
 fields (output, s3_prefix, stream, prompt_only, check) say what to do with the take; the request's fields
 travel as they came and are validated by `SynthesisRequest.parse`, like at every other door. Besides
-takes, a job is {"health": true} (HealthJob) or {"detect": <audio>} (DetectJob).
+takes, a job is {"health": true} (HealthJob), {"detect": <audio>} (DetectJob) or {"revise": {...}} (ReviseJob:
+a take edited from its recipe).
 
 Every check here raises InvalidRequest with a sentence naming the field, which pydantic passes through.
 """
@@ -186,3 +187,54 @@ class DetectJob(BaseModel):
             got = "an empty string" if isinstance(value, str) else kind_of(value)
             raise InvalidRequest(f"detect must be the audio as base64 or an http(s) URL (got {got}).")
         return {"detect": value.strip()}
+
+
+MAX_REVISE_CLIPS = 4
+
+
+class ReviseInput(BaseModel):
+    """A take's recipe and one edit of it (studio/revise.py: Edit). The service checks the recipe and the edit;
+    here only the shape: `clips` are the take's reference clips again, each base64 or an http(s) URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recipe: Any
+    part: Any = None
+    action: Any = None
+    text: Any = None
+    seed: Any = None
+    variant: Any = None
+    pause_s: Any = None
+    speaker: Any = None
+    clips: list[str] = []
+    output: Literal["wav", "mp3"] = "wav"
+
+    @field_validator("clips", mode="before")
+    @classmethod
+    def _clips(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+            raise InvalidRequest("revise.clips must be a list of clips, each base64 or an http(s) URL.")
+        if len(value) > MAX_REVISE_CLIPS:
+            raise InvalidRequest(f"revise.clips holds {len(value)} clips; a take has at most {MAX_REVISE_CLIPS}.")
+        return value
+
+
+class ReviseJob(BaseModel):
+    """{"revise": {"recipe": ..., "part": 3, "seed": 9, ...}}: a take edited from its recipe (docs/editing.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    revise: ReviseInput
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly(cls, payload: Any) -> Any:
+        if not isinstance(payload, dict) or set(payload) != {"revise"} or not isinstance(payload["revise"], dict):
+            raise InvalidRequest('A revise job is exactly {"revise": {"recipe": ..., "part": ..., ...}}.')
+        unknown = sorted(set(payload["revise"]) - set(ReviseInput.model_fields))
+        if unknown:
+            raise InvalidRequest(f"Unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in "
+                                 f"revise (allowed: {', '.join(ReviseInput.model_fields)}).")
+        return payload

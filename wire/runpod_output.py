@@ -95,6 +95,7 @@ class ResultOutput(_Output):
     segments: list[Segment] = Field(default_factory=list)  # timed text: dialogue turns, long-text chunks
     subtitles: dict[str, str] = Field(default_factory=dict)  # "vtt" and "srt"
     take_check: dict[str, Any] | None = None  # the scores, when the take was checked
+    recipe: dict[str, Any] | None = None  # the take's recipe (inference/contract/recipe.py), to edit it
 
 
 class PromptOutput(_Output):

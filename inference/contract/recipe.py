@@ -33,6 +33,7 @@ from inference.contract.request import (
     MAX_TEXT_CHARS,
     SAMPLE_RATE,
     SamplingOptions,
+    _plain_text,
 )
 
 RECIPE_FORMAT = "higgs-voice-studio/recipe"
@@ -82,6 +83,11 @@ class VoiceRef(BaseModel):
     clip_s: float | None = Field(None, ge=0.0, le=3600.0)
     transcript: str | None = Field(None, max_length=MAX_TEXT_CHARS)
 
+    @field_validator("transcript", "description")
+    @classmethod
+    def _plain(cls, value: str | None, info) -> str | None:
+        return value if value is None else _plain_text(info.field_name, value)
+
 
 class Variant(BaseModel):
     """One generation of a part: what was asked, with which seed, and the codes that came out."""
@@ -92,6 +98,11 @@ class Variant(BaseModel):
     caption: str = Field("", max_length=MAX_TEXT_CHARS, description="the words, for subtitles")
     seed: int = Field(..., ge=0, le=MAX_SEED)
     codes: str = Field(..., max_length=MAX_RECIPE_BYTES)
+
+    @field_validator("text", "caption")
+    @classmethod
+    def _plain(cls, value: str, info) -> str:
+        return _plain_text(info.field_name, value)  # no control tokens: the text goes into later parts' prompts
 
     @field_validator("codes")
     @classmethod
