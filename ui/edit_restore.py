@@ -16,10 +16,6 @@ from .edit_events import Clips
 from .edit_take import EditPanel, build_panel
 
 
-def _preset_of(studio: Studio, ref: VoiceRef) -> str | None:
-    return next((v.name for v in studio.voices.all() if clip_sha256(Path(v.audio_path)) == ref.clip_sha256), None)
-
-
 def _clip_note(ref: VoiceRef, clip: str | None, whose: str) -> str:
     seconds = f"{ref.clip_s:.1f} s" if ref.clip_s else "a clip"
     if clip and Path(clip).is_file() and clip_sha256(Path(clip)) == ref.clip_sha256:
@@ -41,7 +37,7 @@ def voice_panel(studio: Studio, *, player, mode, preset, description, clip) -> E
         if ref is None:
             return {mode: SMART, clip: None}, "The smart voice speaks it."
         if ref.clip_sha256:
-            name = _preset_of(studio, ref)
+            name = studio.recipe_presets(recipe).get(None)
             if name:
                 return {mode: PRESET, preset: name, clip: None}, "Its preset voice is picked."
             return {}, _clip_note(ref, v[clip], "This take's voice")
@@ -62,13 +58,14 @@ def dialogue_panel(studio: Studio, *, player, script, slots: list, saved_voices)
             raise InvalidRequest("This recipe is a single voice's take: load it in the Voice tab.")
         names, _ = dialogue.speakers_of(recipe.text)
         refs = {name.casefold(): ref for name, ref in (recipe.speakers or {}).items()}
+        presets = {name.casefold(): preset for name, preset in studio.recipe_presets(recipe).items() if name}
         updates, notes = {script: recipe.text}, []
         for name, picker, box in zip(names, pickers, boxes, strict=False):
             ref = refs.get(name.casefold())
             if ref is None:
                 updates[picker] = dialogue.SMART_CHOICE
-            elif ref.clip_sha256 and _preset_of(studio, ref):
-                updates[picker] = f"preset:{_preset_of(studio, ref)}"
+            elif name.casefold() in presets:
+                updates[picker] = f"preset:{presets[name.casefold()]}"
             elif ref.clip_sha256:
                 updates[picker] = dialogue.CLIP_CHOICE
                 notes.append(_clip_note(ref, v[box], f"{name}'s voice"))
