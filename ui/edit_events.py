@@ -119,7 +119,8 @@ def load(studio: Studio, panel, file: str | None, v: dict, restore: Callable[[Re
         voice_updates, note = restore(recipe, v)  # refuses a recipe of the other tab's kind, before any work
         edited = studio.render(recipe)
         new = edited_state(studio, edited)
+        count = f"{len(recipe.parts)} part{'s' if len(recipe.parts) != 1 else ''}"
         yield {panel.state: new, panel.player: str(edited.path), panel.files: new["files"], **voice_updates,
-               panel.status: f"✓ Recipe loaded: {len(recipe.parts)} parts. {note}".strip()}
+               panel.status: f"✓ Recipe loaded: {count}. {note}"}
     except Exception as err:  # noqa: BLE001
         yield {panel.status: problem_line(err)}
