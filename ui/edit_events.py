@@ -28,7 +28,7 @@ class Clips:
     """The tab's components that hold its voices' clips, and how their values become the clips to send."""
 
     inputs: list
-    of: Callable[[dict], list]  # {component: value} -> the clips (paths)
+    of: Callable[[dict, Recipe], list]  # ({component: value}, the take's recipe) -> the clips (paths) to send
 
 
 def fresh_state(studio: Studio, result: SynthesisResult, path: Path | str) -> dict | None:
@@ -51,6 +51,10 @@ def _state(studio: Studio, recipe: Recipe, take: str, files: list[str]) -> dict:
 def edited_state(studio: Studio, edited) -> dict:
     """The panel's state after an edit (an EditedTake: the new WAV, its result and subtitles)."""
     return _state(studio, edited.result.recipe, str(edited.path), [str(edited.path), *edited.subtitle_files])
+
+
+def downloads(state: dict) -> gr.File:
+    return gr.File(state["files"], visible=True)
 
 
 def recipe_of(state: dict | None) -> Recipe | None:
@@ -80,9 +84,10 @@ def apply(studio: Studio, panel, edit: Edit, v: dict, clips: Clips, play_part: i
         if not state:
             raise gr.Error("There is no take to edit yet: generate one, or load a recipe.")
         needs_clips = edit.action in ("regenerate", "add")
-        edited = studio.revise(state["recipe"], edit, clips=clips.of(v) if needs_clips else [])
+        sent = clips.of(v, recipe_of(state)) if needs_clips else []
+        edited = studio.revise(state["recipe"], edit, clips=sent)
         new = edited_state(studio, edited)
-        updates = {panel.state: new, panel.player: str(edited.path), panel.files: new["files"],
+        updates = {panel.state: new, panel.player: str(edited.path), panel.files: downloads(new),
                    panel.status: _done(edit)}
         if play_part is not None:
             updates[panel.part_player] = part_audio(studio, new, play_part)
@@ -120,7 +125,7 @@ def load(studio: Studio, panel, file: str | None, v: dict, restore: Callable[[Re
         edited = studio.render(recipe)
         new = edited_state(studio, edited)
         count = f"{len(recipe.parts)} part{'s' if len(recipe.parts) != 1 else ''}"
-        yield {panel.state: new, panel.player: str(edited.path), panel.files: new["files"], **voice_updates,
+        yield {panel.state: new, panel.player: str(edited.path), panel.files: downloads(new), **voice_updates,
                panel.status: f"✓ Recipe loaded: {count}. {note}"}
     except Exception as err:  # noqa: BLE001
         yield {panel.status: problem_line(err)}

@@ -43,8 +43,15 @@ def voice_panel(studio: Studio, *, player, mode, preset, description, clip) -> E
             return {}, _clip_note(ref, v[clip], "This take's voice")
         return {mode: DESCRIBED, description: ref.description, clip: None}, "Its described voice is picked."
 
-    return build_panel(studio, prefix="hvs", player=player, clips=Clips([clip], lambda v: [v[clip]] if v[clip] else []),
-                       restore=restore, restore_inputs=[clip], restore_outputs=[mode, preset, description, clip])
+    def clips(v: dict, recipe: Recipe) -> list:
+        """The clip box's clip, when the take's voice is a clip of the visitor's own (a preset's is found by
+        the studio; a clip put in the box since a preset or described voice spoke the take is not sent)."""
+        ref = recipe.voice
+        own = ref is not None and ref.clip_sha256 and None not in studio.recipe_presets(recipe)
+        return [v[clip]] if own and v[clip] else []
+
+    return build_panel(studio, prefix="hvs", player=player, clips=Clips([clip], clips), restore=restore,
+                       restore_inputs=[clip], restore_outputs=[mode, preset, description, clip])
 
 
 def dialogue_panel(studio: Studio, *, player, script, slots: list, saved_voices) -> EditPanel:
@@ -73,7 +80,7 @@ def dialogue_panel(studio: Studio, *, player, script, slots: list, saved_voices)
                 updates[picker] = ref.description or dialogue.SMART_CHOICE
         return updates, " ".join(notes) or "Its voices are picked."
 
-    clips = Clips([*pickers, *boxes, saved_voices], lambda v: _dialogue_clips(slots, saved_voices, v))
+    clips = Clips([*pickers, *boxes, saved_voices], lambda v, _: _dialogue_clips(slots, saved_voices, v))
     return build_panel(studio, prefix="hvs-dlg", player=player, clips=clips, restore=restore, restore_inputs=boxes,
                        restore_outputs=[script, *pickers])
 

@@ -48,16 +48,17 @@ def build_panel(studio: Studio, *, prefix: str, player: gr.Audio, clips: Clips,
                                  type="filepath", size="sm", elem_id=f"{prefix}-edit-load")
         files = gr.File(label="Downloads: the take (WAV), its subtitles (VTT, SRT), its recipe (JSON)",
                         file_count="multiple", interactive=False, elem_id=f"{prefix}-edit-files",
-                        elem_classes="hvs-edit-files")
+                        elem_classes="hvs-edit-files", visible=False)
         status = gr.Markdown(elem_id=f"{prefix}-edit-status")
         part_player = gr.Audio(label="Part", type="filepath", interactive=False, elem_id=f"{prefix}-edit-part",
-                               buttons=[], elem_classes="hvs-audio")
+                               buttons=[], elem_classes="hvs-audio", visible=False)
         state = gr.State(None)
         panel = EditPanel(state, player, status, part_player, files, loader)
         _rows(studio, panel, clips, prefix)  # drawn here, under the part player
     # a take from the tab's Generate comes as a new state (None while it is made): its downloads show
-    state.change(lambda now: {files: now["files"] if now else None,
-                              **({} if now else {part_player: None, status: ""})},
+    state.change(lambda now: {files: edit_events.downloads(now), part_player: gr.Audio(visible=True)}
+                 if now else {files: gr.File(None, visible=False), part_player: gr.Audio(None, visible=False),
+                              status: ""},
                  state, {files, part_player, status}, queue=False, show_progress="hidden", **PRIVATE)
     outputs = {state, player, files, status, *restore_outputs}
     loader.upload(lambda v: (yield from edit_events.load(studio, panel, v[loader], v, restore)),
