@@ -3,7 +3,8 @@
 
 The panel's state is one gr.State per tab: {"recipe": the take's recipe as JSON, "take": its WAV, "files":
 the downloads}. The server keeps nothing else: the recipe is the whole take. A part made anew needs the take's
-reference clips again: the tab's own clip boxes (`Clips`), still in the visitor's session, are sent each time.
+reference clips again: the clips in the tab's own boxes (`Clips`), still in the visitor's session, are sent
+(the studio matches them to the recipe by their sha256 and says so when one differs).
 """
 
 from __future__ import annotations
