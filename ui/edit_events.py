@@ -9,6 +9,7 @@ reference clips again: the clips in the tab's own boxes (`Clips`), still in the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from studio.revise import Edit, save_subtitles
 from studio.service import Studio
 
 from .errors import problem_line
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,9 +41,12 @@ def fresh_state(studio: Studio, result: SynthesisResult, path: Path | str) -> di
     recipe = getattr(result, "recipe", None)
     if recipe is None:
         return None
-    stem = Path(path).stem
-    files = [str(path), *save_subtitles(studio.takes, result, stem)]
-    return _state(studio, recipe, str(path), files)
+    try:
+        files = [str(path), *save_subtitles(studio.takes, result, Path(path).stem)]
+        return _state(studio, recipe, str(path), files)
+    except Exception:  # noqa: BLE001 - the take itself is shown all the same; only its panel stays empty
+        log.exception("the take's recipe and subtitles could not be saved")
+        return None
 
 
 def _state(studio: Studio, recipe: Recipe, take: str, files: list[str]) -> dict:
