@@ -89,9 +89,12 @@ def recipe_object(result: SynthesisResult) -> dict | None:
 
 def save_take(takes: TakeStore, result: SynthesisResult) -> EditedTake:
     path = takes.save(result.waveform, result.sample_rate, stem="edited")
-    files = [str(takes.save_text(subtitles.render(result.segments, fmt), fmt, stem=path.stem))
-             for fmt in subtitles.FORMATS]
-    return EditedTake(path, result, files)
+    return EditedTake(path, result, save_subtitles(takes, result, path.stem))
+
+
+def save_subtitles(takes: TakeStore, result: SynthesisResult, stem: str) -> list[str]:
+    """The take's subtitles (.vtt, .srt) beside its WAV (`stem`: the WAV's name without .wav)."""
+    return [str(takes.save_text(subtitles.render(result.segments, fmt), fmt, stem=stem)) for fmt in subtitles.FORMATS]
 
 
 def _generate(engine, library: VoiceLibrary, recipe: Recipe, index: int, edit: Edit, clips: list[Clip],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import tempfile
 from pathlib import Path
@@ -409,3 +410,116 @@ def test_preset_described_and_smart_voices_fill_the_history(studio, browser, out
         prompt = page.locator("#hvs-prompt").inner_text()
         assert "outdoors" in prompt and "The speaker's voice" not in prompt  # smart voice: setting, no description
         page.screenshot(path=str(output_dir / "history.png"), full_page=True)
+
+
+# ---- Edit this take (ui/edit_take.py): the page door of a take's recipe -------------------------------------
+PARTS_TEXT = " ".join(f"Sentence number {n} of a long take, said in one breath to make it longer." for n in range(16))
+
+
+def _take_files(page, where: str = "#hvs-edit-files") -> dict[str, bytes]:
+    """The panel's downloads by suffix (.wav, .vtt, .srt, .json), fetched as the visitor's browser would."""
+    links = page.locator(f"{where} a[href]")
+    files = {}
+    for href in links.evaluate_all("links => links.map(a => a.href)"):
+        suffix = href.rsplit(".", 1)[-1]
+        files[suffix] = page.request.get(href).body()
+    return files
+
+
+def _samples(wav: bytes):
+    import io
+
+    import soundfile
+    return soundfile.read(io.BytesIO(wav), dtype="int16")[0].tobytes()
+
+
+def _edited(page, words: str) -> None:
+    page.locator("#hvs-edit-status").get_by_text(words).wait_for(timeout=120_000)
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_edit_a_take_part_by_part_and_from_its_recipe(studio, browser, output_dir, tmp_path, width):
+    """A 3-part take: part 2 made again, variant 1 chosen back gives the first take's samples exactly; its
+    recipe downloaded, the page reloaded, the recipe loaded back renders the same take and edits on. Each
+    row's buttons are whole and tappable at the width."""
+    url, _ = studio
+    with _studio_page(browser, url, output_dir, width=width) as page:
+        _short_takes(page)
+        _set_slider(page, "number input for Max length", 12)  # ~0.5 s a part
+        page.locator("#hvs-text textarea").fill(PARTS_TEXT)
+        page.locator("#hvs-generate").click()
+        page.locator("#hvs-edit-part-2").wait_for(timeout=180_000)
+        page.locator("#hvs-edit-files a[href$='.json']").wait_for()
+        first = _take_files(page)
+        assert {"wav", "vtt", "srt", "json"} <= set(first), first.keys()
+        assert len(json.loads(first["json"])["parts"]) == 3
+        for button in page.locator("#hvs-edit-part-1 .hvs-edit-actions button:visible").all():
+            box = button.bounding_box()
+            assert box["height"] >= 24 and box["width"] >= 24, box
+            assert button.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), button.inner_text()
+        page.locator("#hvs-edit-part-1").get_by_role("button", name="Try again").click()
+        _edited(page, "Part 2: a new variant")
+        again = _take_files(page)
+        assert _samples(again["wav"]) != _samples(first["wav"])
+        assert len(json.loads(again["json"])["parts"][1]["variants"]) == 2
+        page.locator("#hvs-edit-part-1").get_by_label("1", exact=True).check()
+        _edited(page, "variant 1 kept")
+        back = _take_files(page)
+        assert _samples(back["wav"]) == _samples(first["wav"])
+        page.locator("#hvs-edit").screenshot(path=str(output_dir / f"edit-{width}.png"))
+
+        recipe = tmp_path / f"take-{width}.json"
+        recipe.write_bytes(back["json"])
+        page.reload()
+        page.wait_for_selector("#hvs-generate", timeout=60_000)
+        with page.expect_file_chooser() as chooser:
+            page.locator("#hvs-edit-load").click()
+        chooser.value.set_files(str(recipe))
+        _edited(page, "Recipe loaded: 3 parts")
+        assert _samples(_take_files(page)["wav"]) == _samples(first["wav"])
+        page.locator("#hvs-edit-part-0").get_by_role("button", name="Try again").click()
+        _edited(page, "Part 1: a new variant")
+        assert _samples(_take_files(page)["wav"]) != _samples(first["wav"])
+        _edit_a_dialogue(page)
+
+
+def _edit_a_dialogue(page) -> None:
+    """The Dialogue tab's panel: a turn made again, a pause set, a turn removed, a turn added."""
+    page.get_by_role("tab", name="Dialogue").click()
+    page.locator("#hvs-dlg-script textarea").fill("Alice: Hello there Bob.\nBob: Hi Alice.\nAlice: Fine, thanks.")
+    page.get_by_text("Dialogue options").click()
+    _set_slider(page, "number input for Max length per turn", 12)
+    page.locator("#hvs-dlg-generate").click()
+    row = "#hvs-dlg-edit-part-{}".format
+    page.locator(row(2)).wait_for(timeout=180_000)
+    _dialogue_edit(page, lambda: page.locator(row(1)).get_by_role("button", name="Try again").click(),
+                   "Part 2: a new variant")
+    page.locator(row(1)).get_by_text("More: pause, remove, add").click()
+    page.locator(row(1)).get_by_label("Pause before it (s)").fill("1.5")
+    _dialogue_edit(page, lambda: page.locator(row(1)).get_by_role("button", name="Set the pause").click(),
+                   "The pause before part 2 is now 1.5 s")
+    assert json.loads(_take_files(page, "#hvs-dlg-edit-files")["json"])["parts"][1]["pause_before_s"] == 1.5
+    page.locator(row(2)).get_by_text("More: pause, remove, add").click()
+    _dialogue_edit(page, lambda: page.locator(row(2)).get_by_role("button", name="Remove this part").click(),
+                   "Part 3 removed")
+    assert page.locator(row(2)).count() == 0
+    page.locator(row(0)).get_by_text("More: pause, remove, add").click()
+    page.locator(row(0)).get_by_label("A new part after this one: its words").fill("Wait, what?")
+    _dialogue_edit(page, lambda: page.locator(row(0)).get_by_role("button", name="Add the part").click(),
+                   "A new part after part 1")
+    assert page.locator(row(1)).locator(".hvs-edit-words textarea").input_value() == "Wait, what?"
+
+
+def _dialogue_edit(page, act, words: str) -> None:
+    """One edit, done when its sentence shows and the rows show the new recipe: each part's times and its
+    variants (the rows are drawn again after the sentence comes)."""
+    from playwright.sync_api import expect
+
+    act()
+    page.locator("#hvs-dlg-edit-status").get_by_text(words).wait_for(timeout=120_000)
+    parts = json.loads(_take_files(page, "#hvs-dlg-edit-files")["json"])["parts"]
+    for index, part in enumerate(parts):
+        row = page.locator(f"#hvs-dlg-edit-part-{index}")
+        expect(row).to_contain_text(f"Part {index + 1} · {part['speaker']} · {part['start_s']:.1f}-{part['end_s']:.1f} s")
+        expect(row.locator(".hvs-edit-variants")).to_have_count(1 if len(part["variants"]) > 1 else 0)
+    expect(page.locator(f"#hvs-dlg-edit-part-{len(parts)}")).to_have_count(0)

@@ -25,8 +25,9 @@ from studio.dialogue import DialogueTake
 from studio.lengths import NOISE_MAX_TOKENS
 from studio.service import Stopped, Studio, take_info
 
-from . import dialogue, library
+from . import dialogue, edit_restore, library
 from .clip_events import clear_problem
+from .edit_events import fresh_state
 from .errors import problem_line
 from .voice_events import SILENCE_JS, UNMUTE_JS
 
@@ -68,6 +69,7 @@ class DialogueControls:
     turn_audio: gr.Audio
     subtitle_files: gr.File
     turns: gr.State
+    edit: gr.State  # the take in the "Edit this take" panel (ui/edit_take.py)
 
 
 def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
@@ -117,9 +119,11 @@ def build_dialogue_tab(studio: Studio, saved_voices: gr.BrowserState) -> None:
         subtitle_files = gr.File(label="Subtitles (WebVTT, SRT)", file_count="multiple", interactive=False,
                                  elem_id="hvs-dlg-subtitles")
         turns = gr.State([])
+        edit = edit_restore.dialogue_panel(studio, player=output, script=script, slots=slots,
+                                           saved_voices=saved_voices)  # "Edit this take" (ui/edit_take.py)
     c = DialogueControls(saved_voices, script, example, found, tone, setting, scene, slots, consent, pause, layout,
                          length, seed, randomize, generate, stop, progress, live, output, turn_pick, turn_audio,
-                         subtitle_files, turns)
+                         subtitle_files, turns, edit.state)
     _wire_script(c, studio)
     _wire_generation(c, studio)
 
@@ -177,7 +181,7 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
     def begin(request: gr.Request) -> dict:
         studio.begin_take(_key(request))
         return {c.generate: gr.Button(GENERATING, interactive=False), c.stop: gr.Button(visible=True),
-                c.progress: "Waiting for the model…", c.output: None}
+                c.progress: "Waiting for the model…", c.output: None, c.edit: None}
 
     def run(v: dict, request: gr.Request):
         try:
@@ -199,7 +203,8 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
         first = take.turns[0] if take.turns else (None, None)
         yield {c.output: str(take.path), c.progress: info, c.seed: take.result.seed, c.turns: take.turns,
                c.turn_pick: gr.Dropdown([label for label, _ in take.turns], value=first[0]),
-               c.turn_audio: first[1], c.subtitle_files: take.subtitle_files}
+               c.turn_audio: first[1], c.subtitle_files: take.subtitle_files,
+               c.edit: fresh_state(studio, take.result, take.path)}
 
     def end(request: gr.Request) -> dict:
         studio.end_take(_key(request))
@@ -208,8 +213,8 @@ def _wire_generation(c: DialogueControls, studio: Studio) -> None:
     def stop(request: gr.Request) -> None:
         studio.stop_take(_key(request))
 
-    outputs = {c.live, c.output, c.progress, c.seed, c.turns, c.turn_pick, c.turn_audio, c.subtitle_files}
-    c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output}, js=UNMUTE_JS, **QUICK) \
+    outputs = {c.live, c.output, c.progress, c.seed, c.turns, c.turn_pick, c.turn_audio, c.subtitle_files, c.edit}
+    c.generate.click(begin, None, {c.generate, c.stop, c.progress, c.output, c.edit}, js=UNMUTE_JS, **QUICK) \
         .then(run, inputs, outputs, show_progress="hidden", **PRIVATE) \
         .then(end, None, {c.generate, c.stop}, **QUICK)
     c.stop.click(None, None, c.progress, js=SILENCE_JS, **PRIVATE)  # silence, and "Stopping…" said in the page

@@ -60,6 +60,10 @@ TARGETS = """
   #hvs-dlg-subtitles .file-preview tr.file { display: flex; flex-wrap: wrap; align-items: center; }
   #hvs-dlg-subtitles .file-preview td.filename { flex: 1 0 100%; }
 }
+/* the edit panel's downloads: whole file names, wrapped */
+.hvs-edit-files .file-preview td.filename, .hvs-edit-files .file-preview .stem {
+  white-space: normal !important; overflow-wrap: anywhere; max-width: none !important;
+}
 """
 
 LAYOUT = """

@@ -16,6 +16,7 @@ from studio.service import Stopped, Studio, is_user_error, timing_line
 from studio.voices import DESCRIBED, PRESET, SMART, Voice, VoiceSpec
 
 from .clip_events import clear_problem, wire_clip_check
+from .edit_events import fresh_state
 from .errors import problem_line, readable
 from .page_js import COUNTER_JS, insert_tag_js
 from .take_report import report_markdown
@@ -151,15 +152,17 @@ def _inputs(c: Controls) -> set:
             c.takes.check}
 
 
-def _finished_updates(c: Controls, finished, notes: list[str]) -> dict:
-    """A finished take on the page: the take player, the timing line with the notes not said yet, the history."""
+def _finished_updates(c: Controls, studio: Studio, finished, notes: list[str]) -> dict:
+    """A finished take on the page: the take player, the timing line with the notes not said yet, the history,
+    and the take's parts to edit."""
     result = finished.result
     said = ("random weights", "No transcript was given") if notes else ("random weights",)
     notes += [w for w in result.warnings if not any(words in w for words in said)]
     info = timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
     info += f"\n\n{report_markdown(finished.takes, info)}" if finished.takes and finished.takes.score else ""
     shown = {c.prompt_view: result.prompt} if result.prompt else {}  # a remote backend sends no prompt
-    return {c.status: "", c.info: info, c.seed: result.seed, **shown, **_shown_take(c, finished.history)}
+    return {c.status: "", c.info: info, c.seed: result.seed, c.edit: fresh_state(studio, result, finished.path),
+            **shown, **_shown_take(c, finished.history)}
 
 
 def _ready_voice(c: Controls, studio: Studio, v: dict, notes: list[str]):
@@ -198,7 +201,7 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
         studio.begin_take(request.session_hash)
         return {c.generate_btn: gr.Button(GENERATING, interactive=False), c.stop_btn: gr.Button(visible=True),
                 c.status: "Waiting for the model…", c.info: "",
-                c.output: None, **_history_updates(c, history or [])}
+                c.output: None, c.edit: None, **_history_updates(c, history or [])}
 
     def generate(v: dict, request: gr.Request):
         cancel = studio.cancel_event(request.session_hash)
@@ -220,7 +223,7 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
         except Exception as err:  # noqa: BLE001 - every failure becomes a message, cleared by the next action
             yield {c.status: problem_line(err)}
             return
-        yield _finished_updates(c, finished, notes)
+        yield _finished_updates(c, studio, finished, notes)
 
     def end(request: gr.Request) -> dict:
         studio.end_take(request.session_hash)
@@ -229,8 +232,8 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
     def stop(request: gr.Request) -> None:
         studio.stop_take(request.session_hash)
 
-    outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, *c.players}
-    busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output, *c.players}
+    outputs = {c.live, c.output, c.info, c.seed, c.history, c.prompt_view, c.clip_text, c.status, c.edit, *c.players}
+    busy = {c.generate_btn, c.stop_btn, c.status, c.info, c.output, c.edit, *c.players}
 
     def fill_example() -> dict:
         voice = studio.voices.all()[0]  # a shipped preset: its transcript and note come with it

@@ -18,7 +18,7 @@ from inference.prompting.text import ALL_TAGS
 from studio.service import Studio
 from studio.voices import SMART
 
-from . import clip_events, my_voices, voice_events
+from . import clip_events, edit_restore, my_voices, voice_events
 from .sampling_panel import build_sampling
 from .take_report import TakeOptions, build_take_options
 from .voice_panel import build_other_voices
@@ -59,6 +59,7 @@ class Controls:
     players: list[gr.Audio]
     groups: dict[str, gr.Column]
     takes: TakeOptions  # best of N and the take check (ui/take_report.py)
+    edit: gr.State | None = None  # the take in the "Edit this take" panel (ui/edit_take.py)
 
 
 def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | None = None) -> Controls:
@@ -109,6 +110,8 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
             output = gr.Audio(label="Your take", type="filepath", interactive=False, elem_id="hvs-output",
                               buttons=["download"], format="wav", elem_classes="hvs-audio")
             info = gr.Markdown(elem_id="hvs-info")
+            edit = edit_restore.voice_panel(studio, player=output, mode=mode, preset=preset, description=description,
+                                            clip=clip)  # "Edit this take" (ui/edit_take.py)
             with gr.Accordion("Advanced", open=False):
                 sampling, seed, randomize = build_sampling(studio.is_noise)
                 take_options = build_take_options(studio.checker)
@@ -124,7 +127,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
 
     c = Controls(mode, description, preset, preset_preview, clip, clip_text, consent, voices, voice_note, tone,
                  setting, scene_text, text, sampling, seed, randomize, generate_btn, stop_btn, status, live, output,
-                 info, prompt_view, history, players, groups, take_options)
+                 info, prompt_view, history, players, groups, take_options, edit=edit.state)
     last_text = gr.BrowserState("", storage_key="hvs-last-text", secret=browser_secret)  # kept over a reload
     clip_events.keep_text(demo, text, last_text)
     voice_events.wire(c, studio, tag_buttons=tag_buttons, counter=counter, prompt_btn=prompt_btn,
