@@ -413,7 +413,7 @@ def test_preset_described_and_smart_voices_fill_the_history(studio, browser, out
 
 
 # ---- Edit this take (ui/edit_take.py): the page door of a take's recipe -------------------------------------
-PARTS_TEXT = " ".join(f"Sentence number {n} of a long take, said in one breath to make it longer." for n in range(16))
+PARTS_TEXT = "The first sentence. The second one, a little longer! And the third?"  # one part per sentence
 
 
 def _take_files(page, where: str = "#hvs-edit-files") -> dict[str, bytes]:
@@ -447,12 +447,15 @@ def test_edit_a_take_part_by_part_and_from_its_recipe(studio, browser, output_di
         _short_takes(page)
         _set_slider(page, "number input for Max length", 12)  # ~0.5 s a part
         page.locator("#hvs-text textarea").fill(PARTS_TEXT)
+        page.locator("#hvs-by-sentence input").check()
         page.locator("#hvs-generate").click()
         page.locator("#hvs-edit-part-2").wait_for(timeout=180_000)
         page.locator("#hvs-edit-files a[href$='.json']").wait_for()
         first = _take_files(page)
         assert {"wav", "vtt", "srt", "json"} <= set(first), first.keys()
-        assert len(json.loads(first["json"])["parts"]) == 3
+        parts = json.loads(first["json"])["parts"]
+        assert [p["variants"][0]["text"] for p in parts] == [
+            "The first sentence.", "The second one, a little longer!", "And the third?"]
         for button in page.locator("#hvs-edit-part-1 .hvs-edit-actions button:visible").all():
             box = button.bounding_box()
             assert box["height"] >= 24 and box["width"] >= 24, box

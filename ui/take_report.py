@@ -1,4 +1,5 @@
-"""The take check on the page: the Advanced options (best of N, check on/off) and the scores shown beside a take."""
+"""The take check on the page: the Advanced options (best of N, check on/off, parts by sentence) and the scores shown
+beside a take."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from studio.best_of import Takes
 class TakeOptions:
     candidates: gr.Slider
     check: gr.Checkbox
+    by_sentence: gr.Checkbox
 
 
 def build_take_options(checker) -> TakeOptions:
@@ -27,7 +29,9 @@ def build_take_options(checker) -> TakeOptions:
                                 "together, in one batch.")
     check = gr.Checkbox(available, interactive=available, elem_id="hvs-check-take",
                         label="Check the take: words heard (Whisper) and voice similarity to the reference")
-    return TakeOptions(candidates, check)
+    by_sentence = gr.Checkbox(False, elem_id="hvs-by-sentence",
+                              label="One part per sentence, to edit the take sentence by sentence (Edit this take)")
+    return TakeOptions(candidates, check, by_sentence)
 
 
 def report_markdown(takes: Takes | None, shown: str = "") -> str:

@@ -100,7 +100,8 @@ def _request_of(c: Controls, studio: Studio, v: dict, voice: Voice):
     seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
     sampling = {name: v[slider] for name, slider in c.sampling.items()}
     scene = studio.scene(voice, v[c.tone], v[c.setting], v[c.scene_text])
-    return studio.request(voice, v[c.text] or "", scene, seed, candidates=int(v[c.takes.candidates]), **sampling)
+    return studio.request(voice, v[c.text] or "", scene, seed, candidates=int(v[c.takes.candidates]),
+                          parts="sentence" if v[c.takes.by_sentence] else "length", **sampling)
 
 
 def _take_label(take: dict) -> str:
@@ -149,7 +150,7 @@ EXAMPLE_TEXT = "Hello! This is Higgs Voice Studio. Type your own words, or clone
 def _inputs(c: Controls) -> set:
     return {c.mode, c.description, c.preset, c.clip, c.clip_text, c.consent, c.voices.loaded, c.tone, c.setting,
             c.scene_text, c.text, c.seed, c.randomize, c.history, *c.sampling.values(), c.takes.candidates,
-            c.takes.check}
+            c.takes.check, c.takes.by_sentence}
 
 
 def _finished_updates(c: Controls, studio: Studio, finished, notes: list[str]) -> dict:
