@@ -216,3 +216,17 @@ def test_a_dialogue_speaker_can_be_a_trained_voice(engine, trained):
     assert again.speakers["Bob"].adapter == "ada"
     bob = trained_take.parts[1]
     assert engine.revise_part(again, trained_take, 1, None, bob.take.seed).codes == bob.take.codes
+
+
+def test_the_page_picker_lists_a_voice_trained_while_the_studio_runs(tmp_path, engine):
+    """The Voice tab's preset picker is refreshed from the folder (ui/voice_panel.py): a voice trained after the
+    page was built joins it without a restart."""
+    from studio.service import Studio
+    from studio.voices import VoiceResolver
+    from ui.voice_panel import preset_choices
+
+    studio = Studio(engine, resolver=VoiceResolver(trained=tmp_path))
+    before = preset_choices(studio)
+    assert before and not any("(trained)" in label for label, _ in before)
+    write_trained_voice(tmp_path, "bo", TINY_SHAPES, 3, name="Bo Diddley")
+    assert preset_choices(studio) == [*before, ("Bo Diddley (trained)", "bo")]

@@ -36,6 +36,23 @@ def pick_voice(resolver: VoiceResolver, mode: str | None, *, description: str | 
     raise InvalidRequest(f"Unknown voice choice {mode!r} (choose one of: {', '.join(MODES)}).")
 
 
+def preset_choices(studio: Studio) -> list[tuple[str, str]]:
+    """The preset voices, then the trained ones (voices.md: serving), as the folder holds them now."""
+    return [(v.label, v.name) for v in studio.voices.all()] + \
+        [(f"{v.label} (trained)", v.name) for v in studio.resolver.trained]
+
+
+def wire_preset_refresh(demo: gr.Blocks, studio: Studio, mode: gr.Radio, preset: gr.Dropdown) -> None:
+    """A voice trained while the studio runs (the Train tab, the CLI) joins the picker on the next page load or
+    the next time the preset voices are shown, without a restart."""
+    def refresh(chosen: str | None) -> gr.Dropdown:
+        return gr.Dropdown(choices=preset_choices(studio), value=chosen)
+
+    demo.load(refresh, preset, preset, queue=False, show_progress="hidden", api_visibility="private")
+    mode.input(lambda m, chosen: refresh(chosen) if m == PRESET else gr.skip(), [mode, preset], preset,
+               queue=False, show_progress="hidden", api_visibility="private")
+
+
 def build_other_voices(studio: Studio) -> tuple[gr.Radio, gr.Dropdown, gr.Dropdown, gr.Audio, dict[str, gr.Column]]:
     """*No clip? Another voice*: the mode, and the described / preset voice pickers shown for their mode."""
     preset_voices = studio.voices.all()
@@ -48,8 +65,7 @@ def build_other_voices(studio: Studio) -> tuple[gr.Radio, gr.Dropdown, gr.Dropdo
             allow_custom_value=True, label="Voice description",
             info="Pick one or type your own, e.g. 'warm, low male voice, British accent'.")
     with gr.Column(visible=False) as preset_col:
-        trained = [(f"{v.label} (trained)", v.name) for v in studio.resolver.trained]  # voices.md: serving
-        preset = gr.Dropdown([(v.label, v.name) for v in preset_voices] + trained,
+        preset = gr.Dropdown(preset_choices(studio),
                              value=preset_voices[0].name if preset_voices else None, label="Preset voice")
         preset_preview = gr.Audio(
             str(preset_voices[0].audio_path) if preset_voices else None, label="Preview",

@@ -21,7 +21,7 @@ from studio.voices import SMART
 from . import clip_events, edit_restore, my_voices, voice_events
 from .sampling_panel import build_sampling
 from .take_report import TakeOptions, build_take_options
-from .voice_panel import build_other_voices
+from .voice_panel import build_other_voices, wire_preset_refresh
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ def build_voice_tab(demo: gr.Blocks, studio: Studio, *, browser_secret: str | No
     voice_events.wire(c, studio, tag_buttons=tag_buttons, counter=counter, prompt_btn=prompt_btn,
                       transcribe_btn=transcribe_btn, example_btn=example_btn)
     my_voices.wire(voices, demo, clip, clip_text, consent)
+    wire_preset_refresh(demo, studio, mode, preset)
     return c
 
 
