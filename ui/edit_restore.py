@@ -1,5 +1,5 @@
-"""A loaded recipe's voices, picked again on its tab: a preset (found by its clip's hash), a described voice,
-the smart voice; a reference clip is asked for again (a recipe never holds audio), and a clip already in
+"""A loaded recipe's voices, picked again on its tab: a preset (found by its clip's hash), a trained voice, a
+described voice, the smart voice; a reference clip is asked for again (a recipe never holds audio), and a clip already in
 the tab's box is checked against the recipe's hash, with a sentence either way."""
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def voice_panel(studio: Studio, *, player, mode, preset, description, clip) -> E
             if name:
                 return {mode: PRESET, preset: name, clip: None}, "Its preset voice is picked."
             return {}, _clip_note(ref, v[clip], "This take's voice")
+        if ref.adapter:  # a trained voice (it may carry its card's description too)
+            return {mode: PRESET, preset: ref.adapter, clip: None}, "Its trained voice is picked."
         return {mode: DESCRIBED, description: ref.description, clip: None}, "Its described voice is picked."
 
     def clips(v: dict, recipe: Recipe) -> list:
