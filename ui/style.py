@@ -49,20 +49,22 @@ TARGETS = """
 }
 /* a dropdown's chosen text stops before its arrow (Gradio lets it run under it: "Play one turn", the voice pickers) */
 .gradio-container .wrap-inner input { padding-right: 2.2em !important; text-overflow: ellipsis; }
-/* subtitle files: the whole name, wrapped (Gradio cut it to "dialogue-…"), and a 24 px download link */
-#hvs-dlg-subtitles .file-preview td.filename, #hvs-dlg-subtitles .file-preview .stem {
+/* subtitle files and the edit panel's downloads: the whole name, wrapped (Gradio cut it to "dialogue-…"), and a
+   24 px download link */
+#hvs-dlg-subtitles .file-preview td.filename, #hvs-dlg-subtitles .file-preview .stem,
+.hvs-edit-files .file-preview td.filename, .hvs-edit-files .file-preview .stem {
   white-space: normal !important; overflow-wrap: anywhere; word-break: break-all; max-width: none !important;
   overflow: visible !important; text-overflow: clip !important;
 }
-#hvs-dlg-subtitles .file-preview td.filename { display: table-cell !important; }  /* the name's end stays with it */
+#hvs-dlg-subtitles .file-preview td.filename, .hvs-edit-files .file-preview td.filename {
+  display: table-cell !important;  /* the name's end stays with it */
+}
 .gradio-container .file-preview a.download-link { display: inline-block; min-height: 24px; line-height: 24px; }
 @media (max-width: 640px) {  /* on a phone the name takes the row's whole width, the size and buttons go under it */
-  #hvs-dlg-subtitles .file-preview tr.file { display: flex; flex-wrap: wrap; align-items: center; }
-  #hvs-dlg-subtitles .file-preview td.filename { flex: 1 0 100%; }
-}
-/* the edit panel's downloads: whole file names, wrapped */
-.hvs-edit-files .file-preview td.filename, .hvs-edit-files .file-preview .stem {
-  white-space: normal !important; overflow-wrap: anywhere; max-width: none !important;
+  #hvs-dlg-subtitles .file-preview tr.file, .hvs-edit-files .file-preview tr.file {
+    display: flex; flex-wrap: wrap; align-items: center;
+  }
+  #hvs-dlg-subtitles .file-preview td.filename, .hvs-edit-files .file-preview td.filename { flex: 1 0 100%; }
 }
 """
 
