@@ -183,7 +183,7 @@ def test_a_path_on_the_server_is_refused_without_naming_server_folders(studio):
                                                                                                "/etc/hostname")]:
         # Raw HTTP: gradio_client would upload a local path instead of sending it. (A bare string used to be
         # answered with {"error": null} and a pydantic traceback in the log.)
-        data = ["Hi.", sent] + [None] * 13
+        data = ["Hi.", sent] + [None] * 14  # every parameter of /synthesize
         event = requests.post(f"{url}/gradio_api/call/synthesize", json={"data": data}, timeout=10).json()["event_id"]
         message = requests.get(f"{url}/gradio_api/call/synthesize/{event}", timeout=60).text
         assert "event: error" in message and "not uploaded with it" in message, message
