@@ -79,6 +79,7 @@ def render_take(engine, recipe: Any) -> SynthesisResult:
     """The take a recipe describes, from its codes alone (no clip needed)."""
     recipe = load_recipe(recipe)
     recipe.check_model(str(engine.model_id))
+    recipe.check_length()  # an edit may have made it longer than the recipe that came in
     return _able(engine, "render").render(recipe)
 
 

@@ -44,6 +44,11 @@ MAX_VARIANTS = 4
 CODEBOOKS = 8
 CODEBOOK_SIZE = 1024
 HOP = 960  # samples per frame at SAMPLE_RATE (25 frames a second)
+# The most audio a take's chosen parts may hold: 20 minutes, several times the longest speech of a 2000-character
+# text. 64 parts of MAX_NEW_TOKENS frames fit in MAX_RECIPE_BYTES but are three hours, which render decoded into
+# ~6 GB of memory and minutes of compute from one small request.
+FRAMES_A_MINUTE = 60 * SAMPLE_RATE // HOP
+MAX_TAKE_FRAMES = 20 * FRAMES_A_MINUTE
 
 
 def pack_codes(frames: np.ndarray) -> str:
@@ -145,7 +150,7 @@ class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["higgs-voice-studio/recipe"] = RECIPE_FORMAT
-    version: int = RECIPE_VERSION
+    version: int = Field(RECIPE_VERSION, ge=1, le=RECIPE_VERSION, strict=True)
     model: str = Field(..., min_length=1, max_length=300)
     text: str = Field(..., max_length=MAX_TEXT_CHARS, description="the request's text (a dialogue's script)")
     dialogue: bool = False
@@ -156,8 +161,21 @@ class Recipe(BaseModel):
     seed: int = Field(0, ge=0, le=MAX_SEED, description="the take's seed (part i was made with seed + i)")
     pause_s: float = Field(0.3, ge=0.0, le=MAX_PAUSE_S)
     voice_layout: Literal["scene", "separate"] = "scene"
-    sample_rate: int = SAMPLE_RATE
+    sample_rate: Literal[24000] = SAMPLE_RATE
     parts: list[RecipePart] = Field(..., min_length=1, max_length=MAX_PARTS)
+
+    @model_validator(mode="after")
+    def _not_too_long(self) -> Recipe:
+        self.check_length()
+        return self
+
+    def check_length(self) -> None:
+        """Raises InvalidRequest when the chosen parts hold more than MAX_TAKE_FRAMES of audio (an edit that
+        adds a part or a longer variant checks again before rendering)."""
+        frames = sum(part.take.samples // HOP for part in self.parts)
+        if frames > MAX_TAKE_FRAMES:
+            raise InvalidRequest(f"This take would hold more than {MAX_TAKE_FRAMES // FRAMES_A_MINUTE} minutes of audio "
+                                 f"({frames / FRAMES_A_MINUTE:.1f}), the most a take holds: keep fewer or shorter parts.")
 
     def check_model(self, model_id: str) -> None:
         if self.model != model_id:
