@@ -113,6 +113,8 @@ def test_unknown_and_unfit_adapters_get_a_sentence(engine, trained, tmp_path):
         take(engine, "nobody")
     with pytest.raises(InvalidRequest, match="not a trained voice's name"):
         SynthesisRequest.parse(text="hi", adapter="../etc")
+    with pytest.raises(InvalidRequest, match="not a trained voice's name"):  # `$` let a final line break through
+        engine.adapters.get("ada\n", engine.model, "tiny-random")
     other = write_trained_voice(tmp_path, "other", TINY_SHAPES, 3, base_model="bosonai/higgs-audio-v2-generation-3B-base")
     with pytest.raises(AdapterError, match="was trained on 'bosonai/.*', but this studio runs 'tiny-random'"):
         load_adapter(other, engine.model, "tiny-random")

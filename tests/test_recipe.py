@@ -51,6 +51,7 @@ def test_a_recipe_loads_from_text_bytes_or_object_and_round_trips():
     (lambda d: {**d, "version": str(RECIPE_VERSION + 1)}, "version"),  # a newer version as text is no way in
     (lambda d: {**d, "version": 0}, "version"),
     (lambda d: {**d, "sample_rate": -1}, "sample_rate"),
+    (lambda d: {**d, "voice": {"adapter": "../../etc"}}, "voice.adapter: adapter '../../etc' is not a trained voice"),
     (lambda d: {**d, "parts": d["parts"] * (MAX_PARTS // 2 + 1)}, f"at most {MAX_PARTS}"),
     (lambda d: "x" * (MAX_RECIPE_BYTES + 1), "may be at most"),
     (lambda d: {**d, "parts": []}, "parts"),

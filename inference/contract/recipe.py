@@ -34,6 +34,7 @@ from inference.contract.request import (
     SAMPLE_RATE,
     SamplingOptions,
     _plain_text,
+    adapter_name,
 )
 
 RECIPE_FORMAT = "higgs-voice-studio/recipe"
@@ -92,6 +93,11 @@ class VoiceRef(BaseModel):
     @classmethod
     def _plain(cls, value: str | None, info) -> str | None:
         return value if value is None else _plain_text(info.field_name, value)
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter_is_a_name(cls, value: str | None) -> str | None:
+        return adapter_name(value)  # a folder name, as a request's: never a path
 
 
 class Variant(BaseModel):
