@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inference.contract.errors import StudioError
 from inference.training.card import make_card, now, publish, slug_of
 from inference.training.data import Prepared, prepare_dataset, read_metadata
 from inference.training.options import TrainOptions
@@ -42,6 +43,11 @@ def prepare(sources: list[Path], trained: Path, name: str, *, transcriber=None, 
         return Prepared(folder, [(file, text, 0.0) for file, text in read_metadata(folder)])
     staging = folder.with_name("dataset.new")
     shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir(parents=True)
+    except OSError as err:  # HVS_TRAINED_DIR is a file, read-only, or full
+        raise StudioError(f"The trained-voices folder cannot be written ({err.strerror or type(err).__name__}): set "
+                          "HVS_TRAINED_DIR to a folder this studio may write in.") from None
     try:
         prepared = prepare_dataset(sources, staging, transcriber=transcriber, speaker=speaker,
                                    min_total_s=min_total_s, slicing=slicing, progress=progress)
