@@ -218,3 +218,18 @@ def test_a_dialogue_speaker_can_be_a_trained_voice(engine, trained):
     assert again.speakers["Bob"].adapter == "ada"
     bob = trained_take.parts[1]
     assert engine.revise_part(again, trained_take, 1, None, bob.take.seed).codes == bob.take.codes
+
+
+def test_a_trained_voices_recipe_loaded_in_the_page_picks_that_voice(engine, trained):
+    # The Voice tab's "Load a recipe" picked "Describe a voice" with no words for a trained voice's take.
+    from studio.service import Studio
+    from studio.voices import PRESET, VoiceResolver
+    from ui.edit_restore import voice_choice
+
+    studio = Studio(engine, resolver=VoiceResolver(trained=trained))
+    recipe = take(engine, "ada").recipe
+    assert voice_choice(studio, recipe, None) == ({"mode": PRESET, "preset": "ada", "clip": None},
+                                                   "Its trained voice is picked.")
+    elsewhere = recipe.model_copy(update={"voice": recipe.voice.model_copy(update={"adapter": "zed"})})
+    picked, note = voice_choice(studio, elsewhere, None)
+    assert picked == {} and "trained voice 'zed' is not on this studio" in note
