@@ -180,8 +180,8 @@ class Recipe(BaseModel):
         adds a part or a longer variant checks again before rendering)."""
         frames = sum(part.take.samples // HOP for part in self.parts)
         if frames > MAX_TAKE_FRAMES:
-            raise InvalidRequest(f"This take would hold more than {MAX_TAKE_FRAMES // FRAMES_A_MINUTE} minutes of audio "
-                                 f"({frames / FRAMES_A_MINUTE:.1f}), the most a take holds: keep fewer or shorter parts.")
+            raise InvalidRequest(f"This take would hold {frames / FRAMES_A_MINUTE:.1f} minutes of audio; a take holds at "
+                                 f"most {MAX_TAKE_FRAMES // FRAMES_A_MINUTE} minutes: keep fewer or shorter parts.")
 
     def check_model(self, model_id: str) -> None:
         if self.model != model_id:
