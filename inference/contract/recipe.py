@@ -170,14 +170,10 @@ class Recipe(BaseModel):
     sample_rate: Literal[24000] = SAMPLE_RATE
     parts: list[RecipePart] = Field(..., min_length=1, max_length=MAX_PARTS)
 
-    @model_validator(mode="after")
-    def _not_too_long(self) -> Recipe:
-        self.check_length()
-        return self
-
     def check_length(self) -> None:
-        """Raises InvalidRequest when the chosen parts hold more than MAX_TAKE_FRAMES of audio (an edit that
-        adds a part or a longer variant checks again before rendering)."""
+        """Raises InvalidRequest when the chosen parts hold more than MAX_TAKE_FRAMES of audio. Checked on a
+        recipe that comes in and before rendering an edit, not when a take writes its recipe: a take that ran
+        that long keeps its audio (its recipe then cannot be rendered or edited)."""
         frames = sum(part.take.samples // HOP for part in self.parts)
         if frames > MAX_TAKE_FRAMES:
             raise InvalidRequest(f"This take would hold {frames / FRAMES_A_MINUTE:.1f} minutes of audio; a take holds at "
@@ -254,9 +250,11 @@ def load_recipe(data: Any) -> Recipe:
     if isinstance(parts, list) and len(parts) > MAX_PARTS:
         raise InvalidRequest(f"This recipe has {len(parts)} parts; a take has at most {MAX_PARTS}.")
     try:
-        return Recipe.model_validate(data)
+        recipe = Recipe.model_validate(data)
     except ValidationError as err:
         raise InvalidRequest("This recipe cannot be used: " + _describe(err) + ".") from None
+    recipe.check_length()
+    return recipe
 
 
 def _check_size(size: int) -> None:
