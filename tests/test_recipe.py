@@ -106,3 +106,4 @@ def test_a_recipe_longer_than_a_take_can_be_is_refused_before_rendering():
     with pytest.raises(InvalidRequest, match="a take holds at most 20 minutes"):
         longer.check_length()
     Recipe.model_validate(json.loads(longer.to_json()))  # a take that ran that long still writes its recipe
+    assert load_recipe(longer.to_json(), renderable=False) == longer  # and a remote worker's take passes it on

@@ -223,9 +223,10 @@ def pause_samples(seconds: float) -> int:
     return int(round(seconds * SAMPLE_RATE))  # as inference/audio/seams.silence counts it
 
 
-def load_recipe(data: Any) -> Recipe:
+def load_recipe(data: Any, renderable: bool = True) -> Recipe:
     """A recipe from a caller: a Recipe, its JSON text or bytes, or the parsed object. Raises InvalidRequest
-    with a sentence for a malformed, oversized or future recipe, or codes out of range."""
+    with a sentence for a malformed, oversized or future recipe, or codes out of range; with `renderable`, also
+    for one longer than a take may be rendered (a remote worker's own take passes False: it keeps its recipe)."""
     if isinstance(data, Recipe):
         return data
     if isinstance(data, (str, bytes)):
@@ -253,7 +254,8 @@ def load_recipe(data: Any) -> Recipe:
         recipe = Recipe.model_validate(data)
     except ValidationError as err:
         raise InvalidRequest("This recipe cannot be used: " + _describe(err) + ".") from None
-    recipe.check_length()
+    if renderable:
+        recipe.check_length()
     return recipe
 
 
