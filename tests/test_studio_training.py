@@ -54,6 +54,11 @@ def test_a_run_trains_and_saves_the_voice_with_its_card(prepared):
     assert [step for step, _ in state.losses] == list(range(1, 7)) and [s for s, _ in state.evals] == [3, 6]
     card = json.loads((prepared.trained / "ada" / "card.json").read_text())
     assert card["speaker"] == "Ada L." and card["consent"]["statement"].startswith("I am Ada L.")
+    # another person's recordings under the same name would replace Ada's voice at every door: refused
+    prepared.start("ada", "Someone Else", True, OPTIONS)
+    state = prepared.wait(120)
+    assert state.phase == "failed" and "already trained from Ada L.'s recordings" in state.message, state.message
+    assert json.loads((prepared.trained / "ada" / "card.json").read_text()) == card
 
 
 def test_training_waits_while_takes_are_made_then_stops_and_resumes(prepared, engine):
