@@ -255,7 +255,7 @@ class RemoteEngine:
         return SynthesisResult(sample_rate, waveform, output.seed, timings, output.warnings,
                                f"{output.model} (runpod:{self.label})", segments=output.segments,
                                chunks=max(len(output.segments), 1),
-                               recipe=load_recipe(output.recipe) if output.recipe else None)
+                               recipe=load_recipe(output.recipe, renderable=False) if output.recipe else None)
 
 
 def job_input(request: SynthesisRequest) -> dict:

@@ -50,11 +50,13 @@ def read_recipe(path: Path | None):
     if path is None:
         raise InvalidRequest("--revise needs the take's recipe: --recipe take.json.")
     try:
-        if path.stat().st_size > MAX_RECIPE_BYTES:
-            raise InvalidRequest(f"--recipe {path}: a recipe may be at most {MAX_RECIPE_BYTES / 1e6:.0f} MB.")
-        return load_recipe(path.read_bytes())
+        with path.open("rb") as file:  # read no more than a recipe may hold: /dev/zero or a pipe has no size
+            data = file.read(MAX_RECIPE_BYTES + 1)
     except OSError as err:
         raise InvalidRequest(f"could not read the recipe {path}: {err.strerror or err}.") from None
+    if len(data) > MAX_RECIPE_BYTES:
+        raise InvalidRequest(f"--recipe {path}: a recipe may be at most {MAX_RECIPE_BYTES / 1e6:.0f} MB.")
+    return load_recipe(data)
 
 
 def run_edit(args: argparse.Namespace, settings: Settings, engine):

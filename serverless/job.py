@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
+
 from inference.contract.errors import InvalidRequest
-from inference.contract.request import SynthesisRequest
+from inference.contract.request import SynthesisRequest, describe_validation_error
 from studio.revise import Edit
 from studio.scene import compose_scene
 from studio.voices import Voice, VoiceResolver, VoiceSpec
@@ -59,7 +61,10 @@ def is_revise_job(job_input: Any) -> bool:
 
 def parse_revise_job(job_input: dict, limits: FetchLimits | None = None) -> tuple[ReviseInput, Edit, list[bytes]]:
     """`{"revise": {...}}` -> (its input, the edit, the clips' bytes). The recipe itself is checked by the service."""
-    given = ReviseJob.model_validate(job_input).revise
+    try:
+        given = ReviseJob.model_validate(job_input).revise
+    except ValidationError as err:  # output not wav/mp3, no recipe: the field and the rule, in a sentence
+        raise InvalidRequest(describe_validation_error(err)) from None
     edit = Edit(part=given.part, action=given.action or "regenerate", text=given.text, seed=given.seed,
                 variant=given.variant, pause_s=given.pause_s, speaker=given.speaker)
     clips = []

@@ -20,7 +20,7 @@ from typing import Any
 from inference.audio import subtitles
 from inference.contract.errors import InvalidRequest, StudioError
 from inference.contract.recipe import Recipe, clip_sha256, load_recipe
-from inference.contract.request import MAX_SEED, SynthesisRequest
+from inference.contract.request import MAX_SEED, SynthesisRequest, optional_text
 from inference.contract.result import SynthesisResult
 from studio.editing import choose_variant, delete_part, keep_variant, new_part, set_pause
 from studio.takes import TakeStore
@@ -63,6 +63,8 @@ def edit_take(engine, library: VoiceLibrary, recipe: Any, edit: Edit, clips: lis
     recipe.check_model(str(engine.model_id))
     if edit.action not in ACTIONS:
         raise InvalidRequest(f"Unknown edit {str(edit.action)[:40]!r}; an edit is one of: {', '.join(ACTIONS)}.")
+    for name in ("text", "speaker"):  # a worker job's JSON may hold any type here
+        optional_text(name, getattr(edit, name))
     index = recipe.check_part(edit.part, after=edit.action == "add")
     if edit.action == "choose":
         recipe = choose_variant(recipe, index, edit.variant)
@@ -79,6 +81,7 @@ def render_take(engine, recipe: Any) -> SynthesisResult:
     """The take a recipe describes, from its codes alone (no clip needed)."""
     recipe = load_recipe(recipe)
     recipe.check_model(str(engine.model_id))
+    recipe.check_length()  # an edit may have made it longer than the recipe that came in
     return _able(engine, "render").render(recipe)
 
 

@@ -76,6 +76,7 @@ class VoiceTraining:
     def prepare(self, sources: list[Path], name: str):
         """Recordings (or a dataset) -> the voice's dataset. Returns data.Prepared; raises a StudioError."""
         self._check_can_train()
+        self._check_not_in_training(name)
         from inference.training.voice import prepare
 
         return prepare(sources, self.trained, name, transcriber=self.transcriber, speaker=self.speaker,
@@ -83,6 +84,7 @@ class VoiceTraining:
 
     def save_transcripts(self, name: str, rows: list[tuple[str, str]]) -> None:
         """The table's (file_name, transcription) rows, as corrected by a person, into the dataset."""
+        self._check_not_in_training(name)
         folder = self.trained / slug_of(name) / "dataset"
         if not (folder / "metadata.csv").is_file():
             raise InvalidRequest("Cut the recordings into clips first (step 1).")
@@ -129,6 +131,12 @@ class VoiceTraining:
     def _check_can_train(self) -> None:
         if self.refusal:
             raise InvalidRequest(self.refusal)
+
+    def _check_not_in_training(self, name: str) -> None:
+        """The dataset of the voice under training is the run's: cutting it again would delete it under the run."""
+        if self.running and slug_of(name) == slug_of(self.state.name):
+            raise InvalidRequest(f"The voice {self.state.name!r} is being trained from its clips: stop the run, or "
+                                 "wait for it to end, before you cut or correct them again.")
 
     def _takes_waiting(self) -> bool:
         busy = bool(self.engine.status().get("busy"))

@@ -3,10 +3,13 @@
 import logging
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import soundfile as sf
 
+from inference.contract.errors import InvalidRequest
 from studio.lengths import NOISE_MAX_TOKENS
 from tests.conftest import ROOT
 
@@ -116,6 +119,15 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path, capsys, caplog):
     one_line_error(mistake("hi", "--model", "tiny-random", "--candidates", "2", "--asr-model", "none",
                            "--speaker-model", "none"), 2, "--candidates needs the take check")  # was exit 1
     one_line_error(mistake("hi", "--model", "someone/missing-model"), 3, "--model tiny-random")
+
+
+def test_a_recipe_file_is_read_no_further_than_a_recipe_may_be():
+    from cli.recipe import read_recipe  # /dev/zero has no size: read whole, it filled the memory
+
+    with pytest.raises(InvalidRequest, match="a recipe may be at most 8 MB"):
+        read_recipe(Path("/dev/zero"))
+    with pytest.raises(InvalidRequest, match="could not read the recipe"):
+        read_recipe(Path("/"))
 
 
 def test_a_take_its_recipe_a_revised_part_and_bad_recipes(tmp_path):

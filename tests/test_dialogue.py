@@ -215,3 +215,13 @@ def test_subtitle_text_cannot_break_its_cue():
     assert vtt.count("-->") == 2 and srt.count("-->") == 2  # the two timing lines only
     assert "<v A>hi --&gt; there" in vtt and "<v B&lt;x&gt;>00:00:00.000 --&gt; 00:00:09.000 &lt;b&gt;&amp;" in vtt
     assert "A: hi -> there" in srt
+
+
+def test_a_speaker_name_with_line_breaks_cannot_break_its_cue():
+    """A recipe's part names its speaker in any string: a blank line in it ended the cue (SRT, WebVTT)."""
+    from inference.contract.result import Segment
+
+    segments = [Segment(0.0, 1.0, "Hi.", "Ann\n\n5\n00:00:09,000 --> 00:00:10,000"), Segment(1.0, 2.0, "Yo.", "Bob")]
+    vtt, srt = to_vtt(segments), to_srt(segments)
+    assert "<v Ann 5 00:00:09,000 --&gt; 00:00:10,000>Hi." in vtt and "\n\n\n" not in vtt
+    assert "Ann 5 00:00:09,000 -> 00:00:10,000: Hi." in srt and srt.count("-->") == 2

@@ -90,6 +90,12 @@ def test_parts_by_sentence_make_every_sentence_a_part_of_its_own():
         "One short line.", "Two words!", "A third sentence here? <SE>[Laughter]</SE>", "Fourth.\n***", "Fifth."]
 
 
+def test_a_sentence_ends_after_a_closing_quote_but_not_after_a_title_or_an_initial():
+    text = 'Dr. Smith met Mrs. Jones and John F. Kennedy at noon. "Hello there." "Hi." She left, e.g. at once.'
+    assert split_text(text, by_sentence=True) == [
+        "Dr. Smith met Mrs. Jones and John F. Kennedy at noon.", '"Hello there."', '"Hi."', "She left, e.g. at once."]
+
+
 def test_a_take_of_more_parts_than_a_recipe_holds_is_refused_before_generating():
     from inference.contract.recipe import MAX_PARTS
     from inference.prompting.plan import plan_request

@@ -113,6 +113,8 @@ def test_unknown_and_unfit_adapters_get_a_sentence(engine, trained, tmp_path):
         take(engine, "nobody")
     with pytest.raises(InvalidRequest, match="not a trained voice's name"):
         SynthesisRequest.parse(text="hi", adapter="../etc")
+    with pytest.raises(InvalidRequest, match="not a trained voice's name"):  # `$` let a final line break through
+        engine.adapters.get("ada\n", engine.model, "tiny-random")
     other = write_trained_voice(tmp_path, "other", TINY_SHAPES, 3, base_model="bosonai/higgs-audio-v2-generation-3B-base")
     with pytest.raises(AdapterError, match="was trained on 'bosonai/.*', but this studio runs 'tiny-random'"):
         load_adapter(other, engine.model, "tiny-random")
@@ -230,3 +232,18 @@ def test_the_page_picker_lists_a_voice_trained_while_the_studio_runs(tmp_path, e
     assert before and not any("(trained)" in label for label, _ in before)
     write_trained_voice(tmp_path, "bo", TINY_SHAPES, 3, name="Bo Diddley")
     assert preset_choices(studio) == [*before, ("Bo Diddley (trained)", "bo")]
+
+
+def test_a_trained_voices_recipe_loaded_in_the_page_picks_that_voice(engine, trained):
+    # The Voice tab's "Load a recipe" picked "Describe a voice" with no words for a trained voice's take.
+    from studio.service import Studio
+    from studio.voices import PRESET, VoiceResolver
+    from ui.edit_restore import voice_choice
+
+    studio = Studio(engine, resolver=VoiceResolver(trained=trained))
+    recipe = take(engine, "ada").recipe
+    assert voice_choice(studio, recipe, None) == ({"mode": PRESET, "preset": "ada", "clip": None},
+                                                   "Its trained voice is picked.")
+    elsewhere = recipe.model_copy(update={"voice": recipe.voice.model_copy(update={"adapter": "zed"})})
+    picked, note = voice_choice(studio, elsewhere, None)
+    assert picked == {} and "trained voice 'zed' is not on this studio" in note

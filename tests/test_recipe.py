@@ -9,6 +9,7 @@ from inference.contract.errors import InvalidRequest
 from inference.contract.recipe import (
     MAX_PARTS,
     MAX_RECIPE_BYTES,
+    MAX_TAKE_FRAMES,
     RECIPE_VERSION,
     Recipe,
     load_recipe,
@@ -47,6 +48,10 @@ def test_a_recipe_loads_from_text_bytes_or_object_and_round_trips():
     (lambda d: [1, 2], "not a take recipe"),
     (lambda d: {**d, "format": "other"}, "not a take recipe"),
     (lambda d: {**d, "version": RECIPE_VERSION + 1}, "made by a newer studio"),
+    (lambda d: {**d, "version": str(RECIPE_VERSION + 1)}, "version"),  # a newer version as text is no way in
+    (lambda d: {**d, "version": 0}, "version"),
+    (lambda d: {**d, "sample_rate": -1}, "sample_rate"),
+    (lambda d: {**d, "voice": {"adapter": "../../etc"}}, "voice.adapter: adapter '../../etc' is not a trained voice"),
     (lambda d: {**d, "parts": d["parts"] * (MAX_PARTS // 2 + 1)}, f"at most {MAX_PARTS}"),
     (lambda d: "x" * (MAX_RECIPE_BYTES + 1), "may be at most"),
     (lambda d: {**d, "parts": []}, "parts"),
@@ -88,3 +93,17 @@ def test_another_model_and_a_missing_part_are_refused_in_words():
     with pytest.raises(InvalidRequest, match="whole number"):
         recipe.check_part("1")
     assert recipe.check_part(-1, after=True) == -1
+
+
+def test_a_recipe_longer_than_a_take_can_be_is_refused_before_rendering():
+    # 64 parts of 4096 frames fit in 6 MB of recipe but are three hours of audio: rendering them took ~6 GB and
+    # minutes of CPU (24 such parts: 98 s, +2.2 GB, a 186 MB WAV). Refused in words, as is a longer edited take.
+    frames = MAX_TAKE_FRAMES // 8 + 1
+    with pytest.raises(InvalidRequest, match="20.0 minutes of audio; a take holds at most 20 minutes"):
+        load_recipe(json.dumps(_recipe(frames=frames, parts=8)))
+    recipe = load_recipe(json.dumps(_recipe(frames=frames, parts=7)))
+    longer = recipe.model_copy(update={"parts": [*recipe.parts, recipe.parts[0]]})  # as an edit builds one
+    with pytest.raises(InvalidRequest, match="a take holds at most 20 minutes"):
+        longer.check_length()
+    Recipe.model_validate(json.loads(longer.to_json()))  # a take that ran that long still writes its recipe
+    assert load_recipe(longer.to_json(), renderable=False) == longer  # and a remote worker's take passes it on

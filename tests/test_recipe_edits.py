@@ -139,6 +139,9 @@ def test_a_dialogue_part_needs_the_takes_own_clip_again(studio, speech_wav, tmp_
     (Edit(part=0, action="add"), "needs its text"),
     (Edit(part=0, seed=-4), "A seed is a whole number"),
     (Edit(part=0, text="   "), "no text to speak"),
+    (Edit(part=0, action="add", text="Yes.", speaker=5), "speaker has the wrong type"),  # a worker job's JSON
+    (Edit(part=0, action="add", text="Yes.", speaker=["Bob"]), "speaker has the wrong type"),
+    (Edit(part=0, text=7), "text has the wrong type"),
 ])
 def test_bad_edits_are_refused_in_words(studio, take, edit, words):
     with pytest.raises(InvalidRequest, match=words):

@@ -56,6 +56,8 @@ def test_a_revise_job_makes_a_part_anew_and_choosing_the_first_variant_gives_the
                 pack_codes(np.full((4, 8), 2000))}]}]}, "action": "delete", "part": 0}, "0\\.\\.1023"),
     (lambda r: {"recipe": {**r, "parts": r["parts"] * 33}, "part": 0}, "at most 64"),
     (lambda r: {"recipe": r, "part": 0}, "send the same clip again"),
+    (lambda r: {"recipe": r, "part": 0, "output": "flac"}, "revise.output: Input should be 'wav' or 'mp3'"),
+    (lambda r: {"part": 0}, "revise.recipe is required"),  # these two were internal errors (ValidationError)
 ])
 def test_bad_revise_jobs_are_sentences(worker, take, change, words):
     (item,) = worker.run({"id": "x", "input": {"revise": change(take[0]["recipe"])}})

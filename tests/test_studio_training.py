@@ -54,6 +54,11 @@ def test_a_run_trains_and_saves_the_voice_with_its_card(prepared):
     assert [step for step, _ in state.losses] == list(range(1, 7)) and [s for s, _ in state.evals] == [3, 6]
     card = json.loads((prepared.trained / "ada" / "card.json").read_text())
     assert card["speaker"] == "Ada L." and card["consent"]["statement"].startswith("I am Ada L.")
+    # another person's recordings under the same name would replace Ada's voice at every door: refused
+    prepared.start("ada", "Someone Else", True, OPTIONS)
+    state = prepared.wait(120)
+    assert state.phase == "failed" and "already trained from Ada L.'s recordings" in state.message, state.message
+    assert json.loads((prepared.trained / "ada" / "card.json").read_text()) == card
 
 
 def test_training_waits_while_takes_are_made_then_stops_and_resumes(prepared, engine):
@@ -69,6 +74,23 @@ def test_training_waits_while_takes_are_made_then_stops_and_resumes(prepared, en
     prepared.start("Ada", "Ada", True, TrainOptions(**{**OPTIONS.__dict__, "steps": 40}), resume=True)
     state = prepared.wait(300)
     assert state.phase == "done" and state.step == 40
+
+
+def test_the_dataset_of_the_voice_being_trained_is_not_cut_again_or_rewritten(prepared, engine, tmp_path):
+    # A second click of "Cut into clips" (or of Train, which saves the table first) under the same name used to
+    # delete and rewrite the dataset the run was reading.
+    rows = read_metadata(prepared.trained / "ada" / "dataset")
+    prepared.engine = _Busy(engine)  # the run waits at step 0 while "takes" are under way
+    prepared.start("Ada", "Ada", True, OPTIONS)
+    _until(lambda: prepared.state.phase == "paused")
+    with pytest.raises(InvalidRequest, match="'Ada' is being trained"):
+        prepared.prepare([recording(tmp_path)], "ada")
+    with pytest.raises(InvalidRequest, match="'Ada' is being trained"):
+        prepared.save_transcripts("ADA", [(file, "other words") for file, _ in rows])
+    assert read_metadata(prepared.trained / "ada" / "dataset") == rows
+    prepared.stop()
+    prepared.engine.released.set()
+    assert prepared.wait(120).phase == "stopped"
 
 
 def test_zerogpu_and_missing_consent_are_refused_with_a_sentence(engine, tmp_path):

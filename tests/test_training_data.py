@@ -90,3 +90,15 @@ def test_a_second_voice_is_left_out(tmp_path):
     prepared = prepare_dataset([talk, tmp_path / "other.wav"], tmp_path / "set", speaker=_Embedder(), min_total_s=5)
     assert len(prepared.rows) == 2
     assert any("other.wav" in line and "another speaker" in line for line in prepared.refused)
+
+
+def test_a_trained_voices_folder_that_cannot_be_written_is_said_in_a_sentence(tmp_path):
+    # HVS_TRAINED_DIR naming a file used to end `python -m inference train` with NotADirectoryError's traceback.
+    from inference.contract.errors import StudioError
+    from inference.training.voice import prepare
+
+    not_a_folder = tmp_path / "trained.txt"
+    not_a_folder.write_text("a file")
+    with pytest.raises(StudioError, match="The trained-voices folder cannot be written") as refused:
+        prepare([recording(tmp_path)], not_a_folder, "ada", min_total_s=5)
+    assert str(tmp_path) not in str(refused.value)  # a visitor of the Train tab is not shown the server's folders

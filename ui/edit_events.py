@@ -65,7 +65,7 @@ def downloads(state: dict) -> gr.File:
 
 
 def recipe_of(state: dict | None) -> Recipe | None:
-    return load_recipe(state["recipe"]) if state else None
+    return load_recipe(state["recipe"], renderable=False) if state else None  # the panel's own take, to play
 
 
 def _said(index: int, edit: Edit) -> str:

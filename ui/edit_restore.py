@@ -1,6 +1,6 @@
 """A loaded recipe's voices, picked again on its tab: a preset (found by its clip's hash), a trained voice, a
-described voice, the smart voice; a reference clip is asked for again (a recipe never holds audio), and a clip already in
-the tab's box is checked against the recipe's hash, with a sentence either way."""
+described voice, the smart voice; a reference clip is asked for again (a recipe never holds audio), and a clip
+already in the tab's box is checked against the recipe's hash, with a sentence either way."""
 
 from __future__ import annotations
 
@@ -27,23 +27,34 @@ def _clip_note(ref: VoiceRef, clip: str | None, whose: str) -> str:
             "parts anew; playing and choosing variants need no clip.")
 
 
+def voice_choice(studio: Studio, recipe: Recipe, clip: str | None) -> tuple[dict, str]:
+    """The Voice tab's choices for a loaded single-voice recipe (mode, preset, description, clip by name) and a
+    sentence about them. `clip`: the clip now in the tab's box."""
+    if recipe.dialogue:
+        raise InvalidRequest("This recipe is a dialogue's: load it in the Dialogue tab.")
+    ref = recipe.voice
+    if ref is None:
+        return {"mode": SMART, "clip": None}, "The smart voice speaks it."
+    if ref.clip_sha256:
+        name = studio.recipe_presets(recipe).get(None)
+        if name:
+            return {"mode": PRESET, "preset": name, "clip": None}, "Its preset voice is picked."
+        return {}, _clip_note(ref, clip, "This take's voice")
+    if ref.adapter:  # a trained voice is offered among the presets (ui/voice_panel.py)
+        if ref.adapter not in {voice.name for voice in studio.resolver.trained}:
+            return {}, (f"This take's trained voice {ref.adapter!r} is not on this studio: playing and choosing "
+                        "variants work, making parts anew needs the studio it was trained on.")
+        return {"mode": PRESET, "preset": ref.adapter, "clip": None}, "Its trained voice is picked."
+    return {"mode": DESCRIBED, "description": ref.description, "clip": None}, "Its described voice is picked."
+
+
 def voice_panel(studio: Studio, *, player, mode, preset, description, clip) -> EditPanel:
     """The Voice tab's panel: its clip box is the take's clip; a loaded recipe picks the voice again."""
 
     def restore(recipe: Recipe, v: dict) -> tuple[dict, str]:
-        if recipe.dialogue:
-            raise InvalidRequest("This recipe is a dialogue's: load it in the Dialogue tab.")
-        ref = recipe.voice
-        if ref is None:
-            return {mode: SMART, clip: None}, "The smart voice speaks it."
-        if ref.clip_sha256:
-            name = studio.recipe_presets(recipe).get(None)
-            if name:
-                return {mode: PRESET, preset: name, clip: None}, "Its preset voice is picked."
-            return {}, _clip_note(ref, v[clip], "This take's voice")
-        if ref.adapter:  # a trained voice (it may carry its card's description too)
-            return {mode: PRESET, preset: ref.adapter, clip: None}, "Its trained voice is picked."
-        return {mode: DESCRIBED, description: ref.description, clip: None}, "Its described voice is picked."
+        picked, note = voice_choice(studio, recipe, v[clip])
+        fields = {"mode": mode, "preset": preset, "description": description, "clip": clip}
+        return {fields[name]: value for name, value in picked.items()}, note
 
     def clips(v: dict, recipe: Recipe) -> list:
         """The clip box's clip, when the take's voice is a clip of the visitor's own (a preset's is found by

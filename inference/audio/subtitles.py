@@ -20,7 +20,7 @@ def _cue_text(segment: Segment, vtt: bool) -> str:
     text = clean(" ".join(segment.text.split()))
     if not segment.speaker:
         return text
-    speaker = clean(segment.speaker)
+    speaker = clean(" ".join(segment.speaker.split()))  # one line: a blank line would end the cue
     # WebVTT names the speaker with a voice span, which players show or style; SRT has only plain text
     return f"<v {speaker}>{text}" if vtt else f"{speaker}: {text}"
 

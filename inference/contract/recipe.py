@@ -34,6 +34,7 @@ from inference.contract.request import (
     SAMPLE_RATE,
     SamplingOptions,
     _plain_text,
+    adapter_name,
 )
 
 RECIPE_FORMAT = "higgs-voice-studio/recipe"
@@ -44,6 +45,11 @@ MAX_VARIANTS = 4
 CODEBOOKS = 8
 CODEBOOK_SIZE = 1024
 HOP = 960  # samples per frame at SAMPLE_RATE (25 frames a second)
+# The most audio a take's chosen parts may hold: 20 minutes, several times the longest speech of a 2000-character
+# text. 64 parts of MAX_NEW_TOKENS frames fit in MAX_RECIPE_BYTES but are three hours, which render decoded into
+# ~6 GB of memory and minutes of compute from one small request.
+FRAMES_A_MINUTE = 60 * SAMPLE_RATE // HOP
+MAX_TAKE_FRAMES = 20 * FRAMES_A_MINUTE
 
 
 def pack_codes(frames: np.ndarray) -> str:
@@ -87,6 +93,11 @@ class VoiceRef(BaseModel):
     @classmethod
     def _plain(cls, value: str | None, info) -> str | None:
         return value if value is None else _plain_text(info.field_name, value)
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter_is_a_name(cls, value: str | None) -> str | None:
+        return adapter_name(value)  # a folder name, as a request's: never a path
 
 
 class Variant(BaseModel):
@@ -145,7 +156,7 @@ class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["higgs-voice-studio/recipe"] = RECIPE_FORMAT
-    version: int = RECIPE_VERSION
+    version: int = Field(RECIPE_VERSION, ge=1, le=RECIPE_VERSION, strict=True)
     model: str = Field(..., min_length=1, max_length=300)
     text: str = Field(..., max_length=MAX_TEXT_CHARS, description="the request's text (a dialogue's script)")
     dialogue: bool = False
@@ -156,8 +167,17 @@ class Recipe(BaseModel):
     seed: int = Field(0, ge=0, le=MAX_SEED, description="the take's seed (part i was made with seed + i)")
     pause_s: float = Field(0.3, ge=0.0, le=MAX_PAUSE_S)
     voice_layout: Literal["scene", "separate"] = "scene"
-    sample_rate: int = SAMPLE_RATE
+    sample_rate: Literal[24000] = SAMPLE_RATE
     parts: list[RecipePart] = Field(..., min_length=1, max_length=MAX_PARTS)
+
+    def check_length(self) -> None:
+        """Raises InvalidRequest when the chosen parts hold more than MAX_TAKE_FRAMES of audio. Checked on a
+        recipe that comes in and before rendering an edit, not when a take writes its recipe: a take that ran
+        that long keeps its audio (its recipe then cannot be rendered or edited)."""
+        frames = sum(part.take.samples // HOP for part in self.parts)
+        if frames > MAX_TAKE_FRAMES:
+            raise InvalidRequest(f"This take would hold {frames / FRAMES_A_MINUTE:.1f} minutes of audio; a take holds at "
+                                 f"most {MAX_TAKE_FRAMES // FRAMES_A_MINUTE} minutes: keep fewer or shorter parts.")
 
     def check_model(self, model_id: str) -> None:
         if self.model != model_id:
@@ -203,9 +223,10 @@ def pause_samples(seconds: float) -> int:
     return int(round(seconds * SAMPLE_RATE))  # as inference/audio/seams.silence counts it
 
 
-def load_recipe(data: Any) -> Recipe:
+def load_recipe(data: Any, renderable: bool = True) -> Recipe:
     """A recipe from a caller: a Recipe, its JSON text or bytes, or the parsed object. Raises InvalidRequest
-    with a sentence for a malformed, oversized or future recipe, or codes out of range."""
+    with a sentence for a malformed, oversized or future recipe, or codes out of range; with `renderable`, also
+    for one longer than a take may be rendered (a remote worker's own take passes False: it keeps its recipe)."""
     if isinstance(data, Recipe):
         return data
     if isinstance(data, (str, bytes)):
@@ -230,9 +251,12 @@ def load_recipe(data: Any) -> Recipe:
     if isinstance(parts, list) and len(parts) > MAX_PARTS:
         raise InvalidRequest(f"This recipe has {len(parts)} parts; a take has at most {MAX_PARTS}.")
     try:
-        return Recipe.model_validate(data)
+        recipe = Recipe.model_validate(data)
     except ValidationError as err:
         raise InvalidRequest("This recipe cannot be used: " + _describe(err) + ".") from None
+    if renderable:
+        recipe.check_length()
+    return recipe
 
 
 def _check_size(size: int) -> None:

@@ -190,7 +190,7 @@ class SynthesisRequest(BaseModel):
             raise InvalidRequest(describe_validation_error(err)) from None
 
 
-_ADAPTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # a trained voice's folder (inference/model/cards.py)
+_ADAPTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")  # a trained voice's folder (inference/model/cards.py)
 # The model's own control tokens (<|AUDIO_OUT|>, <|eot_id|>, ...): typed into a text they would open
 # turns or audio slots the prompt does not have.
 _CONTROL_TOKEN = re.compile(r"<\|[^<>|]{1,40}\|>")

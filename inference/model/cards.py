@@ -19,7 +19,7 @@ CONFIG = "adapter_config.json"
 WEIGHTS = "adapter_model.safetensors"
 CARD = "card.json"
 PREFIX = "base_model.model."  # PEFT's keys: base_model.model.<module path>.lora_A.weight
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # a folder name that is safe in a path and a URL
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")  # a folder name that is safe in a path and a URL
 
 
 @dataclass(frozen=True)

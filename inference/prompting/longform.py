@@ -17,8 +17,12 @@ _CJK_CHARS_PER_WORD = 3
 # counts against the budget
 _TAG = re.compile(r"</?SE(_[se])?>|\[[^\]\n]{1,30}\]")
 _UNIT = re.compile(f"[{_CJK}]\\s*|[^\\s{_CJK}]+\\s*|\\s+")  # a CJK character or a spaced word
-# a sentence ends after . ! ? ; or a sound-effect tag, followed by a space or by CJK text
-_SENTENCE_END = re.compile(f"(?<=[.!?;])\\s*(?=[{_CJK}])|(?<=[.!?;])\\s+|(?<=</SE>)\\s+|(?<=</SE_e>)\\s+")
+# a sentence ends after . ! ? ; (or one of them and a closing quote) or a sound-effect tag, followed by a space or
+# by CJK text
+_SENTENCE_END = re.compile(f"(?<=[.!?;])\\s*(?=[{_CJK}])|(?<=[.!?;])\\s+|(?<=[.!?;][\"'\u201d\u2019)])\\s+"
+                           "|(?<=</SE>)\\s+|(?<=</SE_e>)\\s+")
+# ...but not after a title, "e.g."/"i.e." or a name's initial ("Dr. Smith", "John F. Kennedy")
+_NO_END = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Mt|vs|e\.g|i\.e)|(?<![\w.])[A-Z])\.\s*\Z")
 
 
 def _words(text: str) -> int:
@@ -56,7 +60,7 @@ def _pieces(text: str, max_words: int) -> list[str]:
     """Sentences with their trailing whitespace (line breaks kept), run-on sentences cut by words."""
     pieces = []
     for line in text.splitlines(keepends=True):
-        cuts = [m.end() for m in _SENTENCE_END.finditer(line)]
+        cuts = [m.end() for m in _SENTENCE_END.finditer(line) if not _NO_END.search(line, max(m.start() - 8, 0), m.end())]
         for a, b in zip([0, *cuts], [*cuts, len(line)], strict=True):
             pieces.extend(_cut_long_sentence(line[a:b], max_words))
     return [p for p in pieces if p]

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inference.contract.errors import InvalidRequest, StudioError
+from inference.model.cards import read_card
 from inference.training.card import make_card, now, publish, slug_of
 from inference.training.data import Prepared, prepare_dataset, read_metadata
 from inference.training.options import TrainOptions
@@ -43,6 +45,11 @@ def prepare(sources: list[Path], trained: Path, name: str, *, transcriber=None, 
     staging = folder.with_name("dataset.new")
     shutil.rmtree(staging, ignore_errors=True)
     try:
+        staging.mkdir(parents=True)
+    except OSError as err:  # HVS_TRAINED_DIR is a file, read-only, or full
+        raise StudioError(f"The trained-voices folder cannot be written ({err.strerror or type(err).__name__}): set "
+                          "HVS_TRAINED_DIR to a folder this studio may write in.") from None
+    try:
         prepared = prepare_dataset(sources, staging, transcriber=transcriber, speaker=speaker,
                                    min_total_s=min_total_s, slicing=slicing, progress=progress)
     except BaseException:
@@ -61,6 +68,7 @@ def train_voice(processor, model, trained: Path, request: VoiceRequest, *, stop:
     sentence in the trained and the base voice (samples_folder). Returns the outcome and the published folder
     (None when stopped: resume later). `checker`: a TakeChecker that scores held-out sentences at each eval."""
     folder = voice_folder(trained, request.name)
+    _check_same_speaker(folder, request)
     trainer = Trainer(processor, model, folder / "dataset", folder / "run", request.options, request.base_model,
                       checker=checker)
     outcome = trainer.run(stop=stop, progress=progress, pause=pause, resume=resume)
@@ -72,6 +80,16 @@ def train_voice(processor, model, trained: Path, request: VoiceRequest, *, stop:
     published = publish(trainer.best_folder, folder, card)
     trainer.write_samples(samples_folder(trained, request.name))
     return outcome, published
+
+
+def _check_same_speaker(folder: Path, request: VoiceRequest) -> None:
+    """A voice trained again keeps its speaker: another person's recordings under a trained voice's name would
+    replace that voice at every door that serves it by name."""
+    before = read_card(folder).get("speaker")
+    who = lambda name: " ".join(name.split()).casefold()  # noqa: E731 - "Ada  lovelace" is "Ada Lovelace"
+    if isinstance(before, str) and before.strip() and who(before) != who(request.speaker):
+        raise InvalidRequest(f"A voice named {folder.name!r} is already trained from {before}'s recordings: give this "
+                             "voice another name (training it here would replace that voice).")
 
 
 def samples_folder(trained: Path, name: str) -> Path:
