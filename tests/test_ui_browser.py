@@ -460,8 +460,17 @@ def test_edit_a_take_part_by_part_and_from_its_recipe(studio, browser, output_di
             box = button.bounding_box()
             assert box["height"] >= 24 and box["width"] >= 24, box
             assert button.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), button.inner_text()
-        page.locator("#hvs-edit-part-1").get_by_role("button", name="Try again").click()
+        # One edit at a time: Try again on part 2 holds part 1's edits (greyed out) until it is done; the rows
+        # drawn anew after it come enabled.
+        held = page.evaluate("""() => new Promise((done) => {
+            const again = (n) => document.querySelector(`#hvs-edit-part-${n} .hvs-edit-again`);
+            again(1).click();
+            setTimeout(() => done(again(0).disabled), 0);
+        })""")
+        assert held, "another part's Try again stayed open while an edit ran"
         _edited(page, "Part 2: a new variant")
+        from playwright.sync_api import expect
+        expect(page.locator("#hvs-edit-part-0 .hvs-edit-again")).to_be_enabled()
         again = _take_files(page)
         assert _samples(again["wav"]) != _samples(first["wav"])
         assert len(json.loads(again["json"])["parts"][1]["variants"]) == 2

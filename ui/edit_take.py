@@ -49,7 +49,7 @@ def build_panel(studio: Studio, *, prefix: str, player: gr.Audio, clips: Clips,
         files = gr.File(label="Downloads: the take (WAV), its subtitles (VTT, SRT), its recipe (JSON)",
                         file_count="multiple", interactive=False, elem_id=f"{prefix}-edit-files",
                         elem_classes="hvs-edit-files", visible=False)
-        status = gr.Markdown(elem_id=f"{prefix}-edit-status")
+        status = gr.Markdown(elem_id=f"{prefix}-edit-status", elem_classes="hvs-edit-status")
         part_player = gr.Audio(label="Part", type="filepath", interactive=False, elem_id=f"{prefix}-edit-part",
                                buttons=[], elem_classes="hvs-audio", visible=False)
         state = gr.State(None)
@@ -94,8 +94,8 @@ def _row(studio: Studio, panel: EditPanel, clips: Clips, prefix: str, index: int
                            elem_classes="hvs-edit-words", interactive=True)
         with gr.Row(elem_classes="hvs-edit-actions"):
             play = gr.Button("▶ Play", size="sm", min_width=0, elem_classes="hvs-edit-play")
-            again = gr.Button("Try again", size="sm", min_width=0, elem_classes="hvs-edit-again")
-            say = gr.Button("Say new words", size="sm", min_width=0, elem_classes="hvs-edit-say")
+            again = gr.Button("Try again", size="sm", min_width=0, elem_classes=["hvs-edit-again", "hvs-edit-do"])
+            say = gr.Button("Say new words", size="sm", min_width=0, elem_classes=["hvs-edit-say", "hvs-edit-do"])
         if len(part.variants) > 1:
             variants = gr.Radio([(f"{j + 1}", j) for j in range(len(part.variants))], value=part.chosen,
                                 label="Variants: pick one to hear it in the take and keep it",
@@ -120,16 +120,16 @@ def _more(studio: Studio, panel: EditPanel, clips: Clips, index: int, part: Reci
         if index:  # a pause goes between parts
             pause = gr.Number(part.pause_before_s, label="Pause before it (s)", minimum=0, maximum=MAX_PAUSE_S,
                               step=0.1, min_width=120, interactive=True)
-            set_pause = gr.Button("Set the pause", size="sm", min_width=0)
+            set_pause = gr.Button("Set the pause", size="sm", min_width=0, elem_classes="hvs-edit-do")
             set_pause.click(lambda v: (yield from edit_events.apply(
                 studio, panel, Edit(index, "pause", pause_s=float(v[pause] or 0)), v, clips)),
                 {panel.state, pause}, outputs, show_progress="hidden", **PRIVATE)
-        delete = gr.Button("Remove this part", size="sm", variant="stop", min_width=0)
+        delete = gr.Button("Remove this part", size="sm", variant="stop", min_width=0, elem_classes="hvs-edit-do")
     delete.click(lambda v: (yield from edit_events.apply(studio, panel, Edit(index, "delete"), v, clips)),
                  {panel.state}, outputs, show_progress="hidden", **PRIVATE)
     new_words = gr.Textbox(label="A new part after this one: its words", lines=1, max_lines=4, interactive=True)
     speaker = gr.Dropdown(speakers, value=part.speaker, label="Spoken by", visible=bool(speakers), interactive=True)
-    add = gr.Button("Add the part", size="sm", min_width=0)
+    add = gr.Button("Add the part", size="sm", min_width=0, elem_classes="hvs-edit-do")
     add.click(lambda v: (yield from edit_events.apply(
         studio, panel, Edit(index, "add", text=v[new_words] or None, speaker=v[speaker]), v, clips)),
         {new_words, speaker, *inputs}, outputs, show_progress="hidden", **PRIVATE)

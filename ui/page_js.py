@@ -95,6 +95,30 @@ PAGE_JS = """() => {
     }
   };
   setInterval(tick, 200);
+  // One edit at a time in a take's Edit panel (ui/edit_take.py): two edits started together would both begin from
+  // the same recipe, and the later one would drop the earlier one's change. An edit's button (or a variant picked)
+  // holds the panel's other edits, greyed out, until its status line says the edit is done (✓) or why not (⚠️);
+  // rows drawn anew after an edit come enabled.
+  const EDITS = '.hvs-edit-do, .hvs-edit-variants input';
+  const release = (panel) => {
+    panel.querySelectorAll(EDITS).forEach((c) => { c.disabled = false; });
+    panel.removeAttribute('aria-busy');
+  };
+  document.addEventListener('click', (e) => {
+    const hit = e.target.closest && e.target.closest('.hvs-edit-do, .hvs-edit-variants label');
+    const panel = hit && hit.closest('.hvs-edit');
+    if (!panel || panel.getAttribute('aria-busy') === 'true') return;
+    const status = panel.querySelector('.hvs-edit-status');
+    setTimeout(() => {  // after Gradio's own handler has sent the edit
+      panel.querySelectorAll(EDITS).forEach((c) => { c.disabled = true; });
+      panel.setAttribute('aria-busy', 'true');
+      const watch = new MutationObserver(() => {
+        if (/^\\s*[✓⚠]/.test(status.innerText)) { watch.disconnect(); release(panel); }
+      });
+      watch.observe(status, {childList: true, subtree: true, characterData: true});
+      setTimeout(() => { watch.disconnect(); release(panel); }, 180000);  // never held for good
+    }, 0);
+  }, true);
   // A clip box takes any file: Gradio's audio box refuses a file whose type is not on its list of 14 with its own
   // toast listing them, and the file never reaches the studio, whose check says in a plain sentence what is wrong
   // (ui/clip_events.py; the server reads every clip itself, whatever the page sends). Relabelled as audio here,
