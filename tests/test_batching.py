@@ -239,33 +239,41 @@ def test_a_tiny_temperature_samples_near_greedy_and_spoils_no_neighbour(engine):
     assert np.array_equal(results[0].waveform, alone)
 
 
+def staggered_logits(engine, jobs, indices, stagger: int) -> dict[int, list[torch.Tensor]]:
+    """Every step's logits of each row `indices` names, the rows joining one decoder one every `stagger` steps
+    (`jobs[i]()` makes row i's Job): a row decoded alone is `staggered_logits(engine, jobs, [i], 1)`."""
+    from inference.generation.decoding import Decoder
+
+    decoder, logits, rows = Decoder(engine.model, max_batch=8), {}, {}
+    pending, step = list(indices), 0
+    with engine.batcher.device_lock, torch.inference_mode():
+        while (pending or decoder.rows) and step < 500:  # bounded
+            if pending and step % stagger == 0:
+                i = pending.pop(0)
+                rows[i] = decoder.admit(jobs[i]())
+            for i, row in rows.items():
+                if row in decoder.rows:
+                    logits.setdefault(i, []).append(row.logits.clone())
+            decoder.sample()
+            decoder.forward()
+            step += 1
+    return logits
+
+
 def test_a_row_gets_bit_identical_logits_whatever_shares_its_steps(engine):
     """The root of "same seed, same take": at every step a batched row's logits are bit for bit its solo
     logits. Eight rows with different prompt lengths and options join one every five steps (so their
     caches are padded differently), and each is compared with the same job decoded alone."""
-    from inference.generation.decoding import Decoder
-
     options = [dict(temperature=1.0), dict(temperature=0.7, top_k=5), dict(temperature=0),
                dict(top_p=0.5, ras_win_len=3, ras_max_repeats=1), dict(temperature=1.3, top_k=200)]
     requests = [request(seed=i, text=f"Row {i}, {'and more words ' * i}.", max_new_tokens=60,
                         **options[i % len(options)]) for i in range(8)]
     prompts = [engine.render_prompt(r).inputs for r in requests]
 
+    jobs = [lambda i=i: Job(prompts[i], requests[i].sampling, seed=100 + i) for i in range(8)]
+
     def decode(indices, stagger):
-        decoder, logits, rows = Decoder(engine.model, max_batch=8), {}, {}
-        pending, step = list(indices), 0
-        with engine.batcher.device_lock, torch.inference_mode():
-            while (pending or decoder.rows) and step < 500:  # bounded
-                if pending and step % stagger == 0:
-                    i = pending.pop(0)
-                    rows[i] = decoder.admit(Job(prompts[i], requests[i].sampling, seed=100 + i))
-                for i, row in rows.items():
-                    if row in decoder.rows:
-                        logits.setdefault(i, []).append(row.logits.clone())
-                decoder.sample()
-                decoder.forward()
-                step += 1
-        return logits
+        return staggered_logits(engine, jobs, indices, stagger)
 
     batched = decode(range(8), stagger=5)
     assert max(len(v) for v in batched.values()) == 60

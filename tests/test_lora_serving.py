@@ -11,7 +11,7 @@ import pytest
 from inference import InvalidRequest, SynthesisRequest
 from inference.model.adapters import AdapterError, Adapters, load_adapter
 from tests.lora_support import TINY_SHAPES, linear_shapes, write_trained_voice
-from tests.test_batching import run_together
+from tests.test_batching import run_together, staggered_logits
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_every_row_gets_bit_identical_logits_at_every_step(engine, trained):
     rows in one plain matrix product instead, 27 of 40 steps of row 0 differed, while whole takes still matched.)"""
     import torch
 
-    from inference.generation.decoding import Decoder, Job
+    from inference.generation.decoding import Job
 
     names = ["ada", None, "bo", "ada", None, "bo"]
     requests = [SynthesisRequest.parse(text=f"Row {i}, {'and more words ' * i}.", seed=i, max_new_tokens=40)
@@ -71,20 +71,11 @@ def test_every_row_gets_bit_identical_logits_at_every_step(engine, trained):
     prompts = [engine.render_prompt(r).inputs for r in requests]
     adapters = [engine.adapters.get(n, engine.model, "tiny-random") if n else None for n in names]
 
+    jobs = [lambda i=i: Job(prompts[i], requests[i].sampling, 100 + i, adapter=adapters[i])
+            for i in range(len(names))]
+
     def decode(indices, stagger):
-        decoder, logits, rows, pending, step = Decoder(engine.model, max_batch=8), {}, {}, list(indices), 0
-        with engine.batcher.device_lock, torch.inference_mode():
-            while (pending or decoder.rows) and step < 500:  # bounded
-                if pending and step % stagger == 0:
-                    i = pending.pop(0)
-                    rows[i] = decoder.admit(Job(prompts[i], requests[i].sampling, 100 + i, adapter=adapters[i]))
-                for i, row in rows.items():
-                    if row in decoder.rows:
-                        logits.setdefault(i, []).append(row.logits.clone())
-                decoder.sample()
-                decoder.forward()
-                step += 1
-        return logits
+        return staggered_logits(engine, jobs, indices, stagger)
 
     batched = decode(range(len(names)), stagger=4)
     for i in range(len(names)):
