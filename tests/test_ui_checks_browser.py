@@ -18,24 +18,33 @@ def _toasts(page) -> int:
     return page.locator(".toast-body:visible").count()
 
 
+def _refused_on_arrival(page, file) -> None:
+    """Consent ticked, then a file that is no audio: the studio's sentence, and the consent goes with the clip."""
+    page.locator("#hvs-consent input").check()
+    page.locator("#hvs-clip input[type=file]").set_input_files(str(file))
+    page.locator("#hvs-status").get_by_text("This file is not audio we can read").wait_for(timeout=30_000)
+    assert not page.locator("#hvs-consent input").is_checked()  # consent was for that clip
+
+
+def _no_clip_no_take(page) -> None:
+    """Consent ticked without a clip: Generate says so, and no other voice speaks in its place."""
+    page.locator("#hvs-consent input").check()
+    page.locator("#hvs-generate").click()
+    page.locator("#hvs-status").get_by_text("there is no clip to clone").wait_for(timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=30_000)
+    assert page.locator("#hvs-output a[download]").count() == 0 and _toasts(page) == 0
+
+
 def test_a_file_that_is_not_audio_is_refused_when_it_arrives(studio, browser, output_dir, tmp_path):  # noqa: F811
     url, _ = studio
     fake = tmp_path / "notes.wav"
     fake.write_text("This is a text file renamed to look like audio.")
     with _studio_page(browser, url, output_dir) as page:
-        page.locator("#hvs-consent input").check()
-        page.locator("#hvs-clip input[type=file]").set_input_files(str(fake))
-        page.locator("#hvs-status").get_by_text("This file is not audio we can read").wait_for(timeout=30_000)
-        assert not page.locator("#hvs-consent input").is_checked()  # consent was for that clip
+        _refused_on_arrival(page, fake)
         page.wait_for_function("() => !document.querySelector('#hvs-voice-note').innerText.includes('Cloning')",
                                timeout=10_000)  # the unreadable clip was dropped
-        # Consent ticked without a clip: Generate says so, and no other voice speaks in its place.
-        page.locator("#hvs-consent input").check()
         page.locator("#hvs-text textarea").fill("Who speaks now?")
-        page.locator("#hvs-generate").click()
-        page.locator("#hvs-status").get_by_text("there is no clip to clone").wait_for(timeout=30_000)
-        page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=30_000)
-        assert page.locator("#hvs-output a[download]").count() == 0 and _toasts(page) == 0
+        _no_clip_no_take(page)
         # Editing the text clears the problem.
         page.locator("#hvs-text textarea").fill("Who speaks now, then?")
         page.wait_for_function("() => !document.querySelector('#hvs-status').innerText.includes('⚠️')",
@@ -137,11 +146,8 @@ def test_a_text_file_gets_the_studios_sentence_only_and_never_lets_another_voice
     notes = tmp_path / "notes.txt"
     notes.write_text("Not a recording.")
     with _studio_page(browser, url, output_dir) as page:
-        page.locator("#hvs-consent input").check()
-        page.locator("#hvs-clip input[type=file]").set_input_files(str(notes))
-        page.locator("#hvs-status").get_by_text("This file is not audio we can read").wait_for(timeout=30_000)
+        _refused_on_arrival(page, notes)
         assert _toasts(page) == 0 and "Invalid file type" not in page.content()
-        assert not page.locator("#hvs-consent input").is_checked()  # the refused clip took its consent with it
         # dropped onto the box, the same: the sentence, no toast
         page.locator("#hvs-text textarea").fill("Who speaks?")  # (clears the sentence: it is about the last input)
         page.wait_for_function("() => !document.querySelector('#hvs-status').innerText.includes('⚠️')",
@@ -152,10 +158,5 @@ def test_a_text_file_gets_the_studios_sentence_only_and_never_lets_another_voice
               .dispatchEvent(new DragEvent('drop', {dataTransfer: list, bubbles: true, cancelable: true})); }""")
         page.locator("#hvs-status").get_by_text("This file is not audio we can read").wait_for(timeout=30_000)
         assert _toasts(page) == 0
-        # consent ticked, no clip: Generate says so, no other voice speaks
-        page.locator("#hvs-consent input").check()
-        page.locator("#hvs-generate").click()
-        page.locator("#hvs-status").get_by_text("no clip to clone").wait_for(timeout=30_000)
-        page.wait_for_function("() => !document.querySelector('#hvs-generate').disabled", timeout=30_000)
-        assert page.locator("#hvs-output a[download]").count() == 0 and _toasts(page) == 0
+        _no_clip_no_take(page)
         page.screenshot(path=str(output_dir / "text-file.png"), full_page=True)
