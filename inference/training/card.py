@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inference.contract.errors import InvalidRequest
+from inference.model.cards import CARD, CONFIG, WEIGHTS
 
 CARD_SCHEMA = 1
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 MAX_NAME = 60
 
 
@@ -40,11 +40,11 @@ def publish(best: Path, voice_folder: Path, card: dict) -> Path:
     """Copy the best adapter into the voice's folder and write its card last (a voice is listed once its card is
     there)."""
     voice_folder.mkdir(parents=True, exist_ok=True)
-    for name in ADAPTER_FILES:
+    for name in (CONFIG, WEIGHTS):
         shutil.copyfile(best / name, voice_folder / name)
-    staging = voice_folder / "card.json.new"
+    staging = voice_folder / f"{CARD}.new"
     staging.write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
-    staging.replace(voice_folder / "card.json")
+    staging.replace(voice_folder / CARD)
     return voice_folder
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from inference.contract.errors import InvalidRequest
+from inference.model.cards import WEIGHTS
 
 
 def trainable_copy(model: torch.nn.Module) -> torch.nn.Module:
@@ -48,7 +49,7 @@ def load_adapter_weights(peft_model, folder: Path) -> None:
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    state = load_file(str(folder / "adapter_model.safetensors"), device=str(_device(peft_model)))
+    state = load_file(str(folder / WEIGHTS), device=str(_device(peft_model)))
     try:
         result = set_peft_model_state_dict(peft_model, state)
     except RuntimeError as err:  # another rank: the shapes differ
