@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from cli.recipe import add_recipe_flags, recipe_model, run_edit, wants_recipe_edit
+from cli.recipe import add_recipe_flags, read_recipe, run_edit, wants_recipe_edit
 from inference.audio.subtitles import FORMATS as SUBTITLE_FORMATS
 from inference.contract.errors import BadSetting, InvalidRequest, ModelLoadError, StudioError
 from inference.contract.request import (
@@ -143,7 +143,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
         raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
     editing = wants_recipe_edit(args)
-    args.model = recipe_model(args) if editing else args.model or DEFAULT_MODEL_ID
+    recipe = read_recipe(args.recipe) if editing else None  # read once: its model is the one an edit runs
+    args.model = args.model or (recipe.model if editing else DEFAULT_MODEL_ID)
     if args.recipe and args.recipe.suffix.lower() != ".json":
         raise InvalidRequest(f"--recipe must end in .json (got {args.recipe.name}).")
     request = None if editing else _request(args, settings)
@@ -176,7 +177,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                   "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
         return 0
     if editing:
-        takes = Takes(run_edit(args, settings, engine), [None])
+        takes = Takes(run_edit(args, settings, engine, recipe), [None])
     else:
         request = default_length(request, engine.is_noise)  # the studio's rule: a short take on the noise model
         takes = make_takes(engine, request, checker, check=args.check)

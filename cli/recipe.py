@@ -59,17 +59,12 @@ def read_recipe(path: Path | None):
     return load_recipe(data)
 
 
-def run_edit(args: argparse.Namespace, settings: Settings, engine):
-    """Render or edit the --recipe take; returns the result (its .recipe is the new recipe)."""
-    recipe = read_recipe(args.recipe)
+def run_edit(args: argparse.Namespace, settings: Settings, engine, recipe):
+    """Render or edit the --recipe take (`recipe`, as read_recipe read it); returns the result (its .recipe is the
+    new recipe)."""
     if args.revise is None:
         return render_take(engine, recipe)
     text = sys.stdin.read() if args.text == "-" else args.text
     edit = Edit(part=args.revise, action=args.action or "regenerate", text=text, seed=args.seed,
                 variant=args.variant, pause_s=args.pause, speaker=args.part_speaker)
     return edit_take(engine, VoiceLibrary(settings.voices_dir), recipe, edit, clips=args.clip)
-
-
-def recipe_model(args: argparse.Namespace) -> str | None:
-    """The model a recipe edit runs: --model when given, else the recipe's own."""
-    return args.model or read_recipe(args.recipe).model
