@@ -153,8 +153,7 @@ def recipe_request(recipe: Recipe, clips: dict[str | None, Clip]) -> SynthesisRe
 
 def match_clips(recipe: Recipe, clips: list[Clip], library: VoiceLibrary) -> dict[str | None, Clip]:
     """Each voice of the take that is a clip -> the clip sent (or the preset) with its very hash."""
-    needed = {None: recipe.voice} if not recipe.dialogue else dict(recipe.speakers or {})
-    needed = {key: ref for key, ref in needed.items() if ref is not None and ref.clip_sha256}
+    needed = {key: ref for key, ref in recipe.voice_refs().items() if ref is not None and ref.clip_sha256}
     given = {}
     for clip in clips or ():
         audio = Path(clip) if isinstance(clip, str) else clip
@@ -165,9 +164,9 @@ def match_clips(recipe: Recipe, clips: list[Clip], library: VoiceLibrary) -> dic
     if any(sha not in wanted for sha in given):
         raise InvalidRequest("A clip you sent is not one of this take's voices: its sha256 differs from the recipe's. "
                              "Send the very clip (the same file) the take was made with.")
-    found = {}
+    found, presets = {}, _presets_by_hash(library) if needed else {}
     for key, ref in needed.items():
-        clip = given.get(ref.clip_sha256) or _presets_by_hash(library).get(ref.clip_sha256)
+        clip = given.get(ref.clip_sha256) or presets.get(ref.clip_sha256)
         if clip is None:
             whose = f"{key}'s voice" if key else "This take's voice"
             raise InvalidRequest(f"{whose} is a clip ({ref.clip_s or 0:.1f} s, sha256 {ref.clip_sha256[:12]}…) that "
@@ -179,9 +178,8 @@ def match_clips(recipe: Recipe, clips: list[Clip], library: VoiceLibrary) -> dic
 def preset_names(recipe: Recipe, library: VoiceLibrary) -> dict[str | None, str]:
     """Which of the take's voices are preset voices, by their clip's hash: voice key (None for a single voice, a
     dialogue's speaker name) -> the preset's name. For a page that loads a recipe and picks the same voice."""
-    voices = {None: recipe.voice} if not recipe.dialogue else dict(recipe.speakers or {})
     presets = _presets_by_hash(library)
-    return {key: presets[ref.clip_sha256].stem for key, ref in voices.items()
+    return {key: presets[ref.clip_sha256].stem for key, ref in recipe.voice_refs().items()
             if ref is not None and ref.clip_sha256 in presets}
 
 

@@ -170,6 +170,10 @@ class Recipe(BaseModel):
     sample_rate: Literal[24000] = SAMPLE_RATE
     parts: list[RecipePart] = Field(..., min_length=1, max_length=MAX_PARTS)
 
+    def voice_refs(self) -> dict[str | None, VoiceRef | None]:
+        """The take's voices by key: None for a single voice, each speaker's name in a dialogue."""
+        return dict(self.speakers or {}) if self.dialogue else {None: self.voice}
+
     def check_length(self) -> None:
         """Raises InvalidRequest when the chosen parts hold more than MAX_TAKE_FRAMES of audio. Checked on a
         recipe that comes in and before rendering an edit, not when a take writes its recipe: a take that ran
