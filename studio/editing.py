@@ -25,6 +25,11 @@ def keep_variant(recipe: Recipe, index: int, variant: Variant) -> Recipe:
     return _with_part(recipe, index, part.model_copy(update={"variants": variants, "chosen": len(variants) - 1}))
 
 
+def fill_new_part(recipe: Recipe, index: int, variant: Variant) -> Recipe:
+    """The part new_part made room for, holding its own `variant` in place of its neighbour's."""
+    return _with_part(recipe, index, recipe.parts[index].model_copy(update={"variants": [variant], "chosen": 0}))
+
+
 def choose_variant(recipe: Recipe, index: int, variant) -> Recipe:
     part = recipe.parts[index]
     if isinstance(variant, bool) or not isinstance(variant, int) or not 0 <= variant < len(part.variants):

@@ -22,7 +22,7 @@ from inference.contract.errors import InvalidRequest, StudioError
 from inference.contract.recipe import Recipe, clip_sha256, load_recipe
 from inference.contract.request import MAX_SEED, SynthesisRequest, optional_text
 from inference.contract.result import SynthesisResult
-from studio.editing import choose_variant, delete_part, keep_variant, new_part, set_pause
+from studio.editing import choose_variant, delete_part, fill_new_part, keep_variant, new_part, set_pause
 from studio.takes import TakeStore
 from studio.voice_library import VoiceLibrary
 
@@ -112,11 +112,7 @@ def _generate(engine, library: VoiceLibrary, recipe: Recipe, index: int, edit: E
     seed = _seed(edit.seed)
     request = recipe_request(recipe, match_clips(recipe, clips, library))
     variant = _able(engine, "revise_part").revise_part(request, recipe, index, edit.text, seed, cancel)
-    if edit.action == "add":
-        parts = list(recipe.parts)
-        parts[index] = parts[index].model_copy(update={"variants": [variant], "chosen": 0})
-        return recipe.model_copy(update={"parts": parts})
-    return keep_variant(recipe, index, variant)
+    return fill_new_part(recipe, index, variant) if edit.action == "add" else keep_variant(recipe, index, variant)
 
 
 def _seed(seed: Any) -> int:
