@@ -15,7 +15,9 @@ import os
 import sys
 from pathlib import Path
 
+from cli.output import check_writable, report, write
 from cli.recipe import add_recipe_flags, read_recipe, run_edit, wants_recipe_edit
+from cli.take import take_request
 from inference.audio.subtitles import FORMATS as SUBTITLE_FORMATS
 from inference.contract.errors import BadSetting, InvalidRequest, ModelLoadError, StudioError
 from inference.contract.request import (
@@ -24,15 +26,17 @@ from inference.contract.request import (
     MAX_TEXT_CHARS,
     VOICE_LAYOUTS,
     SamplingOptions,
-    SynthesisRequest,
 )
 from inference.model.loading import DEFAULT_MODEL_ID
 from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL, SpeakerEncoder, TakeChecker
 from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
 from settings import SettingError, Settings
-from studio.scene import ScenePresets, compose_scene
-from studio.voice_library import AUDIO_SUFFIXES, VoiceLibrary
-from studio.voices import VoiceResolver, VoiceSpec
+from studio.best_of import Takes
+from studio.scene import ScenePresets
+from studio.service import Studio
+from studio.take_request import engine_request
+from studio.voice_library import VoiceLibrary
+from studio.voices import VoiceResolver
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,21 +137,13 @@ def _guarded(work) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.out.endswith(("/", os.sep)) or Path(args.out).is_dir():
-        raise InvalidRequest(f"--out {args.out} is a folder; give a file name such as "
-                             f"{Path(args.out) / 'take.wav'}.")
-    args.out = Path(args.out)
-    suffix = args.out.suffix.lower().lstrip(".")
-    if not args.show_prompt and suffix not in ("wav", "mp3"):
-        raise InvalidRequest(f"--out must end in .wav or .mp3 (got {args.out.name}).")
-    if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
-        raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
+    _check_outputs(args)
     editing = wants_recipe_edit(args)
     recipe = read_recipe(args.recipe) if editing else None  # read once: its model is the one an edit runs
     args.model = args.model or (recipe.model if editing else DEFAULT_MODEL_ID)
-    if args.recipe and args.recipe.suffix.lower() != ".json":
-        raise InvalidRequest(f"--recipe must end in .json (got {args.recipe.name}).")
-    request = None if editing else _request(args, settings)
+    voices = VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
+                           openai_voices=settings.openai_voices, trained=settings.trained_root)
+    request = None if editing else engine_request(take_request(args, voices), voices)
     checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))  # loads on first use
     if (args.candidates > 1 or args.check) and not checker.enabled:
         raise InvalidRequest(f"{'--candidates' if args.candidates > 1 else '--check'} needs the take check: leave "
@@ -155,159 +151,64 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.show_prompt:
         for path in (args.out, args.subtitles, args.recipe):
             if path:
-                _check_writable(path)  # before minutes of generation, not after
+                check_writable(path)  # before minutes of generation, not after
+    if args.show_prompt and editing:
+        raise InvalidRequest("--show-prompt goes with a TEXT or --script, not with a recipe edit.")
+    engine = _engine(args, settings)
+    if args.show_prompt:
+        return _show_prompt(engine, request)
+    if editing:
+        takes = Takes(run_edit(args, settings, engine, recipe), [None])
+    else:  # through the service, as at every door (its length rule: a short take on the noise model)
+        takes = Studio(engine, resolver=voices, checker=checker).make_takes(request, check=args.check)
+    _save(args, takes.result)
+    if not args.quiet:
+        report(args, takes)
+    return 0
 
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """The output files' names, before anything is loaded."""
+    if args.out.endswith(("/", os.sep)) or Path(args.out).is_dir():
+        raise InvalidRequest(f"--out {args.out} is a folder; give a file name such as "
+                             f"{Path(args.out) / 'take.wav'}.")
+    args.out = Path(args.out)
+    if not args.show_prompt and args.out.suffix.lower() not in (".wav", ".mp3"):
+        raise InvalidRequest(f"--out must end in .wav or .mp3 (got {args.out.name}).")
+    if args.subtitles and args.subtitles.suffix.lower().lstrip(".") not in SUBTITLE_FORMATS:
+        raise InvalidRequest(f"--subtitles must end in .vtt or .srt (got {args.subtitles.name}).")
+    if args.recipe and args.recipe.suffix.lower() != ".json":
+        raise InvalidRequest(f"--recipe must end in .json (got {args.recipe.name}).")
+
+
+def _engine(args: argparse.Namespace, settings: Settings):
     from backends import build_engine
-    from inference.audio.codec import encode
-    from studio.best_of import Takes, make_takes
-    from studio.lengths import default_length
 
     local = {"watermark": settings.watermark and not args.no_watermark, "max_batch": settings.max_batch,
              "cpu_threads": settings.cpu_threads, "trained_dir": settings.trained_root,
              "max_adapters": settings.max_adapters}
     options = local if args.backend == "local" else settings.remote_options(args.backend)
-    engine = build_engine(args.backend, args.model, device=args.device, dtype=args.dtype, **options)
-    if args.show_prompt and editing:
-        raise InvalidRequest("--show-prompt goes with a TEXT or --script, not with a recipe edit.")
-    if args.show_prompt:
-        prompt = engine.render_prompt(request)
-        print(prompt.rendered)
-        if prompt.audio_frames:
-            print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.audio_frames} frames "
-                  "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
-        return 0
-    if editing:
-        takes = Takes(run_edit(args, settings, engine, recipe), [None])
-    else:
-        request = default_length(request, engine.is_noise)  # the studio's rule: a short take on the noise model
-        takes = make_takes(engine, request, checker, check=args.check)
-    result = takes.result
-    if args.recipe and result.recipe is None:
-        raise StudioError(f"The {args.backend} backend gives no recipe: --recipe needs the local model.")
-    _write(args.out, encode(result.waveform, suffix, result.sample_rate))
-    if args.recipe:
-        _write(args.recipe, result.recipe.to_json().encode("utf-8"))
-    if args.subtitles:
-        from inference.audio.subtitles import render
+    return build_engine(args.backend, args.model, device=args.device, dtype=args.dtype, **options)
 
-        _write(args.subtitles, render(result.segments, args.subtitles.suffix).encode("utf-8"))
-    if args.quiet:
-        return 0
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    for i, score in enumerate(takes.scores if takes.score else []):
-        kept = " (kept)" if i == takes.best and len(takes.scores) > 1 else ""
-        missed = f"; missed: {' '.join(score.missed)}" if score.missed else ""
-        added = f"; added: {' '.join(score.added)}" if score.added else ""
-        print(f"take check, seed {score.seed}{kept}: {score.summary()}{missed}{added}", file=sys.stderr)
-        for note in score.notes:
-            print(f"  {note}", file=sys.stderr)
-    t = result.timings
-    print(f"wrote {args.out} ({result.duration_s:.2f} s at {result.sample_rate} Hz, seed {result.seed}, "
-          f"generated in {t.total_s:.2f} s, real-time factor {t.real_time_factor:.2f})", file=sys.stderr)
-    if args.subtitles:
-        print(f"wrote {args.subtitles} ({len(result.segments)} cues)", file=sys.stderr)
-    if args.recipe:
-        print(f"wrote {args.recipe} (the take's recipe: {len(result.recipe.parts)} parts)", file=sys.stderr)
+
+def _show_prompt(engine, request) -> int:
+    prompt = engine.render_prompt(request)
+    print(prompt.rendered)
+    if prompt.audio_frames:
+        print(f"\n# <|AUDIO_OUT|> above stands for the reference audio: {prompt.audio_frames} frames "
+              "(25 per second, with stream BOS/EOS and the 8-codebook delay).", file=sys.stderr)
     return 0
 
 
-def _request(args: argparse.Namespace, settings: Settings) -> SynthesisRequest:
-    """The take the flags ask for; voice names go through the studio's one voice rule (studio/voices.py)."""
-    sampling = {name: getattr(args, name) for name in SamplingOptions.model_fields}
-    voices = VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
-                           openai_voices=settings.openai_voices, trained=settings.trained_root)
-    if args.script is None:
-        if args.speaker or args.speaker_text or args.speaker_description or args.pause is not None \
-                or args.voice_layout is not None:
-            raise InvalidRequest("--speaker, --speaker-text, --speaker-description, --pause and --voice-layout go "
-                                 "with --script.")
-        voice = voices.resolve(VoiceSpec(name=args.voice, clip=args.reference, clip_text=args.reference_text))
-        given = {**voice.take_fields(),
-                 "scene": compose_scene(voices.presets, voice_description=voice.description, extra=args.scene)}
-    else:
-        if args.voice is not None:
-            raise InvalidRequest("--voice is for a single take; give each speaker's voice with --speaker NAME=VOICE.")
-        given = {"scene": args.scene, "reference_audio": args.reference, "reference_text": args.reference_text,
-                 "speakers": _speakers(args, voices), "pause_s": args.pause, "voice_layout": args.voice_layout}
-    return SynthesisRequest.parse(text=_text(args), seed=args.seed, candidates=args.candidates, parts=args.parts,
-                                  **{k: v for k, v in given.items() if v is not None}, **sampling)
+def _save(args: argparse.Namespace, result) -> None:
+    from inference.audio.codec import encode
 
+    if args.recipe and result.recipe is None:
+        raise StudioError(f"The {args.backend} backend gives no recipe: --recipe needs the local model.")
+    write(args.out, encode(result.waveform, args.out.suffix.lower().lstrip("."), result.sample_rate))
+    if args.recipe:
+        write(args.recipe, result.recipe.to_json().encode("utf-8"))
+    if args.subtitles:
+        from inference.audio.subtitles import render
 
-def _text(args: argparse.Namespace) -> str:
-    if args.script is not None and args.text is not None:
-        raise InvalidRequest("Give either a TEXT or --script, not both.")
-    if args.script is None:
-        if args.text is None:
-            raise InvalidRequest("Give the TEXT to speak (or --script FILE for a dialogue).")
-        return sys.stdin.read() if args.text == "-" else args.text
-    if str(args.script) == "-":
-        return sys.stdin.read()
-    try:
-        return args.script.read_text(encoding="utf-8-sig")  # a BOM (Notepad) is no part of a name
-    except (OSError, UnicodeDecodeError) as err:
-        raise InvalidRequest(f"could not read the script {args.script}: {getattr(err, 'strerror', None) or err}.") from None
-
-
-def _pairs(values: list[str], flag: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        name, sep, rest = value.partition("=")
-        if not sep or not name.strip():
-            raise InvalidRequest(f"{flag} takes NAME=VALUE, e.g. {flag} Alice=... (got {value!r}).")
-        if name.strip() in pairs:
-            raise InvalidRequest(f"{flag} gives {name.strip()} twice; give each speaker once.")
-        pairs[name.strip()] = rest
-    return pairs
-
-
-def _speakers(args: argparse.Namespace, voices: VoiceResolver) -> dict[str, dict]:
-    """--speaker / --speaker-text / --speaker-description -> the request's `speakers`."""
-    given, texts = _pairs(args.speaker, "--speaker"), _pairs(args.speaker_text, "--speaker-text")
-    described = _pairs(args.speaker_description, "--speaker-description")
-    speakers: dict[str, dict] = {}
-    for name in dict.fromkeys([*described, *given, *texts]):
-        value = given.get(name, "")
-        clip = _clip_file(name, value)
-        try:
-            voice = voices.resolve(VoiceSpec(name=None if clip else value, clip=clip, clip_text=texts.get(name),
-                                             description=described.get(name)))
-        except InvalidRequest as err:
-            raise InvalidRequest(f"--speaker {name}={value}: {err}" if name in given else str(err)) from None
-        if name in texts and voice.reference_audio is None:
-            raise InvalidRequest(f"--speaker-text {name}=... needs a clip: --speaker {name}=clip.wav.")
-        speakers[name] = voice.fields()
-    return speakers
-
-
-def _clip_file(name: str, value: str) -> Path | None:
-    """A --speaker value that is a file; one that looks like a file name but is not there is refused."""
-    path = Path(value.strip())
-    if value.strip() and path.is_file():
-        return path
-    if "/" in value or os.sep in value or path.suffix.lower() in AUDIO_SUFFIXES:
-        raise InvalidRequest(f"--speaker {name}={value}: there is no such file.")
-    return None
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as err:
-        raise InvalidRequest(f"could not write {path}: {err.strerror or err}.") from None
-
-
-def _check_writable(out: Path) -> None:
-    """Open the very file for writing (permission bits say nothing to root, nor about /proc or a full disk)."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InvalidRequest(f"cannot create the folder for --out {out}: {err.strerror or err}.") from None
-    existed = out.exists()
-    try:
-        with open(out, "ab"):
-            pass
-    except OSError as err:
-        raise InvalidRequest(f"cannot write --out {out}: {err.strerror or err}.") from None
-    if not existed:
-        out.unlink(missing_ok=True)
+        write(args.subtitles, render(result.segments, args.subtitles.suffix).encode("utf-8"))

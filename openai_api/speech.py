@@ -18,7 +18,8 @@ import secrets
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import MAX_SEED, SynthesisRequest
 from studio.service import Studio
-from studio.voices import Voice, VoiceSpec
+from studio.take_request import TakeRequest
+from studio.voices import VoiceSpec
 from wire.openai_speech import EXTENSIONS, SpeechBody, SpeechSpeaker
 
 __all__ = ["EXTENSIONS", "SMART_VOICE", "SpeechBody", "synthesis_request", "voice_list"]
@@ -32,31 +33,28 @@ def synthesis_request(body: SpeechBody, studio: Studio) -> SynthesisRequest:
     if body.speakers is not None and body.voice_name not in ("", SMART_VOICE):
         raise InvalidRequest(f"voice {body.voice_name!r} is one voice for a single take; a dialogue gives a voice "
                              "per speaker in speakers.")
-    voice = _voice(body.voice, body.reference_audio, body.reference_text, studio)
-    extras = {name: value for name, value in (body.model_extra or {}).items()}
-    seed = extras.pop("seed", None)
-    if body.speakers is not None:
-        extras["speakers"] = {name: _speaker(name, spec, studio) for name, spec in body.speakers.items()}
-    request = studio.request(voice, body.input, studio.scene(voice, None, None, body.instructions), seed, **extras)
+    options = dict(body.model_extra or {})
+    seed = options.pop("seed", None)
+    speakers = None if body.speakers is None else {name: _speaker(name, spec) for name, spec in body.speakers.items()}
+    request = studio.prepare(TakeRequest(body.input, _voice(body.voice, body.reference_audio, body.reference_text),
+                                         speakers, scene=body.instructions, seed=seed, options=options))
     if request.seed is None:
         request = request.model_copy(update={"seed": secrets.randbelow(MAX_SEED + 1)})
     return request
 
 
-def _voice(name: str | None, reference_audio: str | None, reference_text: str | None, studio: Studio,
-           description: str | None = None) -> Voice:
-    """`voice` (by the one voice rule), and a clip to clone (base64) with its transcript."""
+def _voice(name: str | None, reference_audio: str | None, reference_text: str | None,
+           description: str | None = None) -> VoiceSpec:
+    """`voice` (a name, for the one voice rule), and a clip to clone (base64) with its transcript."""
     clip = _base64_audio(reference_audio) if reference_audio is not None else None
-    return studio.voice(VoiceSpec(name=name, clip=clip, clip_text=reference_text, description=description))
+    return VoiceSpec(name=name, clip=clip, clip_text=reference_text, description=description)
 
 
-def _speaker(name: str, spec: SpeechSpeaker, studio: Studio) -> dict:
-    """A dialogue speaker's voice, resolved by the same rule as the body's own voice."""
+def _speaker(name: str, spec: SpeechSpeaker) -> VoiceSpec:
     try:
-        voice = _voice(spec.voice, spec.reference_audio, spec.reference_text, studio, spec.description)
-    except InvalidRequest as err:
+        return _voice(spec.voice, spec.reference_audio, spec.reference_text, spec.description)
+    except InvalidRequest as err:  # a clip that is not base64 audio
         raise InvalidRequest(f"speakers.{name}: {err}") from None
-    return voice.fields()
 
 
 def voice_list(studio: Studio) -> list[dict]:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SynthesisRequest, describe_validation_error
 from studio.revise import Edit
-from studio.scene import compose_scene
+from studio.take_request import TakeRequest, engine_request
 from studio.voices import Voice, VoiceResolver, VoiceSpec
 from wire.fetch import FetchLimits, decode_base64_audio, fetch_reference
 from wire.objects import kind_of as _kind
@@ -91,9 +91,14 @@ def parse_job(job_input: Any, voices: VoiceResolver | None = None, limits: Fetch
     if not given:
         return ParsedJob(request, job)
     voice = _voice(given, getattr(job, given), request.reference_text, None, voices, "", limits)
-    fields.update(reference_audio=voice.reference_audio, reference_text=voice.reference_text, adapter=voice.adapter,
-                  scene=compose_scene(voices.presets, voice_description=voice.description, extra=request.scene))
-    return ParsedJob(SynthesisRequest.parse(**fields), job)
+    return ParsedJob(engine_request(_take(fields, voice=voice), voices), job)
+
+
+def _take(fields: dict, **voices: Any) -> TakeRequest:
+    """The job's request fields as the studio's front request (its voices given apart)."""
+    fields = {k: v for k, v in fields.items() if k != "reference_text"}  # the transcript went with the clip
+    text, scene, seed = fields.pop("text", ""), fields.pop("scene", None), fields.pop("seed", None)
+    return TakeRequest(text, scene=scene, seed=seed, options=fields, **voices)
 
 
 def _voice(field: str | None, value: Any, reference_text: Any, description: Any, voices: VoiceResolver,
@@ -132,8 +137,9 @@ def _parse_dialogue(job: TakeInput, fields: dict, voices: VoiceResolver,
     words = {name: spec.model_dump(include={"reference_text", "description"}, exclude_unset=True)
              for name, spec in speakers.items()}
     SynthesisRequest.parse(**fields, speakers=words)  # the script and every option, before any download
+    chosen = {}
     for name, spec in speakers.items():
         given = (spec.reference_given or [None])[0]
-        words[name] = _voice(given, getattr(spec, given) if given else None, spec.reference_text, spec.description,
-                             voices, f"speakers.{name}: ", limits).fields()
-    return SynthesisRequest.parse(**fields, speakers=words)
+        chosen[name] = _voice(given, getattr(spec, given) if given else None, spec.reference_text, spec.description,
+                              voices, f"speakers.{name}: ", limits)
+    return engine_request(_take(fields, speakers=chosen), voices)

@@ -1,5 +1,5 @@
-"""A dialogue take, apart from any door: voices per speaker -> one SynthesisRequest; the finished take saved
-with each turn as a file of its own and its subtitles; progress words while it is made.
+"""A dialogue take, apart from any door: the finished take saved with each turn as a file of its own and its
+subtitles; progress words while it is made. (Its request is a TakeRequest with speakers: studio/take_request.py.)
 
 Studio.dialogue and Studio.dialogue_file (studio/service.py) run it, with admission and cancellation.
 """
@@ -12,12 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from inference.audio import subtitles
-from inference.contract.errors import InvalidRequest
-from inference.contract.request import SynthesisRequest
 from inference.contract.result import SynthesisResult
-from studio.scene import ScenePresets, compose_scene
 from studio.takes import TakeStore
-from studio.voices import Voice
 
 
 @dataclass
@@ -26,18 +22,6 @@ class DialogueTake:
     result: SynthesisResult
     turns: list[tuple[str, str]] = field(default_factory=list)  # (label, wav path) per segment
     subtitle_files: list[str] = field(default_factory=list)  # .vtt and .srt
-
-
-def dialogue_request(presets: ScenePresets, script: str, voices: dict[str, Voice], *, tone: str | None = None,
-                     setting: str | None = None, scene: str | None = None, seed: int | None = None,
-                     **options) -> SynthesisRequest:
-    """One typed request, the same for the tab and the API. A speaker left out gets a smart voice."""
-    if not (script or "").strip():
-        raise InvalidRequest("There is no script to speak: write one line per turn, e.g. 'Alice: Hello there.'")
-    speakers = {name: voice.fields() for name, voice in voices.items()}
-    options = {k: v for k, v in options.items() if v is not None}
-    return SynthesisRequest.parse(text=script, speakers=speakers, seed=seed,
-                                  scene=compose_scene(presets, tone=tone, setting=setting, extra=scene), **options)
 
 
 class TurnProgress:

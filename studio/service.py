@@ -18,15 +18,17 @@ import numpy as np
 
 from inference.audio.codec import encode
 from inference.contract.engine import EngineLike
-from inference.contract.errors import Cancelled, InvalidAudio, InvalidRequest, StudioError
+from inference.contract.errors import Cancelled, InvalidRequest, StudioError
 from inference.contract.recipe import load_recipe
 from inference.contract.request import FRAME_RATE, SynthesisRequest
-from inference.contract.result import StreamChunk, SynthesisResult
+from inference.contract.result import StreamChunk
 from studio.best_of import Takes, make_takes, score_take
-from studio.dialogue import DialogueTake, TurnProgress, dialogue_request, save_dialogue
+from studio.dialogue import DialogueTake, TurnProgress, save_dialogue
 from studio.lengths import default_length
+from studio.outcomes import Finished, PartTake, Stopped
 from studio.revise import Edit, EditedTake, preset_names, render_take, revise_take, save_take
 from studio.scene import ScenePresets, compose_scene
+from studio.take_request import TakeRequest, engine_request
 from studio.takes import HISTORY_SIZE, Take, TakeStore, add_take
 from studio.voice_library import VoiceLibrary
 from studio.voices import Voice, VoiceResolver, VoiceSpec
@@ -39,33 +41,6 @@ class TranscriberLike(Protocol):
     enabled: bool
 
     def transcribe(self, audio: Path | str | bytes) -> str: ...
-
-
-@dataclass
-class Finished:
-    """One finished take as the page shows it."""
-
-    path: Path
-    result: SynthesisResult
-    history: list[dict]
-    takes: Takes | None = None  # scores of the take (or of every candidate) when it was checked
-
-
-@dataclass
-class PartTake:
-    """What a stopped take had made: saved and added to the visitor's history like a take."""
-
-    path: Path
-    seconds: float
-    history: list[dict]
-
-
-class Stopped(StudioError):
-    """The visitor stopped the take or dialogue. `part`: the audio made before Stop, kept (None when there was none)."""
-
-    def __init__(self, message: str, part: PartTake | None = None) -> None:
-        super().__init__(message)
-        self.part = part
 
 
 @dataclass
@@ -98,9 +73,9 @@ class Studio:
         return compose_scene(self.presets, tone=tone, setting=setting, voice_description=voice.description,
                              extra=extra)
 
-    def request(self, voice: Voice, text: str, scene: str | None, seed: int | None, **sampling: Any
-                ) -> SynthesisRequest:
-        return SynthesisRequest.parse(text=text, **voice.take_fields(), scene=scene, seed=seed, **sampling)
+    def prepare(self, take: TakeRequest) -> SynthesisRequest:
+        """The engine's request for what a door asked (studio/take_request.py). Raises InvalidRequest in words."""
+        return engine_request(take, self.resolver)
 
     def sized(self, request: SynthesisRequest) -> SynthesisRequest:
         """The request with the studio's length rule applied (studio/lengths.py): on the noise model, a take
@@ -242,9 +217,6 @@ class Studio:
                 yield chunk
 
     # ---- dialogues ---------------------------------------------------------------------------
-    def dialogue_request(self, script: str, voices: dict[str, Voice], **options: Any) -> SynthesisRequest:
-        return dialogue_request(self.presets, script, voices, **options)
-
     def dialogue(self, request: SynthesisRequest, cancel: threading.Event | None = None, on_progress=None
                  ) -> Iterator[bytes | DialogueTake]:
         """A dialogue streamed turn by turn (WAV bytes), then the DialogueTake saved with its turns and
@@ -316,20 +288,3 @@ class Studio:
 
 def wav_bytes(waveform: np.ndarray, sample_rate: int) -> bytes:
     return encode(waveform, "wav", sample_rate)
-
-
-def timing_line(result: SynthesisResult) -> str:
-    t = result.timings
-    rtf = f"{t.real_time_factor:.2f}" if t.audio_s else "n/a"
-    return (f"**{t.audio_s:.2f} s** of audio in **{t.total_s:.2f} s** (generation {t.generate_s:.2f} s, "
-            f"decoding {t.decode_s:.2f} s) · real-time factor **{rtf}** · seed **{result.seed}**")
-
-
-def take_info(result: SynthesisResult) -> str:
-    """The timing line and the take's warnings (the test model's noise notice is shown on the page already)."""
-    notes = [w for w in result.warnings if "random weights" not in w]
-    return timing_line(result) + "".join(f"\n\n⚠️ {w}" for w in notes)
-
-
-def is_user_error(err: Exception) -> bool:
-    return isinstance(err, (InvalidRequest, InvalidAudio))

@@ -9,8 +9,8 @@ import soundfile as sf
 
 from inference.contract.errors import InvalidRequest
 from studio.clip_check import check_reference
-from studio.dialogue import dialogue_request
-from studio.scene import ScenePresets
+from studio.take_request import TakeRequest, engine_request
+from studio.voices import VoiceResolver
 
 
 def _wav(tmp_path, seconds: float, loud: float = 0.3):
@@ -41,4 +41,4 @@ def test_a_good_clip_passes_and_a_silent_one_does_not(tmp_path):
 
 def test_an_empty_dialogue_script_is_called_a_script():
     with pytest.raises(InvalidRequest, match="There is no script to speak"):
-        dialogue_request(ScenePresets.load(), "  ", {})
+        engine_request(TakeRequest("  ", speakers={}), VoiceResolver())

@@ -13,6 +13,7 @@ from inference.audio.watermark import BLOCK, FIRST_BLOCK
 from inference.contract.errors import InvalidRequest
 from studio.revise import Edit
 from studio.service import Studio
+from studio.take_request import TakeRequest
 from studio.takes import TakeStore
 
 SENTENCE = "The river runs past the old mill and into the quiet valley below."
@@ -26,7 +27,7 @@ def studio(engine, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def take(studio, speech_wav):
-    request = studio.request(studio.voice(None), " ".join([SENTENCE] * 20), None, 4, max_new_tokens=16)
+    request = studio.prepare(TakeRequest(" ".join([SENTENCE] * 20), seed=4, options={"max_new_tokens": 16}))
     request = request.model_copy(update={"reference_audio": speech_wav, "reference_text": "Hello."})
     return request, studio.make_takes(request).result
 
@@ -111,7 +112,7 @@ def test_pauses_deleted_and_added_parts_retime_the_subtitles(studio, take, speec
 
 def test_a_dialogue_part_needs_the_takes_own_clip_again(studio, speech_wav, tmp_path):
     voices = {"Alice": studio.voice(None)}
-    request = studio.dialogue_request(SCRIPT, voices, max_new_tokens=14, seed=2)
+    request = studio.prepare(TakeRequest(SCRIPT, speakers=voices, seed=2, options={"max_new_tokens": 14}))
     request = request.model_copy(update={"speakers": {"Alice": request.speakers["Alice"].model_copy(
         update={"reference_audio": speech_wav})}})
     first = studio.make_takes(request).result
@@ -159,7 +160,7 @@ def test_a_recipe_from_another_model_or_a_newer_studio_is_refused(studio, take):
 def test_a_preset_voice_is_found_by_its_hash_without_a_clip(studio):
     preset = studio.voices.all()[0]
     voice = studio.voice(preset.name)
-    request = studio.request(voice, "A preset voice speaks.", None, 1, max_new_tokens=14)
+    request = studio.prepare(TakeRequest("A preset voice speaks.", voice, seed=1, options={"max_new_tokens": 14}))
     first = studio.make_takes(request).result
     assert studio.recipe_presets(first.recipe.to_json()) == {None: preset.name}
     again = studio.revise(first.recipe, Edit(part=0, seed=1))  # no clip sent: the preset is found by its hash

@@ -234,7 +234,8 @@ def test_the_studio_drives_the_worker(worker_url, speech_wav, tmp_path):
 
 def test_the_studio_streams_a_take_from_the_worker(remote, tmp_path):
     """The page's path (Studio.generate over engine.stream) with the remote backend: pieces, then the take."""
-    from studio.service import Finished, Studio
+    from studio.outcomes import Finished
+    from studio.service import Studio
     from studio.takes import TakeStore
 
     studio = Studio(remote, takes=TakeStore(tmp_path))

@@ -12,7 +12,9 @@ import soundfile as sf
 
 from inference.contract.errors import Cancelled, StudioError
 from studio.dialogue import DialogueTake, TurnProgress
-from studio.service import Stopped, Studio
+from studio.outcomes import Stopped
+from studio.service import Studio
+from studio.take_request import TakeRequest
 from studio.takes import TakeStore
 from studio.voices import Voice
 
@@ -25,7 +27,7 @@ def studio(engine, tmp_path):
 
 
 def test_a_dialogue_is_refused_while_the_studio_drains(studio):
-    request = studio.dialogue_request(SCRIPT, {}, max_new_tokens=20)
+    request = studio.prepare(TakeRequest(SCRIPT, speakers={}, options={"max_new_tokens": 20}))
     studio.draining.set()  # what SIGTERM does (studio/drain.py)
     with pytest.raises(StudioError, match="shutting down and takes no new takes"):
         next(studio.dialogue(request))
@@ -35,8 +37,8 @@ def test_a_dialogue_is_refused_while_the_studio_drains(studio):
 
 
 def test_a_dialogue_streams_its_turns_with_progress_and_is_saved(studio):
-    request = studio.dialogue_request(SCRIPT, {"Alice": Voice("calm", description="calm, low voice")},
-                                      max_new_tokens=40, pause_s=0.2, seed=3)
+    request = studio.prepare(TakeRequest(SCRIPT, speakers={"Alice": Voice("calm", description="calm, low voice")},
+                                         seed=3, options={"max_new_tokens": 40, "pause_s": 0.2}))
     heard: list[str] = []
     items = list(studio.dialogue(request, on_progress=heard.append))
     *pieces, take = items
@@ -52,7 +54,7 @@ def test_a_dialogue_streams_its_turns_with_progress_and_is_saved(studio):
 
 
 def test_the_cancel_event_stops_a_dialogue_within_a_step(studio):
-    request = studio.dialogue_request(SCRIPT, {}, max_new_tokens=3000, seed=1)  # minutes, if it ran on
+    request = studio.prepare(TakeRequest(SCRIPT, speakers={}, seed=1, options={"max_new_tokens": 3000}))  # minutes, if it ran on
     cancel = threading.Event()
     made = studio.dialogue(request, cancel=cancel)
     assert isinstance(next(made), bytes)  # under way

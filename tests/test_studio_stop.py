@@ -10,7 +10,9 @@ import pytest
 import soundfile as sf
 
 from inference.audio.codec import AI_TAGS
-from studio.service import Stopped, Studio
+from studio.outcomes import Stopped
+from studio.service import Studio
+from studio.take_request import TakeRequest
 from studio.takes import TakeStore
 
 
@@ -20,7 +22,7 @@ def studio(engine, tmp_path):
 
 
 def test_a_stopped_take_keeps_the_part_it_made(studio):
-    request = studio.request(studio.voice(None), "A long take that will be stopped.", None, 5, max_new_tokens=3000)
+    request = studio.prepare(TakeRequest("A long take that will be stopped.", seed=5, options={"max_new_tokens": 3000}))
     cancel = threading.Event()
     made = studio.generate(request, "Smart voice", [{"path": "gone.wav"}], cancel=cancel)
     streamed = [next(made), next(made)]  # two pieces of audio under way
@@ -40,7 +42,7 @@ def test_a_stopped_take_keeps_the_part_it_made(studio):
 
 
 def test_a_take_stopped_before_any_audio_keeps_nothing(studio):
-    request = studio.request(studio.voice(None), "Stopped at once.", None, 5, max_new_tokens=3000)
+    request = studio.prepare(TakeRequest("Stopped at once.", seed=5, options={"max_new_tokens": 3000}))
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Stopped) as stopped:

@@ -135,7 +135,7 @@ def worker_door(d: Doors, name: str):
 
 
 DOORS = {"resolver": (resolver_door, MESSAGE), "page": (page_door, MESSAGE),
-         "synthesize": (synthesize_door, MESSAGE), "dialogue": (dialogue_door, MESSAGE),
+         "synthesize": (synthesize_door, MESSAGE), "dialogue": (dialogue_door, f"speakers.Alice: {MESSAGE}"),
          "openai": (openai_door, MESSAGE), "mcp": (mcp_door, MESSAGE),
          "cli": (cli_door, f"error: {MESSAGE}"), "worker": (worker_door, MESSAGE)}
 
@@ -147,7 +147,7 @@ def test_every_kind_of_voice_at_every_door(doors, door, kind):
     if kind == "unknown":
         with pytest.raises(Refused) as caught:
             go(doors, KINDS[kind])
-        assert str(caught.value) == refusal  # word for word; the CLI adds its "error: "
+        assert str(caught.value) == refusal  # word for word; the CLI adds "error: ", a dialogue the speaker
         return
     made, expected = go(doors, KINDS[kind])
     wanted = expected[kind] if isinstance(expected, dict) else expected(kind)

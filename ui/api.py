@@ -10,27 +10,24 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
-import json
 from collections.abc import AsyncIterator
 
 import gradio as gr
 import soundfile as sf
 
-from inference.contract.errors import InvalidRequest
 from inference.contract.request import (
-    DEFAULT_PAUSE_S,
     MAX_CANDIDATES,
     MAX_TEXT_CHARS,
     SynthesisRequest,
     optional_text,
 )
-from inference.prompting.script import MAX_SPEAKERS
 from studio.revise import recipe_object
 from studio.service import Studio
+from studio.take_request import TakeRequest
 from studio.voices import VoiceSpec
 
-from . import dialogue as dialogue_tab
 from .abandon import run_while_caller_waits, stream_while_caller_waits
+from .api_fields import api_number, api_text, whole_number
 from .errors import raise_readable
 
 API_DESCRIPTION = """Speak `text` and return a 24 kHz WAV file.
@@ -82,45 +79,26 @@ Args:
 """
 
 
-def _number(name: str) -> gr.Number:
-    """A hidden API number that hands JSON's true/false on unchanged (gr.Number would read true as 1), so
-    that request validation refuses them as it does at every front door.
-    (Patched on the instance: a gr.Number subclass would make Gradio write a .pyi stub into ui/.)"""
-    number = gr.Number(None, label=name)
-    plain = number.preprocess
-    number.preprocess = lambda payload: payload if isinstance(payload, bool) else plain(payload)
-    return number
-
-
-def _text(name: str) -> gr.Textbox:
-    """A hidden API text field that hands a number or a list on unchanged (gr.Textbox would make 123 the
-    text "123"), so that request validation refuses it as the worker does."""
-    box = gr.Textbox(label=name)
-    plain = box.preprocess
-    box.preprocess = lambda payload: plain(payload) if payload is None or isinstance(payload, str) else payload
-    return box
-
-
 def wire_api(studio: Studio) -> None:
     """The documented endpoint for gradio_client. Hidden components give it named, typed parameters."""
     with gr.Column(visible=False):
         # No `precision` on whole-number fields: it would round 2.5 to 2 silently; validation refuses it instead.
-        text = _text("text")
+        text = api_text("text")
         reference_audio = gr.File(label="reference_audio", type="filepath")
-        reference_text = _text("reference_text")
-        scene = _text("scene")
-        temperature = _number("temperature")
-        top_p = _number("top_p")
-        top_k = _number("top_k")
-        seed = _number("seed")
-        max_new_tokens = _number("max_new_tokens")
-        ras_win_len = _number("ras_win_len")
-        ras_max_repeats = _number("ras_max_repeats")
-        candidates = _number("candidates")
-        parts = _text("parts")
-        tone = _text("tone")
-        setting = _text("setting")
-        voice = _text("voice")
+        reference_text = api_text("reference_text")
+        scene = api_text("scene")
+        temperature = api_number("temperature")
+        top_p = api_number("top_p")
+        top_k = api_number("top_k")
+        seed = api_number("seed")
+        max_new_tokens = api_number("max_new_tokens")
+        ras_win_len = api_number("ras_win_len")
+        ras_max_repeats = api_number("ras_max_repeats")
+        candidates = api_number("candidates")
+        parts = api_text("parts")
+        tone = api_text("tone")
+        setting = api_text("setting")
+        voice = api_text("voice")
         audio = gr.Audio(label="audio", type="filepath", format="wav")
         chunk = gr.Audio(label="audio", type="filepath", format="wav")
         take_info = gr.JSON(label="take")
@@ -140,16 +118,13 @@ def wire_api(studio: Studio) -> None:
         for name, value in (("reference_text", reference_text), ("scene", scene), ("tone", tone),
                             ("setting", setting), ("voice", voice), ("parts", parts)):
             optional_text(name, value)
-        chosen = studio.voice(VoiceSpec(name=voice, clip=reference_audio, clip_text=reference_text))
-        composed = studio.scene(chosen, tone, setting, scene)
         whole = {"top_k": top_k, "max_new_tokens": max_new_tokens, "ras_win_len": ras_win_len,
-                 "ras_max_repeats": ras_max_repeats}
-        if candidates is not None:
-            whole["candidates"] = candidates
-        split = {"parts": parts.strip()} if parts and parts.strip() else {}
-        return studio.request(chosen, "" if text is None else text, composed, _whole(seed),
-                              temperature=temperature, top_p=top_p, **split,
-                              **{name: _whole(value) for name, value in whole.items()})
+                 "ras_max_repeats": ras_max_repeats, "candidates": candidates}
+        options = {"temperature": temperature, "top_p": top_p, "parts": (parts or "").strip() or None,
+                   **{name: whole_number(value) for name, value in whole.items()}}
+        return studio.prepare(TakeRequest("" if text is None else text,
+                                          VoiceSpec(name=voice, clip=reference_audio, clip_text=reference_text),
+                                          tone=tone, setting=setting, scene=scene, seed=whole_number(seed), options=options))
 
     async def make(check: bool, *args, **kwargs):
         try:
@@ -209,97 +184,3 @@ def wire_api(studio: Studio) -> None:
                           api_description=CHECKED_DOC + "\n" + description.partition("\n\n")[2])
     trigger_recipe.click(synthesize_recipe, inputs, [audio, recipe], api_name="synthesize_recipe",
                          api_description=RECIPE_DOC + "\n" + description.partition("\n\n")[2])
-
-
-def _whole(value: float | bool | None) -> int | float | bool | None:
-    """gr.Number hands over floats; a whole number becomes an int, anything else (a fraction, true/false)
-    is left as it came for validation to refuse."""
-    if not isinstance(value, int | float) or isinstance(value, bool) or not float(value).is_integer():
-        return value  # (a list or a string reaches validation as it came, which names its wrong type)
-    return int(value)
-
-
-DIALOGUE_DESCRIPTION = """Speak a dialogue `script` and return (24 kHz WAV, WebVTT subtitles, SRT subtitles).
-
-`script`: one line per turn, `Alice: Hello.` or `[SPEAKER0] Hello.`; a line without a name continues the turn;
-at most {max_speakers} speakers and {max_chars} characters. `speakers` (optional, JSON object): speaker name ->
-a voice name ({voices}), words describing a voice, "" for a smart voice, or {{"clip": i, "reference_text":
-"..."}} for the i-th file of `clips`. Speakers left out get a smart voice. Also `scene`, `tone` ({tones}),
-`setting` ({settings}), `pause_s` (seconds between turns, default {pause}), `voice_layout` (scene = official,
-separate = only the speaking voice in each turn's prompt), `seed`, `temperature`, `top_p`, `top_k`,
-`max_new_tokens` (per turn). By sending clips you confirm you have the right to use those voices."""
-
-
-def wire_dialogue_api(studio: Studio) -> None:
-    """`/dialogue` for gradio_client: the Dialogue tab's take from named parameters."""
-    with gr.Column(visible=False):
-        # (a number, a list or an object reaches validation as it came, never str()-ed into words to speak)
-        script, speakers = _text("script"), _text("speakers")
-        clips = gr.File(label="clips", file_count="multiple", type="filepath")
-        scene, tone, setting, voice_layout = (_text(name) for name in ("scene", "tone", "setting", "voice_layout"))
-        numbers = [_number(name) for name in ("pause_s", "seed", "temperature", "top_p", "top_k", "max_new_tokens")]
-        audio = gr.Audio(label="audio", type="filepath", format="wav")
-        vtt, srt = gr.File(label="vtt"), gr.File(label="srt")
-        trigger, trigger_recipe, recipe = gr.Button(), gr.Button(), gr.JSON(label="recipe")
-
-    # (named like its endpoint: Gradio's MCP server names the tool after the function)
-    async def dialogue_recipe(script: str, speakers: str | None = None, clips: list[str] | None = None,
-                       scene: str | None = None, tone: str | None = None, setting: str | None = None,
-                       voice_layout: str | None = None, pause_s: float | None = None, seed: int | None = None,
-                       temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
-                       max_new_tokens: int | None = None) -> tuple[str, str, str, dict | None]:
-        """Speak a dialogue script; returns (24 kHz WAV, WebVTT subtitles, SRT subtitles) and the take's recipe (to edit it with /revise).
-
-        Args:
-            script: One line per turn, "Alice: Hello." or "[SPEAKER0] Hello."; a line without a name continues the turn.
-            speakers: JSON object, speaker name -> a voice name (a preset, a described voice, an OpenAI name such as alloy), words describing a voice, "" for a smart voice, or {"clip": i, "reference_text": "..."} for the i-th file of clips.
-            clips: Reference clips (URLs or uploaded files) that speakers point at by index; sending them confirms you may use those voices.
-            scene: Free-text scene for the whole dialogue, e.g. "Audio is recorded from a quiet room."
-            tone: A tone preset name, or empty.
-            setting: A recording-setting preset name, or empty.
-            voice_layout: "scene" (official: every voice in the prompt) or "separate" (only the speaking voice).
-            pause_s: Seconds of silence between turns, 0-5.
-            seed: Whole number; the same seed and inputs give the same dialogue. Empty draws a fresh seed.
-            temperature: Sampling temperature 0-2 (0 = greedy); default 0.7.
-            top_p: Nucleus sampling 0-1; default 0.95.
-            top_k: Top-k sampling (0 turns it off); default 50.
-            max_new_tokens: Length limit per turn in audio frames, 25 per second of audio.
-        """
-        try:
-            for name, value in (("script", script), ("speakers", speakers), ("scene", scene), ("tone", tone),
-                                ("setting", setting), ("voice_layout", voice_layout)):
-                optional_text(name, value)
-            try:
-                given = json.loads(speakers) if speakers and speakers.strip() else {}
-            except json.JSONDecodeError as err:
-                raise InvalidRequest(f"speakers is not valid JSON ({err.msg} at character {err.pos}).") from None
-            except RecursionError:  # arrays nested 10^5 deep
-                raise InvalidRequest("speakers is nested too deeply to be a speaker list.") from None
-            if not isinstance(given, dict):
-                raise InvalidRequest('speakers must be a JSON object, e.g. {"Alice": "robot_en", "Bob": "calm voice"}.')
-            voices = dialogue_tab.api_speakers(studio, given, clips)
-            request = studio.dialogue_request(
-                script or "", voices, tone=tone, setting=setting, scene=scene, seed=_whole(seed),
-                pause_s=pause_s, voice_layout=(voice_layout or "").strip() or None, temperature=temperature,
-                top_p=top_p, top_k=_whole(top_k), max_new_tokens=_whole(max_new_tokens))
-            # the dialogue stops when the caller cancels or goes away (see abandon.py)
-            take = await run_while_caller_waits(lambda cancel: studio.dialogue_file(request, cancel))
-        except Exception as err:  # noqa: BLE001
-            raise_readable(err)
-        return str(take.path), *take.subtitle_files, recipe_object(take.result)
-
-    async def dialogue(*args, **kwargs) -> tuple[str, str, str]:
-        return (await dialogue_recipe(*args, **kwargs))[:3]
-
-    dialogue.__signature__ = inspect.signature(dialogue_recipe).replace(return_annotation=tuple[str, str, str])
-    dialogue.__doc__ = dialogue_recipe.__doc__.replace(" and the take's recipe (to edit it with /revise)", "")
-
-    description = DIALOGUE_DESCRIPTION.format(
-        max_speakers=MAX_SPEAKERS, max_chars=MAX_TEXT_CHARS, voices=", ".join(studio.resolver.names()),
-        tones=", ".join(studio.presets.tones) or "none", settings=", ".join(studio.presets.settings) or "none",
-        pause=DEFAULT_PAUSE_S)
-    given = [script, speakers, clips, scene, tone, setting, voice_layout, *numbers]
-    trigger.click(dialogue, given, [audio, vtt, srt], api_name="dialogue", api_description=description)
-    trigger_recipe.click(dialogue_recipe, given, [audio, vtt, srt, recipe], api_name="dialogue_recipe",
-                         api_description=description.replace("and return (24 kHz WAV, WebVTT subtitles, SRT subtitles)",
-                                                             "and return (24 kHz WAV, WebVTT, SRT, the take's recipe)"))

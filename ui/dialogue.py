@@ -8,6 +8,7 @@ from inference.contract.errors import InvalidRequest
 from inference.contract.request import optional_text
 from inference.prompting.script import ScriptError, parse_script
 from studio.service import Studio
+from studio.take_request import VoiceGiven
 from studio.voices import CLONE, Voice, VoiceSpec
 
 from . import library
@@ -54,19 +55,19 @@ def voice_of_choice(studio: Studio, choice: str | None, clip: str | None, clip_t
     return studio.voice(name if kind in ("preset", "described") else choice)
 
 
-def api_speakers(studio: Studio, speakers: dict | None, clips: list[str] | None) -> dict[str, Voice]:
+def api_speakers(speakers: dict | None, clips: list[str] | None) -> dict[str, VoiceGiven]:
     """The /dialogue API's `speakers`: name -> a voice name or words describing a voice (as the /synthesize
-    `voice`), or {"clip": index into clips, "reference_text": "..."}."""
-    voices = {}
+    `voice`), or {"clip": index into clips, "reference_text": "..."}; resolved with the take (Studio.prepare)."""
+    voices: dict[str, VoiceGiven] = {}
     for name, value in (speakers or {}).items():
         if isinstance(value, str):
-            voices[name] = studio.voice(value)
+            voices[name] = value
         elif isinstance(value, dict) and isinstance(value.get("clip"), int) and not isinstance(value["clip"], bool):
             index = value["clip"]
             if not clips or not 0 <= index < len(clips):
                 raise InvalidRequest(f"speakers.{name}.clip is {index}, but {len(clips or [])} clip(s) were sent.")
             clip_text = optional_text(f"speakers.{name}.reference_text", value.get("reference_text"))
-            voices[name] = studio.voice(VoiceSpec(clip=clips[index], clip_text=clip_text))
+            voices[name] = VoiceSpec(clip=clips[index], clip_text=clip_text)
         else:
             raise InvalidRequest(f"speakers.{name} must be a voice name, words describing a voice, or "
                                  '{"clip": 0, "reference_text": "..."} (got ' + f"{value!r:.60})")

@@ -23,7 +23,10 @@ from inference.contract.request import (
 from inference.prompting.script import MAX_SPEAKERS
 from studio.dialogue import DialogueTake
 from studio.lengths import NOISE_MAX_TOKENS
-from studio.service import Stopped, Studio, take_info
+from studio.outcomes import Stopped
+from studio.service import Studio
+from studio.take_request import TakeRequest
+from studio.take_words import take_info
 
 from . import dialogue, edit_restore, library
 from .clip_events import clear_problem
@@ -167,9 +170,9 @@ def _request_of(c: DialogueControls, studio: Studio, v: dict):
         raise gr.Error("Please confirm that you have the right to use the cloned voices (the checkbox "
                        "under the speakers) before cloning them.", print_exception=False)
     seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
-    return studio.dialogue_request(v[c.script] or "", voices, tone=v[c.tone], setting=v[c.setting],
-                                   scene=v[c.scene], seed=seed, pause_s=v[c.pause], voice_layout=v[c.layout],
-                                   max_new_tokens=int(v[c.length]))
+    options = {"pause_s": v[c.pause], "voice_layout": v[c.layout], "max_new_tokens": int(v[c.length])}
+    return studio.prepare(TakeRequest(v[c.script] or "", speakers=voices, tone=v[c.tone], setting=v[c.setting],
+                                      scene=v[c.scene], seed=seed, options=options))
 
 
 def _wire_generation(c: DialogueControls, studio: Studio) -> None:

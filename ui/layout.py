@@ -8,8 +8,9 @@ import gradio as gr
 from studio.service import Studio
 
 from . import voice_tab
-from .api import wire_api, wire_dialogue_api
+from .api import wire_api
 from .check_tab import build_check_tab
+from .dialogue_api import wire_dialogue_api
 from .dialogue_tab import build_dialogue_tab
 from .page_js import PAGE_JS
 from .recipe_api import wire_revise_api

@@ -11,7 +11,9 @@ from studio.revise import Edit, recipe_object
 from studio.service import Studio
 
 from .abandon import run_while_caller_waits
-from .api import _number, _text, _whole
+from .api_fields import api_number as _number
+from .api_fields import api_text as _text
+from .api_fields import whole_number as _whole
 from .errors import raise_readable
 
 REVISE_DESCRIPTION = """Edit a take from its recipe (as /synthesize_recipe, /dialogue_recipe or /revise returned it) and

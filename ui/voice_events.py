@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING
 import gradio as gr
 
 from inference.contract.errors import StudioError
-from studio.service import Stopped, Studio, is_user_error, timing_line
+from studio.outcomes import Stopped
+from studio.service import Studio
+from studio.take_request import TakeRequest
+from studio.take_words import is_user_error, timing_line
 from studio.voices import DESCRIBED, PRESET, SMART, Voice, VoiceSpec
 
 from .clip_events import clear_problem, wire_clip_check
@@ -99,9 +102,9 @@ def _voice_of(c: Controls, studio: Studio, v: dict) -> Voice:
 def _request_of(c: Controls, studio: Studio, v: dict, voice: Voice):
     seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
     sampling = {name: v[slider] for name, slider in c.sampling.items()}
-    scene = studio.scene(voice, v[c.tone], v[c.setting], v[c.scene_text])
-    return studio.request(voice, v[c.text] or "", scene, seed, candidates=int(v[c.takes.candidates]),
-                          parts="sentence" if v[c.takes.by_sentence] else "length", **sampling)
+    options = {"candidates": int(v[c.takes.candidates]), "parts": "sentence" if v[c.takes.by_sentence] else "length"}
+    return studio.prepare(TakeRequest(v[c.text] or "", voice, tone=v[c.tone], setting=v[c.setting],
+                                      scene=v[c.scene_text], seed=seed, options={**options, **sampling}))
 
 
 def _take_label(take: dict) -> str:

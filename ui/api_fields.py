@@ -1,0 +1,33 @@
+"""The hidden components that give the gradio_client / MCP endpoints named, typed parameters, made so that a
+wrong JSON type reaches request validation as it came (refused there in words, as at every door)."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+
+def api_number(name: str) -> gr.Number:
+    """A hidden API number that hands JSON's true/false on unchanged (gr.Number would read true as 1), so
+    that request validation refuses them as it does at every front door.
+    (Patched on the instance: a gr.Number subclass would make Gradio write a .pyi stub into ui/.)"""
+    number = gr.Number(None, label=name)
+    plain = number.preprocess
+    number.preprocess = lambda payload: payload if isinstance(payload, bool) else plain(payload)
+    return number
+
+
+def api_text(name: str) -> gr.Textbox:
+    """A hidden API text field that hands a number or a list on unchanged (gr.Textbox would make 123 the
+    text "123"), so that request validation refuses it as the worker does."""
+    box = gr.Textbox(label=name)
+    plain = box.preprocess
+    box.preprocess = lambda payload: plain(payload) if payload is None or isinstance(payload, str) else payload
+    return box
+
+
+def whole_number(value: float | bool | None) -> int | float | bool | None:
+    """gr.Number hands over floats; a whole number becomes an int, anything else (a fraction, true/false)
+    is left as it came for validation to refuse."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not float(value).is_integer():
+        return value  # (a list or a string reaches validation as it came, which names its wrong type)
+    return int(value)
