@@ -109,34 +109,17 @@ def launch(demo, share: bool, **options) -> None:
     demo.block_thread()
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)  # the Settings: flags over the environment
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from inference.model.zerogpu import attach_gpu_on_demand, import_spaces
-
-    import_spaces()  # before anything imports torch
-    from starlette.middleware import Middleware
-
+def _start_engine(args: Settings):
+    """The voice rule's names (checked before the model loads: a bad table ends the start at once) and the engine,
+    loaded and warmed up; a setting or model that cannot work ends the process with one line, like the CLI."""
     from backends import build_engine
-    from inference.audio.codec import MAX_UPLOAD_BYTES
     from inference.contract.errors import BadSetting, ModelLoadError
-    from inference.scoring.take_check import SpeakerEncoder, TakeChecker
-    from inference.scoring.transcribe import Transcriber
-    from openai_api import Gate, speech_routes
-    from studio.drain import Drain
+    from inference.model.zerogpu import attach_gpu_on_demand
     from studio.scene import ScenePresets
-    from studio.takes import TakeStore
-    from studio.throttle import Throttle
-    from studio.training import VoiceTraining
     from studio.voice_library import VoiceLibrary
     from studio.voices import VoiceResolver
-    from ui import CSS, Studio, build_ui
-    from ui.auth import LoginRequired
-    from ui.body_limit import BodyLimit
-    from ui.errors import hide_server_paths
 
     try:
-        # the one voice rule's names, checked before the model loads: a bad table ends the start at once
         voices = VoiceResolver(VoiceLibrary(args.voices_dir), ScenePresets.load(args.assets_dir),
                                openai_voices=args.openai_voices, trained=args.trained_root)
         local = {"max_batch": args.max_batch, "batch_window_ms": args.batch_window_ms, "compile": args.compile,
@@ -156,6 +139,17 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2 if isinstance(err, BadSetting) else 3) from None
     log.info("engine ready: %s", engine.status())
+    return voices, engine, needs_warm_up
+
+
+def _build_page(args: Settings, engine, voices):
+    """The studio (the service every door calls) and the page on it."""
+    from inference.scoring.take_check import SpeakerEncoder, TakeChecker
+    from inference.scoring.transcribe import Transcriber
+    from studio.takes import TakeStore
+    from studio.training import VoiceTraining
+    from ui import Studio, build_ui
+    from ui.errors import hide_server_paths
 
     transcriber, speaker = Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model)
     checker = TakeChecker(transcriber, speaker)
@@ -165,6 +159,22 @@ def main(argv: list[str] | None = None) -> None:
                              zerogpu=args.spaces_zero_gpu, transcriber=transcriber, speaker=speaker, checker=checker)
     demo = build_ui(studio, browser_secret=browser_secret(args), training=training)
     hide_server_paths(demo)
+    return studio, demo
+
+
+def _serve(args: Settings, engine, studio, demo, needs_warm_up: bool) -> None:
+    """The page, the speech API and /healthz on one server, with one queue length, one drain on SIGTERM and one
+    count of wrong passwords for every door."""
+    from starlette.middleware import Middleware
+
+    from inference.audio.codec import MAX_UPLOAD_BYTES
+    from openai_api import Gate, speech_routes
+    from studio.drain import Drain
+    from studio.throttle import Throttle
+    from ui import CSS
+    from ui.auth import LoginRequired
+    from ui.body_limit import BodyLimit
+
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher
     running = getattr(engine, "max_batch", None) or 4
     demo.queue(max_size=args.queue_size, default_concurrency_limit=running)
@@ -188,6 +198,17 @@ def main(argv: list[str] | None = None) -> None:
                     "middleware": [Middleware(LoginRequired, api_key=args.api_key, throttle=throttle),
                                    Middleware(BodyLimit)]},
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)  # the Settings: flags over the environment
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from inference.model.zerogpu import import_spaces
+
+    import_spaces()  # before anything imports torch
+    voices, engine, needs_warm_up = _start_engine(args)
+    studio, demo = _build_page(args, engine, voices)
+    _serve(args, engine, studio, demo, needs_warm_up)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Each backend has the engine's interface (load, warm_up, status, synthesize, stre
 model_id, is_noise), so the studio, the CLI and the worker never care which one they hold.
 
     local                 inference.Engine: the model in this process (needs torch)
-    runpod:<id or url>    backends/runpod.py: jobs sent to a RunPod endpoint running serverless/
+    runpod:<id or url>    backends/runpod.py: jobs (backends/runpod_input.py) sent to a RunPod endpoint running serverless/
     openai:<base-url>     backends/openai_compatible.py: POST <base-url>/v1/audio/speech
 """
 

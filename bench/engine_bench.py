@@ -31,33 +31,27 @@ from inference import Engine, SynthesisRequest  # noqa: E402
 from inference.model.tiny_model import build_random_checkpoint  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tokens", type=int, default=500, help="500 tokens = 20 s of audio")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--full-size", action="store_true", help="the released model's dimensions (needs a GPU)")
-    args = parser.parse_args()
-
+def load_engine(full_size: bool) -> Engine:
+    """tiny-random, or a full-size random checkpoint built here; loaded and warmed up."""
     model_id = "tiny-random"
-    if args.full_size:
+    if full_size:
         folder = Path(tempfile.mkdtemp(prefix="hvs-full-"))
         started = time.perf_counter()
         build_random_checkpoint(folder, final_dir=folder, full_size=True)
         print(f"built the full-size random checkpoint in {time.perf_counter() - started:.0f} s")
         model_id = str(folder)
-
     engine = Engine(model_id, device="auto", dtype="auto").load()
     params = sum(p.numel() for p in engine.model.parameters()) / 1e9
     print(f"model: {params:.2f}B parameters on {engine.device} ({engine.dtype}), loaded in {engine.load_s:.1f} s")
     engine.warm_up()
-    cuda = engine.device.type == "cuda"
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
+    return engine
 
-    request = SynthesisRequest.parse(text="A benchmark sentence, read at an even pace, again and again.",
-                                     seed=1, max_new_tokens=args.tokens)
+
+def solo_takes(engine: Engine, request: SynthesisRequest, repeats: int) -> tuple:
+    """One visitor: per repeat, a whole take (its seconds, RTF, decode share) and the same take streamed
+    (seconds to its first chunk and in all). Also returns the last whole take's result."""
     whole, rtf, decode, first, stream_total = [], [], [], [], []
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         result = engine.synthesize(request)
         whole.append(time.perf_counter() - t0)
@@ -69,23 +63,41 @@ def main() -> None:
             first_at = first_at or time.perf_counter() - t0
         stream_total.append(time.perf_counter() - t0)
         first.append(first_at)
+    return result, whole, rtf, decode, first, stream_total
 
-    def two_visitors(together: bool) -> float:
-        """Seconds for two takes, each on its own thread like server requests, at once or one after the other."""
-        threads = [threading.Thread(target=engine.synthesize, args=(request,)) for _ in range(2)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-            if not together:
-                t.join()
-        for t in threads:
+
+def two_visitors(engine: Engine, request: SynthesisRequest, together: bool) -> float:
+    """Seconds for two takes, each on its own thread like server requests, at once or one after the other."""
+    threads = [threading.Thread(target=engine.synthesize, args=(request,)) for _ in range(2)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+        if not together:
             t.join()
-        return time.perf_counter() - t0
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tokens", type=int, default=500, help="500 tokens = 20 s of audio")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--full-size", action="store_true", help="the released model's dimensions (needs a GPU)")
+    args = parser.parse_args()
+
+    engine = load_engine(args.full_size)
+    cuda = engine.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+
+    request = SynthesisRequest.parse(text="A benchmark sentence, read at an even pace, again and again.",
+                                     seed=1, max_new_tokens=args.tokens)
+    result, whole, rtf, decode, first, stream_total = solo_takes(engine, request, args.repeats)
     together = []  # two visitors at once vs one after the other, one ratio per repeat
     for _ in range(args.repeats):
-        sequential = two_visitors(together=False)
-        together.append(two_visitors(together=True) / sequential)
+        sequential = two_visitors(engine, request, together=False)
+        together.append(two_visitors(engine, request, together=True) / sequential)
 
     med = statistics.median
     steps_per_s = args.tokens / med([w * (1 - d) for w, d in zip(whole, decode, strict=True)])

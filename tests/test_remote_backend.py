@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from backends import build_engine
-from backends.runpod import RemoteEngine, job_input
+from backends.runpod import RemoteEngine
+from backends.runpod_input import job_input
 from inference import SynthesisRequest
 from inference.contract.errors import InvalidRequest, ModelLoadError, StudioError
 from settings import Settings

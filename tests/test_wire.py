@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from backends.runpod import job_input
+from backends.runpod_input import job_input
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SamplingOptions, SynthesisRequest
 from inference.contract.result import Segment

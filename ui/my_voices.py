@@ -58,6 +58,12 @@ def picker_update(entries: list[dict] | None, selected: str | None = None) -> gr
 
 def wire(mv: MyVoices, demo: gr.Blocks, clip: gr.Audio, clip_text: gr.Textbox, consent: gr.Checkbox) -> None:
     demo.load(picker_update, mv.library, mv.picker, queue=False, **PRIVATE)  # the library arrives with the page
+    _wire_picker(mv, clip, clip_text, consent)
+    _wire_edits(mv, clip, clip_text, consent)
+
+
+def _wire_picker(mv: MyVoices, clip: gr.Audio, clip_text: gr.Textbox, consent: gr.Checkbox) -> None:
+    """A saved voice picked fills the clip boxes; a new clip over it forgets it."""
 
     def use(v: dict) -> dict:
         """Picking a voice never writes the name box: the box sits in a closed accordion, and Gradio 6.31 keeps a
@@ -80,6 +86,10 @@ def wire(mv: MyVoices, demo: gr.Blocks, clip: gr.Audio, clip_text: gr.Textbox, c
 
     for event in (clip.upload, clip.stop_recording, clip.clear):
         event(new_clip, mv.loaded, {mv.loaded, consent, mv.picker}, queue=False, **PRIVATE)
+
+
+def _wire_edits(mv: MyVoices, clip: gr.Audio, clip_text: gr.Textbox, consent: gr.Checkbox) -> None:
+    """Save, rename, delete and undo, each a button over the library kept in the browser."""
 
     def action(fn):
         """Library edits report in one line under the buttons (cleared by the next edit); undo only follows

@@ -5,6 +5,7 @@ loss curve, Stop and resume -> the voice saved in the trained-voices folder. The
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import pandas as pd
@@ -28,33 +29,45 @@ def build_train_tab(training: VoiceTraining, quick: bool = False) -> None:
         if training.refusal:
             gr.Markdown(f"⚠️ {training.refusal}", elem_id="hvs-train-refused")
             return
-        name = gr.Textbox(label="Voice name", placeholder="e.g. ada", max_length=60, elem_id="hvs-train-name")
-        with gr.Row():
-            files = gr.File(file_count="multiple", type="filepath", label="Recordings (or a dataset's files)",
-                            elem_id="hvs-train-files")
-            mic = gr.Audio(sources=["microphone"], type="filepath", label="Or record here", elem_id="hvs-train-mic",
-                           buttons=["download"])  # never "share": it would publish the speaker's recording
-        cut = gr.Button("1. Cut into clips and transcribe", elem_id="hvs-train-cut")
-        table = gr.Dataframe(headers=["clip", "seconds", "transcription"], datatype=["str", "number", "str"],
-                             type="array", interactive=True, column_count=(3, "fixed"), label="Clips: correct the words",
-                             elem_id="hvs-train-table")
-        notes = gr.Markdown(elem_id="hvs-train-notes")
-        speaker = gr.Textbox(label="2. Whose voice is it?", max_length=80, elem_id="hvs-train-speaker")
-        consent = gr.Checkbox(label=consent_statement("the person named above"), elem_id="hvs-train-consent")
-        with gr.Row():
-            steps = gr.Slider(10, 3000, value=30 if quick else 300, step=10, label="Steps")
-            resume = gr.Checkbox(label="Resume from the last checkpoint")
-        with gr.Row():
-            train = gr.Button("3. Train", variant="primary", elem_id="hvs-train-start")
-            stop = gr.Button("Stop", variant="stop", elem_id="hvs-train-stop")
-        status = gr.Markdown(elem_id="hvs-train-status")
-        plot = gr.LinePlot(x="step", y="loss", color="curve", label="Loss per codebook", elem_id="hvs-train-plot")
-        sentence = gr.Markdown(elem_id="hvs-train-sentence")
-        with gr.Row():
-            trained_take = gr.Audio(label="A held-out sentence in the new voice", interactive=False,
-                                    buttons=["download"])
-            base_take = gr.Audio(label="The same sentence in the base voice", interactive=False, buttons=["download"])
-        timer = gr.Timer(1.0, active=False)
+        c = _layout(quick)
+    _wire(training, c)
+
+
+def _layout(quick: bool) -> SimpleNamespace:
+    """The recordings, the clips to correct, consent, the run's controls and what it shows."""
+    c = SimpleNamespace()
+    c.name = gr.Textbox(label="Voice name", placeholder="e.g. ada", max_length=60, elem_id="hvs-train-name")
+    with gr.Row():
+        c.files = gr.File(file_count="multiple", type="filepath", label="Recordings (or a dataset's files)",
+                          elem_id="hvs-train-files")
+        c.mic = gr.Audio(sources=["microphone"], type="filepath", label="Or record here", elem_id="hvs-train-mic",
+                         buttons=["download"])  # never "share": it would publish the speaker's recording
+    c.cut = gr.Button("1. Cut into clips and transcribe", elem_id="hvs-train-cut")
+    c.table = gr.Dataframe(headers=["clip", "seconds", "transcription"], datatype=["str", "number", "str"],
+                           type="array", interactive=True, column_count=(3, "fixed"), label="Clips: correct the words",
+                           elem_id="hvs-train-table")
+    c.notes = gr.Markdown(elem_id="hvs-train-notes")
+    c.speaker = gr.Textbox(label="2. Whose voice is it?", max_length=80, elem_id="hvs-train-speaker")
+    c.consent = gr.Checkbox(label=consent_statement("the person named above"), elem_id="hvs-train-consent")
+    with gr.Row():
+        c.steps = gr.Slider(10, 3000, value=30 if quick else 300, step=10, label="Steps")
+        c.resume = gr.Checkbox(label="Resume from the last checkpoint")
+    with gr.Row():
+        c.train = gr.Button("3. Train", variant="primary", elem_id="hvs-train-start")
+        c.stop = gr.Button("Stop", variant="stop", elem_id="hvs-train-stop")
+    c.status = gr.Markdown(elem_id="hvs-train-status")
+    c.plot = gr.LinePlot(x="step", y="loss", color="curve", label="Loss per codebook", elem_id="hvs-train-plot")
+    c.sentence = gr.Markdown(elem_id="hvs-train-sentence")
+    with gr.Row():
+        c.trained_take = gr.Audio(label="A held-out sentence in the new voice", interactive=False,
+                                  buttons=["download"])
+        c.base_take = gr.Audio(label="The same sentence in the base voice", interactive=False, buttons=["download"])
+    c.timer = gr.Timer(1.0, active=False)
+    return c
+
+
+def _wire(training: VoiceTraining, c: SimpleNamespace) -> None:
+    """Cut the recordings into clips, start or stop the run, and follow it once a second while it runs."""
 
     def cut_clips(paths: list[str] | None, recorded: str | None, voice: str):
         sources = [Path(p) for p in (paths or [])] + ([Path(recorded)] if recorded else [])
@@ -83,10 +96,12 @@ def build_train_tab(training: VoiceTraining, quick: bool = False) -> None:
         said = f"**Held-out sentence:** {heard[0]}" if heard else ""
         return *run_view(state), said, *(map(str, heard[1:]) if heard else (None, None))
 
-    cut.click(cut_clips, [files, mic, name], [table, notes], api_visibility="private")
-    train.click(start, [name, table, speaker, consent, steps, resume], [status, timer], api_visibility="private")
-    stop.click(training.stop, None, None, api_visibility="private")
-    timer.tick(watch, None, [status, plot, timer, sentence, trained_take, base_take], api_visibility="private")
+    c.cut.click(cut_clips, [c.files, c.mic, c.name], [c.table, c.notes], api_visibility="private")
+    c.train.click(start, [c.name, c.table, c.speaker, c.consent, c.steps, c.resume], [c.status, c.timer],
+                  api_visibility="private")
+    c.stop.click(training.stop, None, None, api_visibility="private")
+    c.timer.tick(watch, None, [c.status, c.plot, c.timer, c.sentence, c.trained_take, c.base_take],
+                 api_visibility="private")
 
 
 def run_view(state: RunState):

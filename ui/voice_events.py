@@ -194,11 +194,8 @@ def _ready_voice(c: Controls, studio: Studio, v: dict, notes: list[str]):
     return voice
 
 
-def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> None:
-    """Generate -> (busy button, Stop shown, last take's info cleared) -> the take, streamed, with its progress
-    in the status line -> (button back). Stop sets the take's cancel event; the engine ends the take at once.
-    Try an example fills a shipped preset voice and a text first, then does the same."""
-    inputs = _inputs(c)
+def _take_bounds(c: Controls, studio: Studio):
+    """What a take starts with (busy button, Stop shown, last take's info cleared) and ends with (button back)."""
 
     def begin(history: list[dict] | None, request: gr.Request) -> dict:
         """The take player is emptied for the new take; the one it held moves down to the earlier takes."""
@@ -206,6 +203,20 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
         return {c.generate_btn: gr.Button(GENERATING, interactive=False), c.stop_btn: gr.Button(visible=True),
                 c.status: "Waiting for the model…", c.info: "",
                 c.output: None, c.edit: None, **_history_updates(c, history or [])}
+
+    def end(request: gr.Request) -> dict:
+        studio.end_take(request.session_hash)
+        return {c.generate_btn: gr.Button(GENERATE, interactive=True), c.stop_btn: gr.Button(visible=False)}
+
+    return begin, end
+
+
+def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> None:
+    """Generate -> (busy button, Stop shown, last take's info cleared) -> the take, streamed, with its progress
+    in the status line -> (button back). Stop sets the take's cancel event; the engine ends the take at once.
+    Try an example fills a shipped preset voice and a text first, then does the same."""
+    inputs = _inputs(c)
+    begin, end = _take_bounds(c, studio)
 
     def generate(v: dict, request: gr.Request):
         cancel = studio.cancel_event(request.session_hash)
@@ -228,10 +239,6 @@ def _wire_generation(c: Controls, studio: Studio, example_btn: gr.Button) -> Non
             yield {c.status: problem_line(err)}
             return
         yield _finished_updates(c, studio, finished, notes)
-
-    def end(request: gr.Request) -> dict:
-        studio.end_take(request.session_hash)
-        return {c.generate_btn: gr.Button(GENERATE, interactive=True), c.stop_btn: gr.Button(visible=False)}
 
     def stop(request: gr.Request) -> None:
         studio.stop_take(request.session_hash)

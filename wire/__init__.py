@@ -1,6 +1,6 @@
 """What travels between a studio and a remote server, as pydantic models both ends import.
 
-    runpod_job.py     a RunPod job's input: a take, a dialogue, a health or a detect job (backends/runpod.py
+    runpod_job.py     a RunPod job's input: a take, a dialogue, a health or a detect job (backends/runpod_input.py
                       sends it, serverless/job.py reads it)
     runpod_output.py  what the worker answers: chunks, the result, a prompt, its health, an error
     openai_speech.py  the body of POST /v1/audio/speech and the studio's extensions to it (openai_api/ reads

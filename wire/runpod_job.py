@@ -1,4 +1,4 @@
-"""A RunPod job's input, as backends/runpod.py sends it and the worker (serverless/job.py) reads it.
+"""A RunPod job's input, as backends/runpod_input.py builds it and the worker (serverless/job.py) reads it.
 
 A take is `text`, the request's options and, for a voice to clone, one of REFERENCE_FIELDS. A dialogue is
 `script` (instead of `text`) with `speakers`: a name -> that speaker's voice (SpeakerInput). The worker's own
