@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -54,6 +55,18 @@ def test_every_openai_name_resolves_to_its_table_entry():
     assert all(word in SHIPPED["onyx"] for word in ("deep", "male"))
     assert all(word in SHIPPED["nova"] for word in ("bright", "female"))
     assert all(word in SHIPPED["fable"] for word in ("British", "storyteller"))
+
+
+def _table_rows(page: str) -> list[tuple[str, str]]:
+    """A page's table rows "| `name` | words |" whose name is one of OpenAI's."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    return [row for row in re.findall(r"^\| `([\w-]+)` \| ([^|]+?) \|$", text, re.M) if row[0] in OPENAI_NAMES]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/voices.md"])
+def test_the_documented_table_is_the_shipped_one(page):
+    """README's "Works with OpenAI clients" and docs/voices.md show assets/openai_voices.json, row for row."""
+    assert _table_rows(page) == list(SHIPPED.items())
 
 
 def test_the_object_form_names_the_same_voice(doors):

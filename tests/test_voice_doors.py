@@ -22,7 +22,8 @@ import pytest
 
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import SynthesisRequest
-from tests.doors_support import API_HEADERS
+from studio.openai_voices import OPENAI_NAMES
+from tests.doors_support import API_HEADERS, OVERRIDE
 from tests.lora_support import DOORS_VOICE, doors_trained
 from tests.studio_server import ROOT
 from tests.voice_support import (
@@ -171,6 +172,35 @@ def test_the_unknown_name_message_lists_every_choice():
     for name in ("smart", "robot_en", "robot_gb", "calm-narrator", *SHIPPED):
         assert f"{name}," in MESSAGE or f"{name})" in MESSAGE
     assert "describe the voice in a few words" in MESSAGE
+
+
+# ---- each of OpenAI's names (issue 23), not only alloy, at each door that takes a voice name -------------------
+def _cli_prompt(d: Doors, name: str) -> tuple[str, int]:
+    """The CLI's --voice, in process: its flags to the request it would make (the process: cli_door above)."""
+    from cli.main import _request, build_parser
+    from settings import Settings
+
+    request = _request(build_parser().parse_args([TEXT, "--voice", name]), Settings.from_env(CLI_ENV))
+    prompt = d.engine.render_prompt(request)
+    return prompt.rendered.strip(), prompt.audio_frames
+
+
+def test_every_openai_name_at_every_door(doors):
+    """The page's picker, the worker and the CLI (the shipped table) give each name's words as its scene; the
+    served doors (/synthesize, /v1, MCP) give the take made with what the name maps to on that server, whose
+    operator's table makes echo a preset and ballad a clip (tests/doors_support.py)."""
+    served = {name: (None, None, words) for name, words in SHIPPED.items()}
+    served["echo"] = (ROBOT.audio_path, ROBOT.transcript, None)
+    served["ballad"] = (ROOT / "assets" / "voices" / "robot_gb.wav", OVERRIDE["voices"]["ballad"]["transcript"], None)
+    takes = {}
+    for name in OPENAI_NAMES:
+        words = (None, None, SHIPPED[name])
+        assert page_door(doors, name)[0] == words, name
+        assert worker_door(doors, name)[0] == _cli_prompt(doors, name) == doors.prompt_with(*words), name
+        takes[name] = doors.take_with(*served[name])
+        for door in (synthesize_door, openai_door, mcp_door):
+            assert _same(door(doors, name)[0], takes[name]), f"{door.__name__} {name}"
+    assert len({take.tobytes() for take in takes.values()}) == len(OPENAI_NAMES)  # each name its own take
 
 
 # ---- a dialogue's speakers at the CLI and the worker, and whole takes there ---------------------------------

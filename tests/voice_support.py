@@ -76,14 +76,22 @@ class Doors:
                 voice = {"clip": 0, "reference_text": transcript} if clip else words or ""
                 path = self.gradio.predict(script=SCRIPT, speakers=json.dumps({"Alice": voice}), api_name="/dialogue",
                                            clips=[handle_file(str(clip))] if clip else [], **SHORT)[0]
+                self.takes[kind, dialogue] = _wav(path)
             else:
-                fields = {"reference_audio": handle_file(str(clip)), "reference_text": transcript} if clip else {}
-                path = self.gradio.predict(text=TEXT, scene=_scene(words), api_name="/synthesize", **fields, **SHORT)
-            self.takes[kind, dialogue] = _wav(path)
+                self.takes[kind, dialogue] = self.take_with(clip, transcript, words)
         return self.takes[kind, dialogue]
 
+    def take_with(self, clip, transcript: str | None, words: str | None) -> np.ndarray:
+        """The take at /synthesize with a clip uploaded (and its transcript), or words in the scene."""
+        from gradio_client import handle_file
+
+        fields = {"reference_audio": handle_file(str(clip)), "reference_text": transcript} if clip else {}
+        return _wav(self.gradio.predict(text=TEXT, scene=_scene(words), api_name="/synthesize", **fields, **SHORT))
+
     def explicit_prompt(self, kind: str) -> tuple[str, int]:
-        clip, transcript, words = EXPLICIT[kind]
+        return self.prompt_with(*EXPLICIT[kind])
+
+    def prompt_with(self, clip, transcript: str | None, words: str | None) -> tuple[str, int]:
         prompt = self.engine.render_prompt(SynthesisRequest.parse(text=TEXT, reference_audio=clip,
                                                                   reference_text=transcript, scene=_scene(words)))
         return prompt.rendered.strip(), prompt.audio_frames
