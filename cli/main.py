@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cli.output import check_writable, report, write
 from cli.recipe import add_recipe_flags, read_recipe, run_edit, wants_recipe_edit
-from cli.take import take_request
+from cli.take import take_request, voices_of
 from inference.audio.subtitles import FORMATS as SUBTITLE_FORMATS
 from inference.contract.errors import BadSetting, InvalidRequest, ModelLoadError, StudioError
 from inference.contract.request import (
@@ -32,11 +32,8 @@ from inference.scoring.take_check import DEFAULT_SPEAKER_MODEL, SpeakerEncoder, 
 from inference.scoring.transcribe import DEFAULT_ASR_MODEL, Transcriber
 from settings import SettingError, Settings
 from studio.best_of import Takes
-from studio.scene import ScenePresets
 from studio.service import Studio
 from studio.take_request import engine_request
-from studio.voice_library import VoiceLibrary
-from studio.voices import VoiceResolver
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,8 +138,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     editing = wants_recipe_edit(args)
     recipe = read_recipe(args.recipe) if editing else None  # read once: its model is the one an edit runs
     args.model = args.model or (recipe.model if editing else DEFAULT_MODEL_ID)
-    voices = VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
-                           openai_voices=settings.openai_voices, trained=settings.trained_root)
+    voices = voices_of(settings)
     request = None if editing else engine_request(take_request(args, voices), voices)
     checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))  # loads on first use
     if (args.candidates > 1 or args.check) and not checker.enabled:

@@ -177,10 +177,13 @@ def test_the_unknown_name_message_lists_every_choice():
 # ---- each of OpenAI's names (issue 23), not only alloy, at each door that takes a voice name -------------------
 def _cli_prompt(d: Doors, name: str) -> tuple[str, int]:
     """The CLI's --voice, in process: its flags to the request it would make (the process: cli_door above)."""
-    from cli.main import _request, build_parser
+    from cli.main import build_parser
+    from cli.take import take_request, voices_of
     from settings import Settings
+    from studio.take_request import engine_request
 
-    request = _request(build_parser().parse_args([TEXT, "--voice", name]), Settings.from_env(CLI_ENV))
+    voices = voices_of(Settings.from_env(CLI_ENV))
+    request = engine_request(take_request(build_parser().parse_args([TEXT, "--voice", name]), voices), voices)
     prompt = d.engine.render_prompt(request)
     return prompt.rendered.strip(), prompt.audio_frames
 

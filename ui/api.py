@@ -18,7 +18,6 @@ import soundfile as sf
 from inference.contract.request import (
     MAX_CANDIDATES,
     MAX_TEXT_CHARS,
-    SynthesisRequest,
     optional_text,
 )
 from studio.revise import recipe_object
@@ -79,56 +78,66 @@ Args:
 """
 
 
+def take_request(text: str, reference_audio: str | None = None, reference_text: str | None = None,
+                 scene: str | None = None, temperature: float | None = None, top_p: float | None = None,
+                 top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
+                 tone: str | None = None, setting: str | None = None, voice: str | None = None,
+                 ras_win_len: int | None = None, ras_max_repeats: int | None = None,
+                 candidates: int | None = None, parts: str | None = None) -> TakeRequest:
+    """The endpoints' one parameter list -> the studio's front request."""
+    # the hidden inputs pass any JSON value through: a number or a list is refused, never str()-ed
+    for name, value in (("reference_text", reference_text), ("scene", scene), ("tone", tone),
+                        ("setting", setting), ("voice", voice), ("parts", parts)):
+        optional_text(name, value)
+    whole = {"top_k": top_k, "max_new_tokens": max_new_tokens, "ras_win_len": ras_win_len,
+             "ras_max_repeats": ras_max_repeats, "candidates": candidates}
+    options = {"temperature": temperature, "top_p": top_p, "parts": (parts or "").strip() or None,
+               **{name: whole_number(value) for name, value in whole.items()}}
+    return TakeRequest("" if text is None else text, VoiceSpec(name=voice, clip=reference_audio, clip_text=reference_text),
+                       tone=tone, setting=setting, scene=scene, seed=whole_number(seed), options=options)
+
+
+_NUMBERS = {"temperature", "top_p", "top_k", "seed", "max_new_tokens", "ras_win_len", "ras_max_repeats", "candidates"}
+
+
+def _inputs() -> list[gr.components.Component]:
+    """take_request's parameters as hidden components, in its order. No `precision` on whole-number fields: it
+    would round 2.5 to 2 silently; validation refuses it instead."""
+    return [gr.File(label=name, type="filepath") if name == "reference_audio" else
+            api_number(name) if name in _NUMBERS else api_text(name)
+            for name in inspect.signature(take_request).parameters]
+
+
 def wire_api(studio: Studio) -> None:
-    """The documented endpoint for gradio_client. Hidden components give it named, typed parameters."""
+    """The documented take endpoints for gradio_client and MCP. Hidden components give them named, typed
+    parameters."""
     with gr.Column(visible=False):
-        # No `precision` on whole-number fields: it would round 2.5 to 2 silently; validation refuses it instead.
-        text = api_text("text")
-        reference_audio = gr.File(label="reference_audio", type="filepath")
-        reference_text = api_text("reference_text")
-        scene = api_text("scene")
-        temperature = api_number("temperature")
-        top_p = api_number("top_p")
-        top_k = api_number("top_k")
-        seed = api_number("seed")
-        max_new_tokens = api_number("max_new_tokens")
-        ras_win_len = api_number("ras_win_len")
-        ras_max_repeats = api_number("ras_max_repeats")
-        candidates = api_number("candidates")
-        parts = api_text("parts")
-        tone = api_text("tone")
-        setting = api_text("setting")
-        voice = api_text("voice")
+        inputs = _inputs()
         audio = gr.Audio(label="audio", type="filepath", format="wav")
         chunk = gr.Audio(label="audio", type="filepath", format="wav")
-        take_info = gr.JSON(label="take")
-        report = gr.JSON(label="take_check")
-        trigger = gr.Button()
-        stream_trigger = gr.Button()
-        trigger_checked = gr.Button()
-        recipe, trigger_recipe = gr.JSON(label="recipe"), gr.Button()
+        take_info, report, recipe = gr.JSON(label="take"), gr.JSON(label="take_check"), gr.JSON(label="recipe")
+        trigger, stream_trigger, trigger_checked, trigger_recipe = (gr.Button() for _ in range(4))
+    synthesize, synthesize_stream, synthesize_checked, synthesize_recipe = _endpoints(studio)
+    description = API_DESCRIPTION.format(
+        max_chars=MAX_TEXT_CHARS, max_candidates=MAX_CANDIDATES, tones=", ".join(studio.presets.tones) or "none",
+        settings=", ".join(studio.presets.settings) or "none", voices=", ".join(studio.resolver.names()))
+    rest = description.partition("\n\n")[2]
+    trigger.click(synthesize, inputs, audio, api_name="synthesize", api_description=description)
+    stream_trigger.click(synthesize_stream, inputs, [chunk, take_info], api_name="synthesize_stream",
+                         api_description=STREAM_DOC + "\n" + rest)
+    trigger_checked.click(synthesize_checked, inputs, [audio, report], api_name="synthesize_checked",
+                          api_description=CHECKED_DOC + "\n" + rest)
+    trigger_recipe.click(synthesize_recipe, inputs, [audio, recipe], api_name="synthesize_recipe",
+                         api_description=RECIPE_DOC + "\n" + rest)
 
-    def take_request(text: str, reference_audio: str | None = None, reference_text: str | None = None,
-                     scene: str | None = None, temperature: float | None = None, top_p: float | None = None,
-                     top_k: int | None = None, seed: int | None = None, max_new_tokens: int | None = None,
-                     tone: str | None = None, setting: str | None = None, voice: str | None = None,
-                     ras_win_len: int | None = None, ras_max_repeats: int | None = None,
-                     candidates: int | None = None, parts: str | None = None) -> SynthesisRequest:
-        # the hidden inputs pass any JSON value through: a number or a list is refused, never str()-ed
-        for name, value in (("reference_text", reference_text), ("scene", scene), ("tone", tone),
-                            ("setting", setting), ("voice", voice), ("parts", parts)):
-            optional_text(name, value)
-        whole = {"top_k": top_k, "max_new_tokens": max_new_tokens, "ras_win_len": ras_win_len,
-                 "ras_max_repeats": ras_max_repeats, "candidates": candidates}
-        options = {"temperature": temperature, "top_p": top_p, "parts": (parts or "").strip() or None,
-                   **{name: whole_number(value) for name, value in whole.items()}}
-        return studio.prepare(TakeRequest("" if text is None else text,
-                                          VoiceSpec(name=voice, clip=reference_audio, clip_text=reference_text),
-                                          tone=tone, setting=setting, scene=scene, seed=whole_number(seed), options=options))
+
+def _endpoints(studio: Studio) -> tuple:
+    """/synthesize, /synthesize_stream, /synthesize_checked and /synthesize_recipe, each with take_request's
+    parameters (Gradio and its MCP server read the signature and docstring)."""
 
     async def make(check: bool, *args, **kwargs):
         try:
-            request = take_request(*args, **kwargs)
+            request = studio.prepare(take_request(*args, **kwargs))
             # the take stops when the caller cancels or goes away (see abandon.py)
             return await run_while_caller_waits(lambda cancel: studio.synthesize_file(request, cancel, check=check))
         except Exception as err:  # noqa: BLE001
@@ -148,7 +157,7 @@ def wire_api(studio: Studio) -> None:
 
     async def synthesize_stream(*args, **kwargs) -> AsyncIterator[tuple[bytes | str, dict]]:
         try:
-            request = take_request(*args, **kwargs)
+            request = studio.prepare(take_request(*args, **kwargs))
             index, seconds = 0, 0.0
             # the take stops when the caller cancels, goes away or stops reading (see abandon.py)
             pieces = stream_while_caller_waits(lambda cancel: studio.generate(request, "api", None, cancel=cancel))
@@ -166,21 +175,8 @@ def wire_api(studio: Studio) -> None:
         except Exception as err:  # noqa: BLE001
             raise_readable(err)
 
-    # One parameter list for the three endpoints (Gradio and its MCP server read the signature and docstring).
     for fn, summary in ((synthesize, SYNTHESIZE_DOC), (synthesize_stream, STREAM_DOC),
                         (synthesize_checked, CHECKED_DOC), (synthesize_recipe, RECIPE_DOC)):
         fn.__signature__ = inspect.signature(take_request).replace(return_annotation=inspect.Signature.empty)
         fn.__doc__ = summary + PARAMETERS_DOC
-
-    description = API_DESCRIPTION.format(
-        max_chars=MAX_TEXT_CHARS, max_candidates=MAX_CANDIDATES, tones=", ".join(studio.presets.tones) or "none",
-        settings=", ".join(studio.presets.settings) or "none", voices=", ".join(studio.resolver.names()))
-    inputs = [text, reference_audio, reference_text, scene, temperature, top_p, top_k, seed, max_new_tokens, tone,
-              setting, voice, ras_win_len, ras_max_repeats, candidates, parts]
-    trigger.click(synthesize, inputs, audio, api_name="synthesize", api_description=description)
-    stream_trigger.click(synthesize_stream, inputs, [chunk, take_info], api_name="synthesize_stream",
-                         api_description=STREAM_DOC + "\n" + description.partition("\n\n")[2])
-    trigger_checked.click(synthesize_checked, inputs, [audio, report], api_name="synthesize_checked",
-                          api_description=CHECKED_DOC + "\n" + description.partition("\n\n")[2])
-    trigger_recipe.click(synthesize_recipe, inputs, [audio, recipe], api_name="synthesize_recipe",
-                         api_description=RECIPE_DOC + "\n" + description.partition("\n\n")[2])
+    return synthesize, synthesize_stream, synthesize_checked, synthesize_recipe

@@ -42,6 +42,34 @@ def wire_dialogue_api(studio: Studio) -> None:
         vtt, srt = gr.File(label="vtt"), gr.File(label="srt")
         trigger, trigger_recipe, recipe = gr.Button(), gr.Button(), gr.JSON(label="recipe")
 
+    dialogue, dialogue_recipe = _endpoints(studio)
+    description = DIALOGUE_DESCRIPTION.format(
+        max_speakers=MAX_SPEAKERS, max_chars=MAX_TEXT_CHARS, voices=", ".join(studio.resolver.names()),
+        tones=", ".join(studio.presets.tones) or "none", settings=", ".join(studio.presets.settings) or "none",
+        pause=DEFAULT_PAUSE_S)
+    given = [script, speakers, clips, scene, tone, setting, voice_layout, *numbers]
+    trigger.click(dialogue, given, [audio, vtt, srt], api_name="dialogue", api_description=description)
+    trigger_recipe.click(dialogue_recipe, given, [audio, vtt, srt, recipe], api_name="dialogue_recipe",
+                         api_description=description.replace("and return (24 kHz WAV, WebVTT subtitles, SRT subtitles)",
+                                                             "and return (24 kHz WAV, WebVTT, SRT, the take's recipe)"))
+
+
+def _speakers_object(speakers: str | None) -> dict:
+    """The `speakers` parameter's JSON text -> its object; {} when empty."""
+    try:
+        given = json.loads(speakers) if speakers and speakers.strip() else {}
+    except json.JSONDecodeError as err:
+        raise InvalidRequest(f"speakers is not valid JSON ({err.msg} at character {err.pos}).") from None
+    except RecursionError:  # arrays nested 10^5 deep
+        raise InvalidRequest("speakers is nested too deeply to be a speaker list.") from None
+    if not isinstance(given, dict):
+        raise InvalidRequest('speakers must be a JSON object, e.g. {"Alice": "robot_en", "Bob": "calm voice"}.')
+    return given
+
+
+def _endpoints(studio: Studio) -> tuple:
+    """/dialogue and /dialogue_recipe, with one parameter list."""
+
     # (named like its endpoint: Gradio's MCP server names the tool after the function)
     async def dialogue_recipe(script: str, speakers: str | None = None, clips: list[str] | None = None,
                        scene: str | None = None, tone: str | None = None, setting: str | None = None,
@@ -86,26 +114,4 @@ def wire_dialogue_api(studio: Studio) -> None:
 
     dialogue.__signature__ = inspect.signature(dialogue_recipe).replace(return_annotation=tuple[str, str, str])
     dialogue.__doc__ = dialogue_recipe.__doc__.replace(" and the take's recipe (to edit it with /revise)", "")
-
-    description = DIALOGUE_DESCRIPTION.format(
-        max_speakers=MAX_SPEAKERS, max_chars=MAX_TEXT_CHARS, voices=", ".join(studio.resolver.names()),
-        tones=", ".join(studio.presets.tones) or "none", settings=", ".join(studio.presets.settings) or "none",
-        pause=DEFAULT_PAUSE_S)
-    given = [script, speakers, clips, scene, tone, setting, voice_layout, *numbers]
-    trigger.click(dialogue, given, [audio, vtt, srt], api_name="dialogue", api_description=description)
-    trigger_recipe.click(dialogue_recipe, given, [audio, vtt, srt, recipe], api_name="dialogue_recipe",
-                         api_description=description.replace("and return (24 kHz WAV, WebVTT subtitles, SRT subtitles)",
-                                                             "and return (24 kHz WAV, WebVTT, SRT, the take's recipe)"))
-
-
-def _speakers_object(speakers: str | None) -> dict:
-    """The `speakers` parameter's JSON text -> its object; {} when empty."""
-    try:
-        given = json.loads(speakers) if speakers and speakers.strip() else {}
-    except json.JSONDecodeError as err:
-        raise InvalidRequest(f"speakers is not valid JSON ({err.msg} at character {err.pos}).") from None
-    except RecursionError:  # arrays nested 10^5 deep
-        raise InvalidRequest("speakers is nested too deeply to be a speaker list.") from None
-    if not isinstance(given, dict):
-        raise InvalidRequest('speakers must be a JSON object, e.g. {"Alice": "robot_en", "Bob": "calm voice"}.')
-    return given
+    return dialogue, dialogue_recipe
