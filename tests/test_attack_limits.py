@@ -1,0 +1,34 @@
+"""Limits found by a break-test: each is checked before the work it bounds (a request that is refused late
+still costs the whole server its time, as every route waits on the same event loop and GIL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inference.contract.errors import InvalidRequest
+from inference.prompting.script import MAX_SPEAKERS
+from ui.dialogue import api_speakers
+from wire.openai_speech import SpeechBody
+from wire.runpod_job import TakeInput
+
+SCRIPT = "Alice: Hello.\nBob: Hi."
+TOO_MANY = {f"Speaker{i}": {"voice": "robot_en"} for i in range(MAX_SPEAKERS + 1)}
+
+
+def test_too_many_speakers_are_counted_before_each_is_read_at_the_openai_door():
+    # 400,000 speakers were each read into a voice object first: /healthz stalled 21 s
+    with pytest.raises(InvalidRequest, match=f"at most {MAX_SPEAKERS} speakers"):
+        SpeechBody.read({"input": SCRIPT, "speakers": TOO_MANY})
+
+
+def test_too_many_speakers_are_counted_before_each_is_read_in_a_worker_job():
+    with pytest.raises(InvalidRequest, match=f"at most {MAX_SPEAKERS} speakers"):
+        TakeInput.model_validate({"script": SCRIPT, "speakers": TOO_MANY})
+
+
+def test_too_many_speakers_are_counted_before_any_voice_is_resolved_at_the_gradio_door():
+    # each speaker was resolved to a voice first (a clip index checked, a name looked up): 9 MB froze 10 s.
+    # The first speaker's clip is missing: counting first is what names the real problem.
+    speakers = {f"Speaker{i}": {"clip": 0} for i in range(MAX_SPEAKERS + 1)}
+    with pytest.raises(InvalidRequest, match=f"at most {MAX_SPEAKERS} speakers"):
+        api_speakers(None, speakers, None)
