@@ -101,6 +101,9 @@ def launch(demo, share: bool, **options) -> None:
     ours name the flag. Gradio's `quiet` drops its lines (the share URL and MCP ones stay); we print the
     local URL and, without --share, how to get a public link; then wait like launch() does."""
     demo.launch(share=share, quiet=True, prevent_thread_lock=True, **options)
+    from ui.mcp_login import log_mcp_in
+
+    log_mcp_in(demo, options.get("auth"))
     if demo.mcp_error:
         print(demo.mcp_error, flush=True)
     print(f"* Running on local URL:  {demo.local_url}", flush=True)
