@@ -47,3 +47,30 @@ def test_a_saved_voice_library_from_the_browser_is_read_only_as_far_as_the_studi
         assert library.names(odd) == []
         with pytest.raises(InvalidRequest):
             library.find(odd, "x")
+
+
+def test_a_training_recording_may_be_as_long_as_its_documented_limit(tmp_path):
+    # Recordings for training may run 30 minutes (RECORDING), but the decoder's own 10-minute cap for callers
+    # without a limit refused a 12-minute one: "The audio is longer than 10 minutes."
+    import numpy as np
+    import soundfile as sf
+
+    from inference.audio.incoming import read_clip
+    from inference.training.data import RECORDING
+
+    rate, seconds = 8_000, 12 * 60
+    path = tmp_path / "talk.flac"
+    sf.write(path, (0.3 * np.sin(np.arange(rate * seconds) * 0.2)).astype(np.float32), rate)
+    assert len(read_clip(path, RECORDING, sample_rate=rate)) == rate * seconds
+
+
+def test_our_own_takes_decode_however_long_a_take_may_be():
+    # A take may hold 20 minutes (a recipe's limit; a worker returns up to ~12.5 min): decoding one without a
+    # limit of its own (a remote worker's answer, the take check) was refused past 10 minutes.
+    import numpy as np
+
+    from inference.audio.codec import decode_audio, encode_wav
+
+    rate, seconds = 8_000, 12 * 60
+    wave = (0.3 * np.sin(np.arange(rate * seconds) * 0.2)).astype(np.float32)
+    assert len(decode_audio(encode_wav(wave, rate), rate)) == rate * seconds
