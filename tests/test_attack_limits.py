@@ -74,3 +74,22 @@ def test_our_own_takes_decode_however_long_a_take_may_be():
     rate, seconds = 8_000, 12 * 60
     wave = (0.3 * np.sin(np.arange(rate * seconds) * 0.2)).astype(np.float32)
     assert len(decode_audio(encode_wav(wave, rate), rate)) == rate * seconds
+
+
+def test_a_long_list_of_files_is_refused_before_gradio_walks_it():
+    # Gradio preprocesses an event's inputs on the server's event loop, item by item: a `clips` list of
+    # 2,000,000 nulls (12 MB, under the body cap) held every route, /healthz included, for 9 s.
+    import asyncio
+
+    import gradio as gr
+
+    from ui.input_limits import MOST_ITEMS, limit_lists
+
+    with gr.Blocks() as demo:
+        files, out = gr.File(file_count="multiple"), gr.Textbox()
+        files.change(lambda given: str(len(given or [])), files, out, api_name="count")
+    limit_lists(demo)
+    block_fn = demo.fns[0]
+    with pytest.raises(gr.Error, match=f"at most {MOST_ITEMS:,}"):
+        asyncio.run(demo.preprocess_data(block_fn, [[None] * (MOST_ITEMS + 1)], None))
+    assert asyncio.run(demo.preprocess_data(block_fn, [[]], None)) == [[]]
