@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     from ui.auth import LoginRequired
     from ui.body_limit import BodyLimit
     from ui.errors import hide_server_paths
-    from ui.input_limits import limit_lists
+    from ui.input_limits import check_inputs
 
     try:
         # the one voice rule's names, checked before the model loads: a bad table ends the start at once
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
                              zerogpu=args.spaces_zero_gpu, transcriber=transcriber, speaker=speaker, checker=checker)
     demo = build_ui(studio, browser_secret=browser_secret(args), training=training)
     hide_server_paths(demo)
-    limit_lists(demo)  # (outside hide_server_paths: a long list is refused before Gradio walks it)
+    check_inputs(demo)  # (outside hide_server_paths: a long list is refused before Gradio walks it)
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher
     running = getattr(engine, "max_batch", None) or 4
     demo.queue(max_size=args.queue_size, default_concurrency_limit=running)

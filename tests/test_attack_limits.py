@@ -83,13 +83,30 @@ def test_a_long_list_of_files_is_refused_before_gradio_walks_it():
 
     import gradio as gr
 
-    from ui.input_limits import MOST_ITEMS, limit_lists
+    from ui.input_limits import MOST_ITEMS, check_inputs
 
     with gr.Blocks() as demo:
         files, out = gr.File(file_count="multiple"), gr.Textbox()
         files.change(lambda given: str(len(given or [])), files, out, api_name="count")
-    limit_lists(demo)
+    check_inputs(demo)
     block_fn = demo.fns[0]
     with pytest.raises(gr.Error, match=f"at most {MOST_ITEMS:,}"):
         asyncio.run(demo.preprocess_data(block_fn, [[None] * (MOST_ITEMS + 1)], None))
     assert asyncio.run(demo.preprocess_data(block_fn, [[]], None)) == [[]]
+
+
+def test_too_few_values_for_an_endpoint_get_a_sentence():
+    # A raw HTTP caller that sent fewer values than the endpoint takes got `{"error": null}` (Gradio's own
+    # message is hidden, as show_error is off).
+    import asyncio
+
+    import gradio as gr
+
+    from ui.input_limits import check_inputs
+
+    with gr.Blocks() as demo:
+        text, seed, out = gr.Textbox(), gr.Number(), gr.Textbox()
+        text.submit(lambda given, number: given, [text, seed], out, api_name="echo")
+    check_inputs(demo)
+    with pytest.raises(gr.Error, match="takes 2 values in `data`.*got 1"):
+        asyncio.run(demo.preprocess_data(demo.fns[0], ["hi"], None))
