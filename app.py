@@ -101,6 +101,9 @@ def launch(demo, share: bool, **options) -> None:
     ours name the flag. Gradio's `quiet` drops its lines (the share URL and MCP ones stay); we print the
     local URL and, without --share, how to get a public link; then wait like launch() does."""
     demo.launch(share=share, quiet=True, prevent_thread_lock=True, **options)
+    from ui.mcp_login import log_mcp_in
+
+    log_mcp_in(demo, options.get("auth"))
     if demo.mcp_error:
         print(demo.mcp_error, flush=True)
     print(f"* Running on local URL:  {demo.local_url}", flush=True)
@@ -150,6 +153,7 @@ def _build_page(args: Settings, engine, voices):
     from studio.training import VoiceTraining
     from ui import Studio, build_ui
     from ui.errors import hide_server_paths
+    from ui.input_limits import check_inputs
 
     transcriber, speaker = Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model)
     checker = TakeChecker(transcriber, speaker)
@@ -159,6 +163,7 @@ def _build_page(args: Settings, engine, voices):
                              zerogpu=args.spaces_zero_gpu, transcriber=transcriber, speaker=speaker, checker=checker)
     demo = build_ui(studio, browser_secret=browser_secret(args), training=training)
     hide_server_paths(demo)
+    check_inputs(demo)  # (outside hide_server_paths: a long list is refused before Gradio walks it)
     return studio, demo
 
 

@@ -40,9 +40,9 @@ def keyed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    """A studio with a key and a login."""
+    """A studio with a key and a login, and MCP."""
     log = tmp_path_factory.mktemp("both") / "server.log"
-    with run_studio(log, env={"HVS_API_KEY": KEY, "HVS_AUTH": f"{LOGIN}:{PASSWORD}", **LOCKOUT}) as url:
+    with run_studio(log, env={"HVS_API_KEY": KEY, "HVS_AUTH": f"{LOGIN}:{PASSWORD}", "HVS_MCP": "1", **LOCKOUT}) as url:
         yield url, log
     assert PASSWORD not in log.read_text() and KEY not in log.read_text()
 
@@ -130,6 +130,18 @@ def test_with_a_key_and_a_login_either_opens_every_door_and_nothing_else(both):
                                                                    max_new_tokens=20)
         assert sf.info(take).samplerate == 24_000
         assert httpx.get(f"{url}/v1/models", headers=headers, timeout=30).status_code == 200
+
+
+def test_mcp_tools_run_under_a_login(both):
+    # Gradio's MCP server runs each tool through a gradio_client of its own, made without credentials: under
+    # HVS_AUTH every tool call answered "Could not load http://... as credentials were not provided".
+    url, _ = both
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "synthesize", "arguments": {"text": "An agent speaks.", "max_new_tokens": 20}}}
+    for headers in (BEARER, BASIC):
+        answer = httpx.post(f"{url}/gradio_api/mcp/", json=call, headers={**MCP_HEADERS, **headers}, timeout=120)
+        assert answer.status_code == 200 and '"isError":false' in answer.text and ".wav" in answer.text, answer.text
+    assert httpx.post(f"{url}/gradio_api/mcp/", json=call, headers=MCP_HEADERS, timeout=30).status_code == 401
 
 
 def test_wrong_passwords_at_the_login_page_lock_out_their_address_only(both):

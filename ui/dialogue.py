@@ -5,7 +5,7 @@ the voice choices per speaker and the voice each choice means. The dialogue itse
 from __future__ import annotations
 
 from inference.contract.errors import InvalidRequest
-from inference.contract.request import optional_text
+from inference.contract.request import check_speaker_count, optional_text
 from inference.prompting.script import ScriptError, parse_script
 from studio.service import Studio
 from studio.take_request import VoiceGiven
@@ -58,6 +58,7 @@ def voice_of_choice(studio: Studio, choice: str | None, clip: str | None, clip_t
 def api_speakers(speakers: dict | None, clips: list[str] | None) -> dict[str, VoiceGiven]:
     """The /dialogue API's `speakers`: name -> a voice name or words describing a voice (as the /synthesize
     `voice`), or {"clip": index into clips, "reference_text": "..."}; resolved with the take (Studio.prepare)."""
+    check_speaker_count(speakers or {})
     voices: dict[str, VoiceGiven] = {}
     for name, value in (speakers or {}).items():
         if isinstance(value, str):

@@ -52,8 +52,14 @@ def _clean_name(name: str | None) -> str:
     return name
 
 
+def _entries(library: list[dict] | None) -> list[dict]:
+    """A library as the browser sent it back (the visitor's to change): its objects, no more than the studio
+    ever saves. (300,000 names, 17 MB, took 20 s to list and held every route for 3 s.)"""
+    return [entry for entry in library[:MAX_VOICES] if isinstance(entry, dict)] if isinstance(library, list) else []
+
+
 def names(library: list[dict] | None) -> list[str]:
-    return [entry["name"] for entry in library or [] if isinstance(entry, dict) and "name" in entry]
+    return [entry["name"] for entry in _entries(library) if "name" in entry]
 
 
 def make_entry(audio_path: str | Path, name: str, transcript: str | None, consent: bool = False) -> dict:
@@ -80,7 +86,7 @@ def stored_chars(library: list[dict] | None) -> int:
 def save(library: list[dict] | None, entry: dict) -> list[dict]:
     """Add an entry (replacing one with the same name). Raises InvalidRequest when the library is full,
     by count or by the space a browser gives it, instead of letting the browser drop the save silently."""
-    rest = [e for e in library or [] if e.get("name") != entry["name"]]
+    rest = [e for e in _entries(library) if e.get("name") != entry["name"]]
     if len(rest) >= MAX_VOICES:
         raise InvalidRequest(f"Your library is full ({MAX_VOICES} voices). Delete one first.")
     entries = [entry, *rest]
@@ -93,7 +99,7 @@ def save(library: list[dict] | None, entry: dict) -> list[dict]:
 
 
 def find(library: list[dict] | None, name: str | None) -> dict:
-    for entry in library or []:
+    for entry in _entries(library):
         if entry.get("name") == name:
             return entry
     raise InvalidRequest("Pick one of your saved voices first.")
@@ -104,12 +110,12 @@ def rename(library: list[dict] | None, old: str | None, new: str | None) -> list
     new = _clean_name(new)
     if new != old and new in names(library):
         raise InvalidRequest(f"You already have a voice called {new!r}.")
-    return [{**e, "name": new} if e is entry else e for e in library or []]
+    return [{**e, "name": new} if e is entry else e for e in _entries(library)]
 
 
 def delete(library: list[dict] | None, name: str | None) -> list[dict]:
     entry = find(library, name)
-    return [e for e in library or [] if e is not entry]
+    return [e for e in _entries(library) if e is not entry]
 
 
 def to_file(entry: dict, folder: Path | str | None = None) -> Path:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from inference.contract.errors import InvalidRequest
-from inference.contract.request import describe_validation_error
+from inference.contract.request import check_speaker_count, describe_validation_error
 
 
 def kind_of(value: Any) -> str:
@@ -23,6 +23,7 @@ def read_speakers(value: Any, model: type[BaseModel]) -> dict[str, BaseModel] | 
         return None
     if not isinstance(value, dict):
         raise InvalidRequest(f"speakers must be an object of speaker name -> voice (got {kind_of(value)}).")
+    check_speaker_count(value)
     speakers = {}
     for name, spec in value.items():
         if isinstance(spec, model):
