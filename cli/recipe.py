@@ -16,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.take import read_bounded
 from inference.contract.errors import InvalidRequest
 from inference.contract.recipe import MAX_RECIPE_BYTES, load_recipe
 from settings import Settings
@@ -64,7 +65,7 @@ def run_edit(args: argparse.Namespace, settings: Settings, engine, recipe):
     new recipe)."""
     if args.revise is None:
         return render_take(engine, recipe)
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = read_bounded(sys.stdin, "the text on stdin") if args.text == "-" else args.text
     edit = Edit(part=args.revise, action=args.action or "regenerate", text=text, seed=args.seed,
                 variant=args.variant, pause_s=args.pause, speaker=args.part_speaker)
     return edit_take(engine, VoiceLibrary(settings.voices_dir), recipe, edit, clips=args.clip)

@@ -7,9 +7,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from inference.contract.errors import InvalidRequest
-from inference.contract.request import SamplingOptions
+from inference.contract.request import MAX_TEXT_CHARS, SamplingOptions
 from settings import Settings
 from studio.scene import ScenePresets
 from studio.take_request import TakeRequest
@@ -47,13 +48,24 @@ def _text(args: argparse.Namespace) -> str:
     if args.script is None:
         if args.text is None:
             raise InvalidRequest("Give the TEXT to speak (or --script FILE for a dialogue).")
-        return sys.stdin.read() if args.text == "-" else args.text
+        return read_bounded(sys.stdin, "the text on stdin") if args.text == "-" else args.text
     if str(args.script) == "-":
-        return sys.stdin.read()
+        return read_bounded(sys.stdin, "the script on stdin")
     try:
-        return args.script.read_text(encoding="utf-8-sig")  # a BOM (Notepad) is no part of a name
+        with args.script.open(encoding="utf-8-sig") as file:  # a BOM (Notepad) is no part of a name
+            return read_bounded(file, f"the script {args.script}")
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidRequest(f"could not read the script {args.script}: {getattr(err, 'strerror', None) or err}.") from None
+
+
+def read_bounded(stream: TextIO, what: str) -> str:
+    """At most a few times what a take may hold: /dev/zero or an endless pipe has no size, and would fill memory.
+    (A text just over the limit is read whole, and refused by the request's own check, which counts it.)"""
+    limit = 4 * MAX_TEXT_CHARS
+    text = stream.read(limit + 1)
+    if len(text) > limit:
+        raise InvalidRequest(f"{what} is longer than {limit} characters; a take speaks at most {MAX_TEXT_CHARS}.")
+    return text
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:

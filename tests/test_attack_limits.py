@@ -110,3 +110,14 @@ def test_too_few_values_for_an_endpoint_get_a_sentence():
     check_inputs(demo)
     with pytest.raises(gr.Error, match="takes 2 values in `data`.*got 1"):
         asyncio.run(demo.preprocess_data(demo.fns[0], ["hi"], None))
+
+
+def test_the_cli_reads_a_script_no_longer_than_a_take_could_hold():
+    # `--script /dev/zero` (or an endless pipe on stdin) was read whole: 3 GB, then a MemoryError traceback.
+    from cli.main import build_parser
+    from cli.take import take_request
+    from studio.voices import VoiceResolver
+
+    args = build_parser().parse_args(["--script", "/dev/zero"])
+    with pytest.raises(InvalidRequest, match=r"the script /dev/zero is longer than 8000 characters"):
+        take_request(args, VoiceResolver())
