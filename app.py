@@ -170,6 +170,7 @@ def _build_page(args: Settings, engine, voices):
 def _serve(args: Settings, engine, studio, demo, needs_warm_up: bool) -> None:
     """The page, the speech API and /healthz on one server, with one queue length, one drain on SIGTERM and one
     count of wrong passwords for every door."""
+    from gradio.utils import get_upload_folder
     from starlette.middleware import Middleware
 
     from inference.audio.codec import MAX_UPLOAD_BYTES
@@ -179,6 +180,7 @@ def _serve(args: Settings, engine, studio, demo, needs_warm_up: bool) -> None:
     from ui import CSS
     from ui.auth import LoginRequired
     from ui.body_limit import BodyLimit
+    from ui.upload_quota import UploadQuota
 
     # as many takes run at once as the engine batches together, so concurrent visitors reach the batcher
     running = getattr(engine, "max_batch", None) or 4
@@ -201,7 +203,9 @@ def _serve(args: Settings, engine, studio, demo, needs_warm_up: bool) -> None:
                     # auth= alone leaves the stream routes open, and knows nothing of the key; Gradio's event
                     # routes read any body size
                     "middleware": [Middleware(LoginRequired, api_key=args.api_key, throttle=throttle),
-                                   Middleware(BodyLimit)]},
+                                   Middleware(BodyLimit),
+                                   Middleware(UploadQuota, max_bytes=args.upload_quota_mb * 2**20,
+                                              folder=get_upload_folder())]},
     )
 
 

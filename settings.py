@@ -94,6 +94,8 @@ class Settings(BaseSettings):
                                "within HVS_LOGIN_LOCKOUT_S before it is locked out that long", ge=1, le=10_000)
     login_lockout_s: float = _var("HVS_LOGIN_LOCKOUT_S", 60.0, "the window, and the lockout, of "
                                   "HVS_LOGIN_ATTEMPTS (seconds)", gt=0, le=86_400)
+    upload_quota_mb: int = _var("HVS_UPLOAD_QUOTA_MB", 4096, "disk the page's upload folder may fill (MB): past it "
+                                "uploads are refused until files an hour old are deleted", ge=1)
     drain_s: float = _var("HVS_DRAIN_S", 30.0, "on SIGTERM, seconds running takes (or jobs) get to finish", ge=0)
     cpu_threads: int = _var("HVS_CPU_THREADS", 1, "threads per tensor op on CPU", ge=1, le=1024)
     spaces_zero_gpu: bool = _var("SPACES_ZERO_GPU", False, "set by Hugging Face on ZeroGPU hardware: no warm-up, "

@@ -1,0 +1,73 @@
+"""A ceiling on the disk that Gradio's upload folder may fill. Gradio checks each uploaded file's size
+(`max_file_size`) but not how many come: one request of six 45 MB files wrote 270 MB in 0.6 s, on an open page
+with no key needed, and the files stay for an hour (`delete_cache`). Past the ceiling an upload is refused in
+words (507) until old files are deleted; takes, which need no upload, go on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import anyio
+
+from .body_limit import FILE_ROUTES, _path
+
+
+class UploadQuota:
+    """ASGI middleware: an upload whose Content-Length would take `folder` past `max_bytes` is refused. The folder
+    is measured at most every `recount_s`; uploads let in meanwhile are counted by their length."""
+
+    def __init__(self, app, max_bytes: int, folder: str | Path, recount_s: float = 5.0) -> None:
+        self.app, self.max_bytes, self.folder, self.recount_s = app, max_bytes, Path(folder), recount_s
+        self._used, self._measured_at = 0, float("-inf")
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "POST" and _path(scope) in FILE_ROUTES:
+            length = dict(scope.get("headers") or []).get(b"content-length", b"")
+            coming = int(length) if length.isdigit() else 0
+            if not await anyio.to_thread.run_sync(self._admit, coming):
+                await self._refuse(send)
+                return
+        await self.app(scope, receive, send)
+
+    def _admit(self, coming: int) -> bool:
+        with self._lock:
+            if time.monotonic() - self._measured_at > self.recount_s:
+                self._used, self._measured_at = folder_bytes(self.folder), time.monotonic()
+            if self._used + coming > self.max_bytes:
+                return False
+            self._used += coming
+            return True
+
+    async def _refuse(self, send) -> None:
+        words = (f"The studio's room for uploads is full ({self.max_bytes // 2**20} MB of recent files). Try again "
+                 "in a while: uploads are deleted after an hour.")
+        body = json.dumps({"detail": words, "error": words}).encode()
+        await send({"type": "http.response.start", "status": 507,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def folder_bytes(folder: Path) -> int:
+    """The size of the files under `folder` (0 when it does not exist yet)."""
+    total, pending = 0, [folder]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(entry.path)
+                        elif entry.is_file(follow_symlinks=False):
+                            total += entry.stat(follow_symlinks=False).st_size
+                    except OSError:  # deleted meanwhile (delete_cache)
+                        continue
+        except OSError:
+            continue
+    return total
