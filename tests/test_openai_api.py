@@ -24,6 +24,11 @@ from tests.studio_server import healthz
 
 FORMATS = ["mp3", "opus", "aac", "flac", "wav", "pcm"]
 SHORT = {"max_new_tokens": 40, "seed": 3}
+# A take far longer than a test waits for: ~360 words, cut into parts of ~100 words, each 4096 steps long on the
+# noise model (a single 2000-step take runs in ~5 s on an idle CPU, and its 3.8 MB of PCM fits in loopback's
+# socket buffers: it could end before the test looks).
+LONG_TAKE = {"voice": "smart", "response_format": "pcm", "max_new_tokens": 4096}
+
 
 
 @pytest.fixture(scope="module")
@@ -254,11 +259,10 @@ def test_a_caller_that_leaves_mid_body_leaves_no_traceback(doors_studio):
 
 
 def test_a_client_that_goes_away_stops_the_take(doors_studio):
-    """A take of 2000 steps (80 s of audio, minutes on CPU) is dropped after its first piece: the server
-    stops generating at once instead of finishing it."""
+    """A take of several 4096-step parts (many minutes of audio, a minute or more on CPU) is dropped after its first
+    piece: the server stops generating at once instead of finishing it."""
     url, _ = doors_studio
-    body = {"input": "A very long take that nobody will hear.", "voice": "smart", "response_format": "pcm",
-            "max_new_tokens": 2000}
+    body = {**LONG_TAKE, "input": " ".join(["A very long take that nobody will hear."] * 40)}
     with httpx.stream("POST", f"{url}/v1/audio/speech", json=body, timeout=60,
                       headers={"Authorization": f"Bearer {API_KEY}"}) as response:
         assert response.status_code == 200
@@ -276,8 +280,7 @@ def test_a_full_queue_is_429_and_callers_that_leave_the_queue_free_it(doors_stud
     generates (before, they stayed queued until it ended, and each then ran until its first audio). Then the
     first caller leaves too and the server serves again."""
     url, _ = doors_studio
-    body = {"input": "Keep the server busy for a while.", "voice": "smart", "response_format": "pcm",
-            "max_new_tokens": 2000}
+    body = {**LONG_TAKE, "input": " ".join(["Keep the server busy for a while."] * 40)}
     headers = {"Authorization": f"Bearer {API_KEY}"}
 
     async def crowd() -> tuple[int, dict, list[dict]]:
