@@ -36,6 +36,18 @@ def test_plain_job(voices):
     assert parsed.options.s3_prefix == "a/b/" and parsed.options.stream is True
 
 
+@pytest.mark.parametrize("job_input", [
+    {"text": "Hi.", "candidates": None, "parts": None, "seed": None, "temperature": None},
+    {"text": "Hi.", "voice": "tester", "candidates": None, "parts": None},
+    {"script": "Alice: Hi.\nBob: Yo.", "pause_s": None, "voice_layout": None, "candidates": None},
+])
+def test_null_options_mean_the_default(job_input, voices):
+    """As at /synthesize, /dialogue and /v1 (and as wire/runpod_job.py says): a null option is the default,
+    not 'candidates has the wrong type (got None)'."""
+    request = parse_job(job_input, voices).request
+    assert (request.candidates, request.parts, request.pause_s, request.voice_layout) == (1, "length", 0.3, "scene")
+
+
 def test_preset_voice_brings_its_transcript(voices, voices_dir):
     parsed = parse_job({"text": "Hi.", "voice": "tester"}, voices)
     assert parsed.request.reference_audio == voices_dir / "tester.wav"

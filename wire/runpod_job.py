@@ -147,8 +147,11 @@ class TakeInput(_Voice):
         return OUTPUT_FORMATS[self.output]
 
     def request_fields(self) -> dict[str, Any]:
-        """The fields for SynthesisRequest.parse that the job gave (null included: it means the default)."""
-        return {name: getattr(self, name) for name in REQUEST_FIELDS if name in self.model_fields_set}
+        """The fields for SynthesisRequest.parse that the job gave. A null option means its default, as at every
+        door (left out here: the request's own check calls a null candidates, parts, pause_s or voice_layout the
+        wrong type); a null text stays, for that check to name it."""
+        return {name: getattr(self, name) for name in REQUEST_FIELDS
+                if name in self.model_fields_set and (getattr(self, name) is not None or name == "text")}
 
     def to_json(self) -> dict:
         return self.model_dump(exclude_unset=True)
