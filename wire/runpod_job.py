@@ -44,8 +44,11 @@ class _Voice(BaseModel):
     @field_validator(*REFERENCE_FIELDS, mode="before")
     @classmethod
     def _non_empty_string(cls, value: Any, info) -> Any:
+        if info.field_name == "voice" and isinstance(value, str) and not value.strip():
+            return None  # the smart voice, as an empty voice is at every other door
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise InvalidRequest(f"{info.field_name} must be a non-empty string (got {kind_of(value)}).")
+            kind = "an empty string" if isinstance(value, str) else kind_of(value)
+            raise InvalidRequest(f"{info.field_name} must be a non-empty string (got {kind}).")
         return value
 
     @model_validator(mode="after")
