@@ -185,6 +185,13 @@ def test_voice_warnings(engine):
     assert plan.warnings[1] == "No voice was chosen for 'Bob': the model picks a voice (smart voice)."
 
 
+def test_a_speakers_transcript_without_a_clip_is_said_to_be_ignored(engine):
+    # as a single take's is (plan.py); /v1 and the worker took {"reference_text": ...} alone without a word
+    plan = engine.plan(dialogue(speakers={"Alice": {"reference_text": "Words of a clip never sent."}}))
+    assert "Alice's voice: a reference transcript was given without reference audio; it was ignored." \
+        in plan.warnings
+
+
 @pytest.mark.parametrize(("fields", "words"), [
     ({"text": "A: 1.\nB: 2.\nC: 3.\nD: 4.\nE: 5."}, "The script has 5 speakers"),
     ({"text": "Alice: [laugh]"}, "Alice's turn on line 1 has only sound tags"),

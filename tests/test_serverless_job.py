@@ -36,6 +36,28 @@ def test_plain_job(voices):
     assert parsed.options.s3_prefix == "a/b/" and parsed.options.stream is True
 
 
+@pytest.mark.parametrize("job_input", [
+    {"text": "Hi.", "candidates": None, "parts": None, "seed": None, "temperature": None},
+    {"text": "Hi.", "voice": "tester", "candidates": None, "parts": None},
+    {"script": "Alice: Hi.\nBob: Yo.", "pause_s": None, "voice_layout": None, "candidates": None},
+])
+def test_null_options_mean_the_default(job_input, voices):
+    """As at /synthesize, /dialogue and /v1 (and as wire/runpod_job.py says): a null option is the default,
+    not 'candidates has the wrong type (got None)'."""
+    request = parse_job(job_input, voices).request
+    assert (request.candidates, request.parts, request.pause_s, request.voice_layout) == (1, "length", 0.3, "scene")
+
+
+def test_an_empty_voice_is_the_smart_voice(voices):
+    # as at /synthesize, /dialogue, /v1 and the CLI (--voice ""); the worker said 'voice must be a non-empty
+    # string (got a string)'
+    assert parse_job({"text": "Hi.", "voice": " "}, voices).request.reference_audio is None
+    speakers = parse_job({"script": "Alice: Hi.", "speakers": {"Alice": {"voice": ""}}}, voices).request.speakers
+    assert speakers["Alice"].is_smart
+    with pytest.raises(InvalidRequest, match=r"reference_audio_base64 must be a non-empty string \(got an empty"):
+        parse_job({"text": "Hi.", "reference_audio_base64": ""}, voices)
+
+
 def test_preset_voice_brings_its_transcript(voices, voices_dir):
     parsed = parse_job({"text": "Hi.", "voice": "tester"}, voices)
     assert parsed.request.reference_audio == voices_dir / "tester.wav"

@@ -86,7 +86,9 @@ async def _mcp(url: str):
         await session.initialize()
         tools = {tool.name: tool for tool in (await session.list_tools()).tools}
         name = next(n for n in tools if n.endswith("synthesize"))
-        result = await session.call_tool(name, {"text": "Hello from an agent.", "max_new_tokens": 40, "seed": 2})
+        # null means the default, as at every door (the tools' schema said "None is not of type 'number'")
+        result = await session.call_tool(name, {"text": "Hello from an agent.", "max_new_tokens": 40, "seed": 2,
+                                                "candidates": None, "scene": None})
         return tools, name, result
 
 

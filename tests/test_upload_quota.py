@@ -46,5 +46,14 @@ def test_a_burst_within_one_count_is_counted_by_its_lengths(tmp_path):
     assert answers == [200, 200, 200, 507, 507]
 
 
+def test_a_chunked_upload_is_counted_as_it_comes(tmp_path):
+    # no Content-Length (Transfer-Encoding: chunked): counted as 0, one request of ten 5 MB files went past the
+    # ceiling while the same files with a length were refused
+    client = _client(tmp_path, max_bytes=3 * MB)
+    refused = client.post("/gradio_api/upload", content=(b"c" * MB for _ in range(5)))
+    assert refused.status_code == 507 and "room for uploads is full" in refused.json()["error"]
+    assert client.post("/gradio_api/upload", content=(b"c" * MB for _ in range(2))).text == f"read {2 * MB}"
+
+
 def test_a_missing_folder_is_empty(tmp_path):
     assert folder_bytes(tmp_path / "not-yet") == 0

@@ -160,3 +160,9 @@ def test_break_test_findings_get_sentences():
         DetectJob.model_validate({"detect": "  "})
     with pytest.raises(InvalidRequest, match="seed is far too large"):
         SynthesisRequest.parse(text="Hi.", seed=1e308)
+
+
+def test_null_speech_options_mean_their_defaults():
+    # as null does for seed, temperature, pause_s... (and at the other doors): 'speed has the wrong type (got None)'
+    body = SpeechBody.read({"input": "Hi.", "response_format": None, "speed": None, "stream_format": None})
+    assert (body.response_format, body.speed, body.stream_format) == ("mp3", 1.0, "audio")

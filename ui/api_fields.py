@@ -13,6 +13,7 @@ def api_number(name: str) -> gr.Number:
     number = gr.Number(None, label=name)
     plain = number.preprocess
     number.preprocess = lambda payload: payload if isinstance(payload, bool) else plain(payload)
+    number.api_info_as_input = lambda: _or_null("number")
     return number
 
 
@@ -22,7 +23,14 @@ def api_text(name: str) -> gr.Textbox:
     box = gr.Textbox(label=name)
     plain = box.preprocess
     box.preprocess = lambda payload: plain(payload) if payload is None or isinstance(payload, str) else payload
+    box.api_info_as_input = lambda: _or_null("string")
     return box
+
+
+def _or_null(kind: str) -> dict:
+    """The parameter's type in the API info, null allowed: null is the default at every door, and the MCP
+    server checks a tool's arguments against this schema ("None is not of type 'number'")."""
+    return {"anyOf": [{"type": kind}, {"type": "null"}]}
 
 
 def whole_number(value: float | bool | None) -> int | float | bool | None:

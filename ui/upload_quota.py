@@ -33,7 +33,46 @@ class UploadQuota:
             if not await anyio.to_thread.run_sync(self._admit, coming):
                 await self._refuse(send)
                 return
+            if not length.isdigit():  # chunked: no length to count first, so its bytes count as they come
+                await self._counted(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+    async def _counted(self, scope, receive, send) -> None:
+        """A body without a Content-Length, stopped (507) as soon as its bytes would take the folder past the
+        ceiling: counted as 0 up front, one such request of ten 5 MB files went past it."""
+        refused = started = False
+
+        async def counted():
+            nonlocal refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request" and not self._charge(len(message.get("body", b""))):
+                refused = True
+                if not started:
+                    await self._refuse(send)
+                return {"type": "http.disconnect"}  # the route stops reading: its caller "left"
+            return message
+
+        async def answer(message):
+            nonlocal started
+            if not refused:
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+        try:
+            await self.app(scope, counted, answer)
+        except Exception:  # the route's ClientDisconnect, once the 507 was the answer
+            if not refused:
+                raise
+
+    def _charge(self, size: int) -> bool:
+        with self._lock:
+            if self._used + size > self.max_bytes:
+                return False
+            self._used += size
+            return True
 
     def _admit(self, coming: int) -> bool:
         with self._lock:

@@ -50,6 +50,9 @@ def voice_id(value: Any) -> Any:
     return value
 
 
+_DEFAULTED = ("response_format", "speed", "stream_format")
+
+
 class SpeechBody(BaseModel):
     """The request body of POST /v1/audio/speech. Unknown fields are refused."""
 
@@ -89,8 +92,10 @@ class SpeechBody(BaseModel):
         if unknown:
             allowed = ", ".join(dict.fromkeys([*cls.model_fields, *EXTENSIONS]))
             raise InvalidRequest(f"Invalid request: unknown field '{unknown[0]}' (allowed: {allowed}).")
+        # a null option with a default means that default, as null does for every other option
+        given = {k: v for k, v in payload.items() if v is not None or k not in _DEFAULTED}
         try:
-            return cls(**payload)
+            return cls(**given)
         except ValidationError as err:
             raise InvalidRequest(describe_validation_error(err)) from None
 

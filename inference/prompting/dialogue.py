@@ -125,6 +125,9 @@ def plan_dialogue(request: SynthesisRequest) -> tuple[list[Part], Dialogue, list
             warnings += [f"{name}'s voice: {w}" for w in prepared.warnings]
             if request.voice_layout == "separate" and not voice.reference_text:
                 warnings.append(f"No transcript was given for {name}'s clip; the clone is closer with one.")
+        elif voice.reference_text:  # as for a single take (plan.py): a transcript alone has nothing to clone
+            warnings.append(f"{name}'s voice: a reference transcript was given without reference audio; it was "
+                            "ignored.")
         description = voice.description or SMART_VOICES[number % 2]
         transcript = normalize_text(voice.reference_text) if voice.reference_text else None
         speakers.append(Speaker(name, number, clip, transcript, description))
