@@ -29,6 +29,7 @@ from studio.take_request import TakeRequest
 from studio.take_words import take_info
 
 from . import dialogue, edit_restore, library
+from .api_fields import whole_number
 from .clip_events import clear_problem
 from .edit_events import fresh_state
 from .errors import problem_line
@@ -169,8 +170,8 @@ def _request_of(c: DialogueControls, studio: Studio, v: dict):
     if any(voice.is_own_clip for voice in voices.values()) and not v[c.consent]:
         raise gr.Error("Please confirm that you have the right to use the cloned voices (the checkbox "
                        "under the speakers) before cloning them.", print_exception=False)
-    seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
-    options = {"pause_s": v[c.pause], "voice_layout": v[c.layout], "max_new_tokens": int(v[c.length])}
+    seed = None if v[c.randomize] or v[c.seed] is None else whole_number(v[c.seed])
+    options = {"pause_s": v[c.pause], "voice_layout": v[c.layout], "max_new_tokens": whole_number(v[c.length])}
     return studio.prepare(TakeRequest(v[c.script] or "", speakers=voices, tone=v[c.tone], setting=v[c.setting],
                                       scene=v[c.scene], seed=seed, options=options))
 

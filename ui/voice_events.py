@@ -18,6 +18,7 @@ from studio.take_request import TakeRequest
 from studio.take_words import is_user_error, timing_line
 from studio.voices import DESCRIBED, PRESET, SMART, Voice, VoiceSpec
 
+from .api_fields import whole_number
 from .clip_events import clear_problem, wire_clip_check
 from .edit_events import fresh_state
 from .errors import problem_line, readable
@@ -100,9 +101,9 @@ def _voice_of(c: Controls, studio: Studio, v: dict) -> Voice:
 
 
 def _request_of(c: Controls, studio: Studio, v: dict, voice: Voice):
-    seed = None if v[c.randomize] or v[c.seed] is None else int(v[c.seed])
+    seed = None if v[c.randomize] or v[c.seed] is None else whole_number(v[c.seed])
     sampling = {name: v[slider] for name, slider in c.sampling.items()}
-    options = {"candidates": int(v[c.takes.candidates]), "parts": "sentence" if v[c.takes.by_sentence] else "length"}
+    options = {"candidates": whole_number(v[c.takes.candidates]), "parts": "sentence" if v[c.takes.by_sentence] else "length"}
     return studio.prepare(TakeRequest(v[c.text] or "", voice, tone=v[c.tone], setting=v[c.setting],
                                       scene=v[c.scene_text], seed=seed, options={**options, **sampling}))
 
