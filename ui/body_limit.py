@@ -7,6 +7,8 @@ file routes (`max_file_size` at launch) and the OpenAI-compatible API under /v1/
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 MAX_BODY_BYTES = 20 * 2**20
 FILE_ROUTES = frozenset({"/gradio_api/upload", "/gradio_api/process_recording"})
@@ -29,39 +31,58 @@ class BodyLimit:
         if length.isdigit() and int(length) > self.max_bytes:
             await self._refuse(send)
             return
-        seen, refused, started = 0, False, False
+        seen = 0
 
-        async def counted():
-            nonlocal seen, refused
-            if refused:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    refused = True
-                    if not started:
-                        await self._refuse(send)
-                    return {"type": "http.disconnect"}  # the route stops reading: its caller "left"
-            return message
+        def admit(size: int) -> bool:
+            nonlocal seen
+            seen += size
+            return seen <= self.max_bytes
 
-        async def answer(message):
-            nonlocal started
-            if refused:
-                return  # the 413 was the answer
+        await count_body(self.app, scope, receive, send, admit, self._refuse)
+
+    async def _refuse(self, send) -> None:
+        await send_refusal(send, 413, f"The request body is larger than {self.max_bytes // 2**20} MB. Send reference "
+                                      "clips as files (the upload route), not inside the request.")
+
+
+async def count_body(app, scope, receive, send, admit: Callable[[int], bool],
+                     refuse: Callable[[Any], Awaitable[None]]) -> None:
+    """Run `app` with its request body counted as it comes: once `admit(bytes of a piece)` says no, the route is
+    told its caller left, and `refuse(send)` is the answer (unless the route has begun answering)."""
+    refused = started = False
+
+    async def counted():
+        nonlocal refused
+        if refused:
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.request" and not admit(len(message.get("body", b""))):
+            refused = True
+            if not started:
+                await refuse(send)
+            return {"type": "http.disconnect"}  # the route stops reading: its caller "left"
+        return message
+
+    async def answer(message):
+        nonlocal started
+        if not refused:  # (once refused, the refusal was the answer)
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        await self.app(scope, counted, answer)
+    try:
+        await app(scope, counted, answer)
+    except Exception:  # the route's ClientDisconnect, once the refusal was the answer
+        if not refused:
+            raise
 
-    async def _refuse(self, send) -> None:
-        words = (f"The request body is larger than {self.max_bytes // 2**20} MB. Send reference clips as "
-                 "files (the upload route), not inside the request.")
-        body = json.dumps({"detail": words, "error": words}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+
+async def send_refusal(send, status: int, words: str) -> None:
+    """An answer in words, as JSON ({"detail", "error"}: Gradio's and the page's readers both find them)."""
+    body = json.dumps({"detail": words, "error": words}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _path(scope) -> str:

@@ -6,7 +6,6 @@ words (507) until old files are deleted; takes, which need no upload, go on.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import anyio
 
-from .body_limit import FILE_ROUTES, _path
+from .body_limit import FILE_ROUTES, _path, count_body, send_refusal
 
 
 class UploadQuota:
@@ -34,38 +33,9 @@ class UploadQuota:
                 await self._refuse(send)
                 return
             if not length.isdigit():  # chunked: no length to count first, so its bytes count as they come
-                await self._counted(scope, receive, send)
+                await count_body(self.app, scope, receive, send, self._charge, self._refuse)
                 return
         await self.app(scope, receive, send)
-
-    async def _counted(self, scope, receive, send) -> None:
-        """A body without a Content-Length, stopped (507) as soon as its bytes would take the folder past the
-        ceiling: counted as 0 up front, one such request of ten 5 MB files went past it."""
-        refused = started = False
-
-        async def counted():
-            nonlocal refused
-            if refused:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request" and not self._charge(len(message.get("body", b""))):
-                refused = True
-                if not started:
-                    await self._refuse(send)
-                return {"type": "http.disconnect"}  # the route stops reading: its caller "left"
-            return message
-
-        async def answer(message):
-            nonlocal started
-            if not refused:
-                started = started or message["type"] == "http.response.start"
-                await send(message)
-
-        try:
-            await self.app(scope, counted, answer)
-        except Exception:  # the route's ClientDisconnect, once the 507 was the answer
-            if not refused:
-                raise
 
     def _charge(self, size: int) -> bool:
         with self._lock:
@@ -78,19 +48,11 @@ class UploadQuota:
         with self._lock:
             if time.monotonic() - self._measured_at > self.recount_s:
                 self._used, self._measured_at = folder_bytes(self.folder), time.monotonic()
-            if self._used + coming > self.max_bytes:
-                return False
-            self._used += coming
-            return True
+        return self._charge(coming)
 
     async def _refuse(self, send) -> None:
-        words = (f"The studio's room for uploads is full ({self.max_bytes // 2**20} MB of recent files). Try again "
-                 "in a while: uploads are deleted after an hour.")
-        body = json.dumps({"detail": words, "error": words}).encode()
-        await send({"type": "http.response.start", "status": 507,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await send_refusal(send, 507, f"The studio's room for uploads is full ({self.max_bytes // 2**20} MB of recent "
+                                      "files). Try again in a while: uploads are deleted after an hour.")
 
 
 def folder_bytes(folder: Path) -> int:
