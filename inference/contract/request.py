@@ -69,10 +69,6 @@ class SpeakerVoice(BaseModel):
     reference_audio: Path | bytes | None = Field(None, description="a clip of the voice: a file path or its bytes")
     reference_text: str | None = Field(None, max_length=MAX_REFERENCE_TEXT_CHARS)
     description: str | None = Field(None, max_length=MAX_DESCRIPTION_CHARS, description="a voice described in words")
-    parts: Literal["length", "sentence"] = Field(
-        "length", description="how a long text (or a long dialogue turn) is cut into parts, each generated with the "
-                              "parts before it as context: 'length' gathers sentences into parts of ~100 words; "
-                              "'sentence' makes every sentence a part of its own, to revise one sentence at a time")
     adapter: str | None = Field(None, description="a trained voice's name: its LoRA adapter speaks this speaker's turns")
 
     @field_validator("adapter")
