@@ -118,13 +118,10 @@ def _start_engine(args: Settings):
     from backends import build_engine
     from inference.contract.errors import BadSetting, ModelLoadError
     from inference.model.zerogpu import attach_gpu_on_demand
-    from studio.scene import ScenePresets
-    from studio.voice_library import VoiceLibrary
-    from studio.voices import VoiceResolver
+    from studio.voices import resolver_for
 
     try:
-        voices = VoiceResolver(VoiceLibrary(args.voices_dir), ScenePresets.load(args.assets_dir),
-                               openai_voices=args.openai_voices, trained=args.trained_root)
+        voices = resolver_for(args)
         local = {"max_batch": args.max_batch, "batch_window_ms": args.batch_window_ms, "compile": args.compile,
                  "quantize": args.quantize, "watermark": args.watermark, "cpu_threads": args.cpu_threads,
                  "trained_dir": args.trained_root, "max_adapters": args.max_adapters}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cli.output import check_writable, report, write
 from cli.recipe import add_recipe_flags, read_recipe, run_edit, wants_recipe_edit
-from cli.take import take_request, voices_of
+from cli.take import take_request
 from inference.audio.subtitles import FORMATS as SUBTITLE_FORMATS
 from inference.contract.errors import BadSetting, InvalidRequest, ModelLoadError, StudioError
 from inference.contract.request import (
@@ -34,6 +34,7 @@ from settings import SettingError, Settings
 from studio.best_of import Takes
 from studio.service import Studio
 from studio.take_request import engine_request
+from studio.voices import resolver_for
 
 
 class _Parser(argparse.ArgumentParser):
@@ -138,7 +139,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     editing = wants_recipe_edit(args)
     recipe = read_recipe(args.recipe) if editing else None  # read once: its model is the one an edit runs
     args.model = args.model or (recipe.model if editing else DEFAULT_MODEL_ID)
-    voices = voices_of(settings)
+    voices = resolver_for(settings)
     request = None if editing else engine_request(take_request(args, voices), voices)
     checker = TakeChecker(Transcriber(args.asr_model), SpeakerEncoder(args.speaker_model))  # loads on first use
     if (args.candidates > 1 or args.check) and not checker.enabled:

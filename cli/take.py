@@ -11,17 +11,9 @@ from typing import TextIO
 
 from inference.contract.errors import InvalidRequest
 from inference.contract.request import MAX_TEXT_CHARS, SamplingOptions
-from settings import Settings
-from studio.scene import ScenePresets
 from studio.take_request import TakeRequest
-from studio.voice_library import AUDIO_SUFFIXES, VoiceLibrary
+from studio.voice_library import AUDIO_SUFFIXES
 from studio.voices import Voice, VoiceResolver, VoiceSpec
-
-
-def voices_of(settings: Settings) -> VoiceResolver:
-    """The one voice rule over the folders the settings name (presets, trained voices, OpenAI's names)."""
-    return VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
-                         openai_voices=settings.openai_voices, trained=settings.trained_root)
 
 
 def take_request(args: argparse.Namespace, voices: VoiceResolver) -> TakeRequest:

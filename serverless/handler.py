@@ -27,9 +27,7 @@ from inference.contract.errors import StudioError
 from settings import SettingError, Settings
 from studio.cancel import stream_cancellable
 from studio.drain import Drain
-from studio.scene import ScenePresets
-from studio.voice_library import VoiceLibrary
-from studio.voices import VoiceResolver
+from studio.voices import resolver_for
 from wire.fetch import FetchLimits
 
 from .storage import S3Config, Storage
@@ -94,8 +92,7 @@ def build_worker(env: Mapping[str, str] | None = None) -> Worker:
         return Worker(None, load_error=f"the worker is misconfigured: {err}")
     storage = Storage(S3Config.from_settings(settings))
     try:
-        voices = VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
-                               openai_voices=settings.openai_voices, trained=settings.trained_root)
+        voices = resolver_for(settings)
         engine = build_engine(backend="local", model_id=settings.model, device=settings.device,
                               dtype=settings.dtype, max_batch=settings.max_batch, watermark=settings.watermark,
                               cpu_threads=settings.cpu_threads, trained_dir=settings.trained_root,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from inference.contract.errors import BadSetting, InvalidRequest
 from inference.model.cards import trained_voices
+from settings import Settings
 from studio.openai_voices import Mapping, load_table
 from studio.scene import ScenePresets
 from studio.voice_library import VoiceLibrary
@@ -201,3 +202,10 @@ class VoiceResolver:
 
     def names(self) -> list[str]:
         return [entry.name for entry in self.entries()]
+
+
+def resolver_for(settings: Settings) -> VoiceResolver:
+    """The one voice rule over the folders the settings name: preset voices, trained voices, described voices and
+    OpenAI's names (the operator's table, if any). Every root builds its resolver so."""
+    return VoiceResolver(VoiceLibrary(settings.voices_dir), ScenePresets.load(settings.assets_dir),
+                         openai_voices=settings.openai_voices, trained=settings.trained_root)

@@ -178,11 +178,12 @@ def test_the_unknown_name_message_lists_every_choice():
 def _cli_prompt(d: Doors, name: str) -> tuple[str, int]:
     """The CLI's --voice, in process: its flags to the request it would make (the process: cli_door above)."""
     from cli.main import build_parser
-    from cli.take import take_request, voices_of
+    from cli.take import take_request
     from settings import Settings
     from studio.take_request import engine_request
+    from studio.voices import resolver_for
 
-    voices = voices_of(Settings.from_env(CLI_ENV))
+    voices = resolver_for(Settings.from_env(CLI_ENV))
     request = engine_request(take_request(build_parser().parse_args([TEXT, "--voice", name]), voices), voices)
     prompt = d.engine.render_prompt(request)
     return prompt.rendered.strip(), prompt.audio_frames
