@@ -18,6 +18,8 @@ from starlette.requests import HTTPConnection
 from studio.access import Access, Caller, Verdict, login_cookie
 from studio.throttle import Throttle
 
+from .asgi import route_path
+
 # What anyone may fetch: the page shell (the login page with HVS_AUTH) and its assets, the login/logout
 # actions, and /healthz for load balancers.
 PUBLIC_EXACT = frozenset({
@@ -55,7 +57,7 @@ class LoginRequired:
         if scope["type"] not in ("http", "websocket") or server is None or server.auth_dependency is not None:
             await self.app(scope, receive, send)  # (an app-provided login, not used by app.py: Gradio checks it)
             return
-        path, access = _path(scope), Access(self.api_key, server.auth, server.tokens)
+        path, access = route_path(scope), Access(self.api_key, server.auth, server.tokens)
         address = (scope.get("client") or (None,))[0]
         if path in ("/login", "/login/") and scope.get("method") == "POST" and server.auth:
             await self._login(scope, receive, send, address)
@@ -105,13 +107,6 @@ def _open(path: str, scope, login: bool) -> bool:
         return not login
     sends_credentials = any(k == b"authorization" for k, _ in scope.get("headers", []))
     return is_public(path) and not (path in SELF_GUARDED and login and sends_credentials)
-
-
-def _path(scope) -> str:
-    path, root = scope.get("path", ""), scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root):] or "/"
-    return path
 
 
 async def _refuse(scope, send, verdict: Verdict) -> None:

@@ -6,9 +6,7 @@ file routes (`max_file_size` at launch) and the OpenAI-compatible API under /v1/
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
-from typing import Any
+from .asgi import count_body, route_path, send_refusal
 
 MAX_BODY_BYTES = 20 * 2**20
 FILE_ROUTES = frozenset({"/gradio_api/upload", "/gradio_api/process_recording"})
@@ -23,7 +21,7 @@ class BodyLimit:
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope, receive, send) -> None:
-        path = _path(scope)
+        path = route_path(scope)
         if scope["type"] != "http" or path in FILE_ROUTES or path.startswith(OWN_CAP_PREFIX):
             await self.app(scope, receive, send)
             return
@@ -43,48 +41,3 @@ class BodyLimit:
     async def _refuse(self, send) -> None:
         await send_refusal(send, 413, f"The request body is larger than {self.max_bytes // 2**20} MB. Send reference "
                                       "clips as files (the upload route), not inside the request.")
-
-
-async def count_body(app, scope, receive, send, admit: Callable[[int], bool],
-                     refuse: Callable[[Any], Awaitable[None]]) -> None:
-    """Run `app` with its request body counted as it comes: once `admit(bytes of a piece)` says no, the route is
-    told its caller left, and `refuse(send)` is the answer (unless the route has begun answering)."""
-    refused = started = False
-
-    async def counted():
-        nonlocal refused
-        if refused:
-            return {"type": "http.disconnect"}
-        message = await receive()
-        if message["type"] == "http.request" and not admit(len(message.get("body", b""))):
-            refused = True
-            if not started:
-                await refuse(send)
-            return {"type": "http.disconnect"}  # the route stops reading: its caller "left"
-        return message
-
-    async def answer(message):
-        nonlocal started
-        if not refused:  # (once refused, the refusal was the answer)
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-    try:
-        await app(scope, counted, answer)
-    except Exception:  # the route's ClientDisconnect, once the refusal was the answer
-        if not refused:
-            raise
-
-
-async def send_refusal(send, status: int, words: str) -> None:
-    """An answer in words, as JSON ({"detail", "error"}: Gradio's and the page's readers both find them)."""
-    body = json.dumps({"detail": words, "error": words}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _path(scope) -> str:
-    path, root = scope.get("path", ""), scope.get("root_path", "")
-    return path[len(root):] or "/" if root and path.startswith(root) else path

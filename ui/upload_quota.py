@@ -13,7 +13,8 @@ from pathlib import Path
 
 import anyio
 
-from .body_limit import FILE_ROUTES, _path, count_body, send_refusal
+from .asgi import count_body, route_path, send_refusal
+from .body_limit import FILE_ROUTES
 
 
 class UploadQuota:
@@ -26,7 +27,7 @@ class UploadQuota:
         self._lock = threading.Lock()
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope.get("method") == "POST" and _path(scope) in FILE_ROUTES:
+        if scope["type"] == "http" and scope.get("method") == "POST" and route_path(scope) in FILE_ROUTES:
             length = dict(scope.get("headers") or []).get(b"content-length", b"")
             coming = int(length) if length.isdigit() else 0
             if not await anyio.to_thread.run_sync(self._admit, coming):
